@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""Export the W5 LSTM (I=64, H=256, one layer, time-major) to ONNX.
+
+    /usr/bin/python3 bench/export_w5_onnx.py [out.onnx]
+
+Default output: bench/.cache/w5_lstm.onnx. Input "x" [T, B, 64] and output
+"y" [T, B, 256] (the full output sequence), with dynamic T and B axes,
+opset 14. Weights are PyTorch's default init under torch.manual_seed(0).
+"""
+import os
+import sys
+
+import torch
+
+I, H = 64, 256
+
+
+class W5(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(I, H)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return y
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, ".cache", "w5_lstm.onnx")
+    out_dir = os.path.dirname(os.path.abspath(out))
+    os.makedirs(out_dir, exist_ok=True)
+    if out_dir == os.path.join(here, ".cache"):
+        # keep the generated model out of version control
+        gi = os.path.join(out_dir, ".gitignore")
+        if not os.path.exists(gi):
+            with open(gi, "w") as f:
+                f.write("*\n")
+
+    torch.manual_seed(0)
+    model = W5().eval()
+    x = torch.randn(128, 1, I)
+    with torch.no_grad():
+        torch.onnx.export(
+            model, (x,), out,
+            input_names=["x"], output_names=["y"],
+            dynamic_axes={"x": {0: "T", 1: "B"}, "y": {0: "T", 1: "B"}},
+            opset_version=14,
+            do_constant_folding=True,
+        )
+    print(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+{
+  "variables": {
+    "rnnkit_blas%": "<!(node native/build-config.cjs mode)"
+  },
+  "target_defaults": {
+    "cflags_cc": ["-std=c++17", "-fPIC", "-O3"],
+    "cflags_cc!": ["-fno-exceptions"],
+    "cflags!": ["-fno-exceptions"]
+  },
+  "targets": [
+    {
+      "target_name": "rnnkit_simd",
+      "type": "static_library",
+      "sources": [
+        "native/kernels/gemm_builtin_avx2.cpp",
+        "native/kernels/rnn_steps_avx2.cpp"
+      ],
+      "conditions": [
+        ["target_arch=='x64' or target_arch=='ia32'", { "cflags_cc": ["-mavx2", "-mfma"] }]
+      ]
+    },
+    {
+      "target_name": "rnnkit",
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+        "rnnkit_simd"
+      ],
+      "sources": [
+        "native/kernels/cpu_features.cpp",
+        "native/kernels/threads.cpp",
+        "native/kernels/gemm.cpp",
+        "native/kernels/gemm_builtin_generic.cpp",
+        "native/kernels/rnn_steps_generic.cpp",
+        "native/kernels/rnn.cpp",
+        "native/kernels/ops.cpp",
+        "native/kernels/optim.cpp",
+        "native/binding/args.cpp",
+        "native/binding/run.cpp",
+        "native/binding/rnn_binding.cpp",
+        "native/binding/ops_binding.cpp",
+        "native/binding/addon.cpp"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "conditions": [
+        ["rnnkit_blas!='none'", {
+          "defines": ["RNNKIT_OPENBLAS"],
+          "cflags_cc": ["<!@(node native/build-config.cjs cflags)"],
+          "libraries": ["<!@(node native/build-config.cjs libs)"]
+        }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,42 @@
+// The interface the layers talk to. A backend owns its buffers (host typed arrays for the CPU,
+// device memory for a future CUDA backend) and runs every op on them; layers never call the
+// addon directly, so another backend slots in behind the same calls.
+import type {
+  BackendInfo, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs, HostArray, LinearBackwardArgs,
+  LinearForwardArgs, MseLossArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
+  SoftmaxCrossEntropyArgs,
+} from './native';
+
+export type DType = 'float32' | 'float64';
+
+export interface Backend<A = HostArray> {
+  readonly name: string;
+  info(): BackendInfo;
+  setNumThreads(n: number): void;
+
+  /** A zero-filled buffer of `length` elements. */
+  alloc(dtype: DType, length: number): A;
+  /** A backend buffer holding a copy of host data. */
+  upload(data: HostArray): A;
+  /** Host copy (or, for the CPU backend, the buffer itself). */
+  download(buf: A): HostArray;
+  fill(buf: A, value: number): void;
+
+  rnnReserveSize(spec: RnnSpec): number;
+  rnnForward(a: RnnForwardArgs<A>): void;
+  rnnForwardAsync(a: RnnForwardArgs<A>): Promise<void>;
+  rnnBackward(a: RnnBackwardArgs<A>): void;
+  rnnBackwardAsync(a: RnnBackwardArgs<A>): Promise<void>;
+  linearForward(a: LinearForwardArgs<A>): void;
+  linearBackward(a: LinearBackwardArgs<A>): void;
+  embeddingForward(a: EmbeddingForwardArgs<A>): void;
+  embeddingBackward(a: EmbeddingBackwardArgs<A>): void;
+  softmaxCrossEntropy(a: SoftmaxCrossEntropyArgs<A>): number;
+  mseLoss(a: MseLossArgs<A>): number;
+  dropoutMask(p: number, seed: number, mask: A): void;
+  l2Norm(x: A): number;
+  gemm(a: GemmArgs<A>): void;
+  optimStateCount(kind: OptimizerKind): number;
+  optimStep(a: OptimStepArgs<A>): void;
+  optimStepAsync(a: OptimStepArgs<A>): Promise<void>;
+}

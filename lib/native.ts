@@ -1,0 +1,138 @@
+// Loads the compiled addon (build/Release, or a prebuild under prebuilds/) through
+// node-gyp-build and describes its functions. Everything here is a thin, validated native call:
+// the addon checks every argument and throws a TypeError/RangeError naming what it expected.
+import * as path from 'node:path';
+
+export type HostArray = Float32Array | Float64Array;
+
+/** Fields shared by every recurrent-layer call (shape letters: docs/conventions.md). */
+export interface RnnSpec {
+  cell: 'elman' | 'lstm' | 'gru';
+  T: number;
+  B: number;
+  I: number;
+  H: number;
+  /** Elman only; default 'tanh'. */
+  activation?: 'tanh' | 'relu' | 'sigmoid';
+  /** GRU only; default 'pytorch' (reset gate applied to W_hn h + b_hn). */
+  gruVariant?: 'pytorch' | 'original';
+  /** Process t = T-1 .. 0 (the backward direction of a bidirectional layer). */
+  reverse?: boolean;
+}
+
+export interface RnnForwardArgs<A = HostArray> extends RnnSpec {
+  x: A; // [T,B,I]
+  h0?: A | null; // [B,H], zeros when absent
+  c0?: A | null; // [B,H], LSTM
+  lengths?: Int32Array | null; // [B], each in [0,T]
+  wIh: A; // [G*H,I]
+  wHh: A; // [G*H,H]
+  bIh?: A | null; // [G*H]
+  bHh?: A | null; // [G*H]
+  y: A; // [T,B,H] out
+  hN?: A | null; // [B,H] out
+  cN?: A | null; // [B,H] out, LSTM
+  reserve?: A | null; // [rnnReserveSize] out; omit for inference
+}
+
+export interface RnnBackwardArgs<A = HostArray> extends RnnSpec {
+  x: A; // [T,B,I]
+  lengths?: Int32Array | null; // [B]
+  wIh: A;
+  wHh: A;
+  reserve: A; // filled by the matching forward
+  dy?: A | null; // [T,B,H]
+  dhN?: A | null; // [B,H]
+  dcN?: A | null; // [B,H]
+  dx?: A | null; // [T,B,I] accumulated
+  dh0?: A | null; // [B,H] overwritten
+  dc0?: A | null; // [B,H] overwritten
+  dwIh: A; // accumulated
+  dwHh: A; // accumulated
+  dbIh?: A | null; // accumulated
+  dbHh?: A | null; // accumulated
+}
+
+export interface LinearForwardArgs<A = HostArray> { N: number; I: number; O: number; x: A; weight: A; bias?: A | null; y: A }
+export interface LinearBackwardArgs<A = HostArray> {
+  N: number; I: number; O: number; x: A; weight: A; dy: A; dx?: A | null; dWeight: A; dBias?: A | null;
+}
+export interface EmbeddingForwardArgs<A = HostArray> { N: number; V: number; E: number; ids: Int32Array; weight: A; y: A }
+export interface EmbeddingBackwardArgs<A = HostArray> {
+  N: number; V: number; E: number; ids: Int32Array; dy: A; dWeight: A; paddingIdx?: number;
+}
+export interface SoftmaxCrossEntropyArgs<A = HostArray> {
+  N: number; C: number; logits: A; targets: Int32Array; weights?: A | null; ignoreIndex?: number;
+  mask?: Uint8Array | null; scale?: number; dlogits?: A | null;
+}
+export interface MseLossArgs<A = HostArray> { n: number; pred: A; target: A; scale?: number; dpred?: A | null }
+export interface GemmArgs<A = HostArray> {
+  M: number; N: number; K: number; a: A; b: A; c: A; transA?: boolean; transB?: boolean; alpha?: number; beta?: number;
+}
+
+export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
+/** Hyper-parameters, with PyTorch's names (camelCase) and defaults. */
+export interface OptimHyper {
+  lr: number;
+  weightDecay?: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  alpha?: number;
+  centered?: boolean;
+  lrDecay?: number;
+}
+export interface OptimStepArgs<A = HostArray> extends OptimHyper {
+  kind: OptimizerKind;
+  /** 1 on the first update. */
+  step: number;
+  params: A;
+  grads: A;
+  state: A[];
+}
+
+export interface BackendInfo {
+  backend: string;
+  gemm: 'openblas' | 'builtin';
+  simd: 'avx2' | 'generic';
+  threads: number;
+  openblasLinked: boolean;
+}
+
+export interface NativeAddon {
+  backendInfo(): BackendInfo;
+  setNumThreads(o: { threads: number }): void;
+  setGemm(o: { gemm: 'openblas' | 'builtin' }): void;
+  rnnReserveSize(spec: RnnSpec): number;
+  rnnForward(a: RnnForwardArgs): void;
+  rnnForwardAsync(a: RnnForwardArgs): Promise<void>;
+  rnnBackward(a: RnnBackwardArgs): void;
+  rnnBackwardAsync(a: RnnBackwardArgs): Promise<void>;
+  linearForward(a: LinearForwardArgs): void;
+  linearBackward(a: LinearBackwardArgs): void;
+  embeddingForward(a: EmbeddingForwardArgs): void;
+  embeddingBackward(a: EmbeddingBackwardArgs): void;
+  softmaxCrossEntropy(a: SoftmaxCrossEntropyArgs): number;
+  mseLoss(a: MseLossArgs): number;
+  dropoutMask(a: { p: number; seed: number; mask: HostArray }): void;
+  l2Norm(a: { x: HostArray }): number;
+  gemm(a: GemmArgs): void;
+  optimStateCount(a: { kind: OptimizerKind }): number;
+  optimStep(a: OptimStepArgs): void;
+  optimStepAsync(a: OptimStepArgs): Promise<void>;
+}
+
+let cached: NativeAddon | undefined;
+
+/** The CPU addon, loaded on first use. */
+export function loadNative(): NativeAddon {
+  if (!cached) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    cached = load(path.resolve(__dirname, '..')) as NativeAddon;
+  }
+  return cached;
+}

@@ -1,0 +1,84 @@
+// Module entry: exports every kernel. Node-API addons are context-aware, so the module loads
+// in worker_threads too; it keeps no per-environment state.
+#include <napi.h>
+
+#include "../kernels/gemm.h"
+#include "../kernels/threads.h"
+#include "bindings.h"
+
+namespace rnnkit {
+namespace binding {
+namespace {
+
+Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("backend", "cpu");
+  o.Set("gemm", gemm_name());
+  o.Set("simd", simd_name());
+  o.Set("threads", num_threads());
+#ifdef RNNKIT_OPENBLAS
+  o.Set("openblasLinked", true);
+#else
+  o.Set("openblasLinked", false);
+#endif
+  return o;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Args a(info, "setNumThreads");
+  int n = static_cast<int>(a.integer("threads", 1, 256));
+  std::lock_guard<std::mutex> lk(engine_mutex());  // never resize under a running job
+  set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  Args a(info, "setGemm");
+  int k = a.choice("gemm", {"openblas", "builtin"});
+#ifndef RNNKIT_OPENBLAS
+  if (k == 0) a.fail_range("gemm", "'builtin' (this build has no OpenBLAS)", "string \"openblas\"");
+#endif
+  std::lock_guard<std::mutex> lk(engine_mutex());
+  set_force_builtin_gemm(k == 1);
+  return info.Env().Undefined();
+}
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&, bool), bool Async>
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  return F(info, Async);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
+  fn("backendInfo", BackendInfo);
+  fn("setNumThreads", SetNumThreads);
+  fn("setGemm", SetGemm);
+  fn("rnnReserveSize", RnnReserveSize);
+  fn("rnnForward", Bind<RnnForward, false>);
+  fn("rnnForwardAsync", Bind<RnnForward, true>);
+  fn("rnnBackward", Bind<RnnBackward, false>);
+  fn("rnnBackwardAsync", Bind<RnnBackward, true>);
+  fn("linearForward", LinearForward);
+  fn("linearBackward", LinearBackward);
+  fn("embeddingForward", EmbeddingForward);
+  fn("embeddingBackward", EmbeddingBackward);
+  fn("softmaxCrossEntropy", SoftmaxCrossEntropy);
+  fn("mseLoss", MseLoss);
+  fn("dropoutMask", DropoutMask);
+  fn("l2Norm", L2Norm);
+  fn("gemm", Gemm);
+  fn("optimStateCount", OptimStateCount);
+  fn("optimStep", Bind<OptimStep, false>);
+  fn("optimStepAsync", Bind<OptimStep, true>);
+  return exports;
+}
+
+}  // namespace
+}  // namespace binding
+}  // namespace rnnkit
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return rnnkit::binding::Init(env, exports);
+}
+NODE_API_MODULE(rnnkit, InitModule)

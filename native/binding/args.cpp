@@ -1,0 +1,234 @@
+#include "args.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace rnnkit {
+namespace binding {
+
+namespace {
+// The largest typed array Node allows is 2^32 elements on 64-bit builds; we also need
+// byte sizes to stay far from overflow, so cap element counts at 2^40.
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
+
+std::string num(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+const char* typed_array_name(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: return "Int8Array";
+    case napi_uint8_array: return "Uint8Array";
+    case napi_uint8_clamped_array: return "Uint8ClampedArray";
+    case napi_int16_array: return "Int16Array";
+    case napi_uint16_array: return "Uint16Array";
+    case napi_int32_array: return "Int32Array";
+    case napi_uint32_array: return "Uint32Array";
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_bigint64_array: return "BigInt64Array";
+    case napi_biguint64_array: return "BigUint64Array";
+    default: return "TypedArray";
+  }
+}
+}  // namespace
+
+std::string describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    return std::string(typed_array_name(ta.TypedArrayType())) + " of length " + std::to_string(ta.ElementLength());
+  }
+  if (v.IsNumber()) return "number " + num(v.As<Napi::Number>().DoubleValue());
+  if (v.IsBoolean()) return std::string("boolean ") + (v.As<Napi::Boolean>().Value() ? "true" : "false");
+  if (v.IsString()) return "string \"" + v.As<Napi::String>().Utf8Value() + "\"";
+  if (v.IsArray()) return "Array of length " + std::to_string(v.As<Napi::Array>().Length());
+  if (v.IsArrayBuffer()) return "ArrayBuffer";
+  if (v.IsFunction()) return "function";
+  return "object";
+}
+
+Args::Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
+  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsTypedArray()) {
+    Napi::Value got = info.Length() < 1 ? env_.Undefined() : info[0];
+    fail_type("argument", "an options object", describe(got));
+  }
+  obj_ = info[0].As<Napi::Object>();
+}
+
+Napi::Value Args::get(const char* name) const { return obj_.Get(name); }
+
+void Args::fail_range(const std::string& field, const std::string& expected, const std::string& received) const {
+  throw Napi::RangeError::New(env_, fn_ + ": " + field + " must be " + expected + ", received " + received);
+}
+void Args::fail_type(const std::string& field, const std::string& expected, const std::string& received) const {
+  throw Napi::TypeError::New(env_, fn_ + ": " + field + " must be " + expected + ", received " + received);
+}
+
+std::int64_t Args::integer(const char* name, std::int64_t lo, std::int64_t hi) {
+  Napi::Value v = get(name);
+  std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  if (!v.IsNumber()) fail_type(name, expected, describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    fail_range(name, expected, describe(v));
+  return static_cast<std::int64_t>(d);
+}
+std::int64_t Args::integer(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t def) {
+  Napi::Value v = get(name);
+  if (v.IsUndefined()) return def;
+  return integer(name, lo, hi);
+}
+
+double Args::number(const char* name, double lo, double hi) {
+  Napi::Value v = get(name);
+  std::string expected = "a finite number in [" + num(lo) + ", " + num(hi) + "]";
+  if (!v.IsNumber()) fail_type(name, expected, describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d < lo || d > hi) fail_range(name, expected, describe(v));
+  return d;
+}
+double Args::number(const char* name, double lo, double hi, double def) {
+  Napi::Value v = get(name);
+  if (v.IsUndefined()) return def;
+  return number(name, lo, hi);
+}
+
+bool Args::boolean(const char* name, bool def) {
+  Napi::Value v = get(name);
+  if (v.IsUndefined()) return def;
+  if (!v.IsBoolean()) fail_type(name, "a boolean", describe(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+int Args::choice(const char* name, std::initializer_list<const char*> options, int def) {
+  Napi::Value v = get(name);
+  std::string expected = "one of";
+  for (const char* o : options) expected += std::string(" '") + o + "'";
+  if (v.IsUndefined() && def >= 0) return def;
+  if (!v.IsString()) fail_type(name, expected, describe(v));
+  std::string s = v.As<Napi::String>().Utf8Value();
+  int i = 0;
+  for (const char* o : options) {
+    if (s == o) return i;
+    ++i;
+  }
+  fail_range(name, expected, describe(v));
+}
+
+Dtype Args::dtype_of(const char* name) {
+  Napi::Value v = get(name);
+  if (v.IsTypedArray()) {
+    auto t = v.As<Napi::TypedArray>().TypedArrayType();
+    if (t == napi_float32_array) return Dtype::F32;
+    if (t == napi_float64_array) return Dtype::F64;
+  }
+  fail_type(name, "a Float32Array or Float64Array", describe(v));
+}
+
+std::int64_t Args::product(std::initializer_list<std::int64_t> dims, const char* what) {
+  std::int64_t p = 1;
+  for (std::int64_t d : dims) {
+    if (d != 0 && p > kMaxElements / d) fail_range(what, "at most 2^40 elements", "a size that overflows");
+    p *= d;
+  }
+  return p;
+}
+
+FloatView Args::floats(const char* name, Dtype dt, std::int64_t length, const std::string& shape, bool required) {
+  return floats_value(get(name), name, dt, length, shape, required);
+}
+
+FloatView Args::floats_value(const Napi::Value& v, const std::string& name, Dtype dt, std::int64_t length,
+                             const std::string& shape, bool required) {
+  FloatView out;
+  std::string expected = "a " + dtype_name(dt) + (length >= 0 ? " of length " + std::to_string(length) + " " + shape : "");
+  if (!required && (v.IsUndefined() || v.IsNull())) return out;
+  if (!v.IsTypedArray()) fail_type(name, expected, describe(v));
+  auto ta = v.As<Napi::TypedArray>();
+  auto t = ta.TypedArrayType();
+  if (t != (dt == Dtype::F32 ? napi_float32_array : napi_float64_array)) fail_type(name, expected, describe(v));
+  if (length < 0) length = static_cast<std::int64_t>(ta.ElementLength());
+  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  out.length = length;
+  out.dtype = dt;
+  char* base = static_cast<char*>(ta.ArrayBuffer().Data());
+  out.data = base ? base + ta.ByteOffset() : nullptr;
+  if (!out.data) {
+    // A zero-length or detached buffer: kernels get a valid dummy pointer for zero sizes.
+    if (length != 0) fail_type(name, expected, "a detached buffer");
+    static double dummy;
+    out.data = &dummy;
+  }
+  buffers_.push_back(v);
+  std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(out.data);
+  ranges_.push_back({name, lo, lo + static_cast<std::uintptr_t>(length) * (dt == Dtype::F32 ? 4 : 8)});
+  return out;
+}
+
+const std::int32_t* Args::ints(const char* name, std::int64_t length, const std::string& shape,
+                               std::int64_t lo, std::int64_t hi, bool required, std::int64_t except) {
+  Napi::Value v = get(name);
+  std::string expected = "an Int32Array of length " + std::to_string(length) + " " + shape;
+  if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    fail_type(name, expected, describe(v));
+  auto ta = v.As<Napi::Int32Array>();
+  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  const std::int32_t* p = ta.Data();
+  for (std::int64_t i = 0; i < length; ++i) {
+    if (p[i] == except) continue;
+    if (p[i] < lo || p[i] > hi) {
+      std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      if (except != INT64_MIN) range += " or " + std::to_string(except);
+      fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(p[i]));
+    }
+  }
+  buffers_.push_back(v);
+  if (length == 0) { static std::int32_t dummy; return &dummy; }
+  std::uintptr_t b = reinterpret_cast<std::uintptr_t>(p);
+  ranges_.push_back({name, b, b + static_cast<std::uintptr_t>(length) * 4});
+  return p;
+}
+
+const std::uint8_t* Args::bytes(const char* name, std::int64_t length, const std::string& shape, bool required) {
+  Napi::Value v = get(name);
+  std::string expected = "a Uint8Array of length " + std::to_string(length) + " " + shape;
+  if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    fail_type(name, expected, describe(v));
+  auto ta = v.As<Napi::Uint8Array>();
+  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  buffers_.push_back(v);
+  if (length == 0) { static std::uint8_t dummy; return &dummy; }
+  std::uintptr_t b = reinterpret_cast<std::uintptr_t>(ta.Data());
+  ranges_.push_back({name, b, b + static_cast<std::uintptr_t>(length)});
+  return ta.Data();
+}
+
+void Args::require_finite(const char* name, const FloatView& v) {
+  if (!v.present()) return;
+  for (std::int64_t i = 0; i < v.length; ++i) {
+    double d = v.dtype == Dtype::F32 ? static_cast<double>(v.as<float>()[i]) : v.as<double>()[i];
+    if (!std::isfinite(d))
+      fail_range(std::string(name) + "[" + std::to_string(i) + "]", "a finite number", "number " + num(d));
+  }
+}
+
+void Args::require_disjoint(const char* name, const FloatView& out) {
+  if (!out.present() || out.length == 0) return;
+  std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(out.data);
+  std::uintptr_t hi = lo + static_cast<std::uintptr_t>(out.length) * (out.dtype == Dtype::F32 ? 4 : 8);
+  for (const Range& r : ranges_) {
+    if (r.name == name || r.lo == r.hi) continue;
+    if (lo < r.hi && r.lo < hi)
+      fail_range(name, std::string("a buffer that does not overlap ") + r.name, "an overlapping view");
+  }
+}
+
+}  // namespace binding
+}  // namespace rnnkit

@@ -1,0 +1,97 @@
+// Argument checking for every exported function: one place that turns bad input from
+// JavaScript into a TypeError or RangeError of the form
+//   "<function>: <field> must be <expected>, received <actual>"
+// and keeps references to the typed arrays a call uses so async work can hold them.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace rnnkit {
+namespace binding {
+
+enum class Dtype { F32, F64 };
+
+struct FloatView {
+  void* data = nullptr;
+  std::int64_t length = 0;
+  Dtype dtype = Dtype::F32;
+  bool present() const { return data != nullptr; }
+  template <typename T>
+  T* as() const { return static_cast<T*>(data); }
+};
+
+class Args {
+ public:
+  // Every function takes a single options object.
+  Args(const Napi::CallbackInfo& info, const char* fn);
+
+  Napi::Env env() const { return env_; }
+  const std::string& fn() const { return fn_; }
+
+  // Integer field in [lo, hi]. Absent: def if has_default, else an error.
+  std::int64_t integer(const char* name, std::int64_t lo, std::int64_t hi);
+  std::int64_t integer(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t def);
+  // Finite number in [lo, hi].
+  double number(const char* name, double lo, double hi);
+  double number(const char* name, double lo, double hi, double def);
+  bool boolean(const char* name, bool def);
+  // One of the listed strings; returns its index.
+  int choice(const char* name, std::initializer_list<const char*> options, int def = -1);
+
+  // Element type of a required Float32Array / Float64Array field; every float buffer of the call
+  // must then have it.
+  Dtype dtype_of(const char* name);
+  // Float buffer of exactly `length` elements (shape names it in messages, e.g. "[T,B,I]").
+  // required=false: absent (undefined or null) gives an empty view.
+  // length -1 accepts any length.
+  FloatView floats(const char* name, Dtype dt, std::int64_t length, const std::string& shape,
+                   bool required = true);
+  // The same checks for a value that is not a field of the options object (array elements).
+  FloatView floats_value(const Napi::Value& v, const std::string& name, Dtype dt,
+                         std::int64_t length, const std::string& shape, bool required = true);
+  Napi::Value field(const char* name) const { return get(name); }
+  // Int32Array of `length` elements with every value in [lo, hi] (or equal to `except`).
+  const std::int32_t* ints(const char* name, std::int64_t length, const std::string& shape,
+                           std::int64_t lo, std::int64_t hi, bool required = true,
+                           std::int64_t except = INT64_MIN);
+  const std::uint8_t* bytes(const char* name, std::int64_t length, const std::string& shape,
+                            bool required = true);
+
+  // Rejects non-finite values in an input buffer.
+  void require_finite(const char* name, const FloatView& v);
+  // Refuses outputs that overlap any other buffer of the call.
+  void require_disjoint(const char* name, const FloatView& out);
+
+  // Checked product for sizes; a RangeError names `what` when it exceeds 2^31-1 elements... or
+  // the typed-array limit.
+  std::int64_t product(std::initializer_list<std::int64_t> dims, const char* what);
+
+  [[noreturn]] void fail_range(const std::string& field, const std::string& expected,
+                               const std::string& received) const;
+  [[noreturn]] void fail_type(const std::string& field, const std::string& expected,
+                              const std::string& received) const;
+
+  // Typed arrays seen so far (kept alive by async work).
+  const std::vector<Napi::Value>& buffers() const { return buffers_; }
+
+ private:
+  Napi::Value get(const char* name) const;
+  std::string dtype_name(Dtype d) const { return d == Dtype::F32 ? "Float32Array" : "Float64Array"; }
+
+  Napi::Env env_;
+  std::string fn_;
+  Napi::Object obj_;
+  std::vector<Napi::Value> buffers_;
+  struct Range { std::string name; std::uintptr_t lo, hi; };
+  std::vector<Range> ranges_;
+};
+
+// Describes a JS value for error messages: "Float64Array of length 3", "number 2.5", "undefined".
+std::string describe(const Napi::Value& v);
+
+}  // namespace binding
+}  // namespace rnnkit

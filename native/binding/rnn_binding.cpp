@@ -1,0 +1,110 @@
+// rnnForward / rnnBackward / rnnReserveSize and their async variants.
+#include "bindings.h"
+#include "../kernels/rnn.h"
+
+namespace rnnkit {
+namespace binding {
+
+namespace {
+constexpr std::int64_t kMaxDim = 2147483647;
+
+RnnShape read_shape(Args& a) {
+  RnnShape s;
+  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  s.T = a.integer("T", 1, kMaxDim);
+  s.B = a.integer("B", 1, kMaxDim);
+  s.I = a.integer("I", 1, kMaxDim);
+  s.H = a.integer("H", 1, kMaxDim);
+  s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
+  s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
+  s.reverse = a.boolean("reverse", false);
+  // Every buffer size below must be representable; the largest is the reserve.
+  a.product({s.T, s.B, s.G(), s.H}, "T*B*G*H");
+  a.product({s.T, s.B, s.I}, "T*B*I");
+  a.product({s.G(), s.H, s.I}, "G*H*I");
+  a.product({s.G(), s.H, s.H}, "G*H*H");
+  return s;
+}
+}  // namespace
+
+Napi::Value RnnReserveSize(const Napi::CallbackInfo& info) {
+  Args a(info, "rnnReserveSize");
+  RnnShape s = read_shape(a);
+  return Napi::Number::New(info.Env(), static_cast<double>(rnn_reserve_size(s)));
+}
+
+Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
+  Args a(info, async ? "rnnForwardAsync" : "rnnForward");
+  RnnShape s = read_shape(a);
+  const std::int64_t G = s.G();
+  Dtype dt = a.dtype_of("x");
+  FloatView x = a.floats("x", dt, s.T * s.B * s.I, "[T,B,I]");
+  FloatView h0 = a.floats("h0", dt, s.B * s.H, "[B,H]", false);
+  FloatView c0 = s.cell == CellType::LSTM ? a.floats("c0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  const std::int32_t* lengths = a.ints("lengths", s.B, "[B]", 0, s.T, false);
+  FloatView wih = a.floats("wIh", dt, G * s.H * s.I, "[G*H,I]");
+  FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
+  FloatView bih = a.floats("bIh", dt, G * s.H, "[G*H]", false);
+  FloatView bhh = a.floats("bHh", dt, G * s.H, "[G*H]", false);
+  FloatView y = a.floats("y", dt, s.T * s.B * s.H, "[T,B,H]");
+  FloatView hn = a.floats("hN", dt, s.B * s.H, "[B,H]", false);
+  FloatView cn = s.cell == CellType::LSTM ? a.floats("cN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize]", false);
+  a.require_finite("x", x);
+  a.require_finite("h0", h0);
+  a.require_finite("c0", c0);
+  for (auto [name, v] : {std::pair{"y", y}, {"hN", hn}, {"cN", cn}, {"reserve", reserve}})
+    a.require_disjoint(name, v);
+  Job job;
+  job.work = [=]() {
+    with_dtype(dt, [&](auto tag) {
+      using T = decltype(tag);
+      rnn_forward<T>(s, x.as<T>(), h0.as<T>(), c0.as<T>(), lengths, wih.as<T>(), whh.as<T>(),
+                     bih.as<T>(), bhh.as<T>(), y.as<T>(), hn.as<T>(), cn.as<T>(), reserve.as<T>());
+    });
+    return 0.0;
+  };
+  return run_job(a, std::move(job), async);
+}
+
+Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
+  Args a(info, async ? "rnnBackwardAsync" : "rnnBackward");
+  RnnShape s = read_shape(a);
+  const std::int64_t G = s.G();
+  Dtype dt = a.dtype_of("x");
+  FloatView x = a.floats("x", dt, s.T * s.B * s.I, "[T,B,I]");
+  const std::int32_t* lengths = a.ints("lengths", s.B, "[B]", 0, s.T, false);
+  FloatView wih = a.floats("wIh", dt, G * s.H * s.I, "[G*H,I]");
+  FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
+  FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize] (filled by rnnForward)");
+  FloatView dy = a.floats("dy", dt, s.T * s.B * s.H, "[T,B,H]", false);
+  FloatView dhn = a.floats("dhN", dt, s.B * s.H, "[B,H]", false);
+  FloatView dcn = s.cell == CellType::LSTM ? a.floats("dcN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView dx = a.floats("dx", dt, s.T * s.B * s.I, "[T,B,I]", false);
+  FloatView dh0 = a.floats("dh0", dt, s.B * s.H, "[B,H]", false);
+  FloatView dc0 = s.cell == CellType::LSTM ? a.floats("dc0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView dwih = a.floats("dwIh", dt, G * s.H * s.I, "[G*H,I]");
+  FloatView dwhh = a.floats("dwHh", dt, G * s.H * s.H, "[G*H,H]");
+  FloatView dbih = a.floats("dbIh", dt, G * s.H, "[G*H]", false);
+  FloatView dbhh = a.floats("dbHh", dt, G * s.H, "[G*H]", false);
+  a.require_finite("dy", dy);
+  a.require_finite("dhN", dhn);
+  a.require_finite("dcN", dcn);
+  for (auto [name, v] : {std::pair{"dx", dx}, {"dh0", dh0}, {"dc0", dc0}, {"dwIh", dwih}, {"dwHh", dwhh},
+                         {"dbIh", dbih}, {"dbHh", dbhh}})
+    a.require_disjoint(name, v);
+  Job job;
+  job.work = [=]() {
+    with_dtype(dt, [&](auto tag) {
+      using T = decltype(tag);
+      rnn_backward<T>(s, x.as<T>(), lengths, wih.as<T>(), whh.as<T>(), reserve.as<T>(), dy.as<T>(),
+                      dhn.as<T>(), dcn.as<T>(), dx.as<T>(), dh0.as<T>(), dc0.as<T>(), dwih.as<T>(),
+                      dwhh.as<T>(), dbih.as<T>(), dbhh.as<T>());
+    });
+    return 0.0;
+  };
+  return run_job(a, std::move(job), async);
+}
+
+}  // namespace binding
+}  // namespace rnnkit

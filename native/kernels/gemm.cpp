@@ -1,0 +1,95 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "cpu_features.h"
+#include "threads.h"
+
+#ifdef RNNKIT_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace rnnkit {
+
+namespace {
+std::atomic<bool> g_force_builtin{false};
+
+#ifdef RNNKIT_OPENBLAS
+inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha, const float* A,
+                 index_t lda, const float* B, index_t ldb, float beta, float* C, index_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+              K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, double alpha, const double* A,
+                 index_t lda, const double* B, index_t ldb, double beta, double* C, index_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+              K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// OpenBLAS runs single-threaded (set once at start-up); rnnkit's own pool splits the product
+// into column or row blocks, so exactly one pool ever spins on the cores.
+struct OpenBlasInit {
+  OpenBlasInit() { openblas_set_num_threads(1); }
+};
+OpenBlasInit g_openblas_init;
+
+template <typename T>
+void openblas_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A,
+                   index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  const double flops = 2.0 * M * N * K;
+  const int parts = num_threads();
+  if (parts <= 1 || flops < 2.0e6) {
+    blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (N >= M) {  // split columns of C (and of op(B)) in multiples of 16
+    const long blocks = (N + 15) / 16;
+    parallel_for(blocks, 1, [&](long b0, long b1) {
+      index_t n0 = b0 * 16, n1 = std::min<index_t>(N, b1 * 16);
+      if (n1 <= n0) return;
+      blas(ta, tb, M, n1 - n0, K, alpha, A, lda, tb ? B + n0 * ldb : B + n0, ldb, beta, C + n0, ldc);
+    });
+  } else {  // split rows of C (and of op(A))
+    const long blocks = (M + 7) / 8;
+    parallel_for(blocks, 1, [&](long b0, long b1) {
+      index_t m0 = b0 * 8, m1 = std::min<index_t>(M, b1 * 8);
+      if (m1 <= m0) return;
+      blas(ta, tb, m1 - m0, N, K, alpha, ta ? A + m0 : A + m0 * lda, lda, B, ldb, beta, C + m0 * ldc, ldc);
+    });
+  }
+}
+#endif
+}  // namespace
+
+template <typename T>
+void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+          const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  if (M <= 0 || N <= 0) return;
+#ifdef RNNKIT_OPENBLAS
+  if (!g_force_builtin.load(std::memory_order_relaxed)) {
+    openblas_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  if (use_avx2())
+    builtin::avx2::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    builtin::generic::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t,
+                          const float*, index_t, float, float*, index_t);
+template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t,
+                           const double*, index_t, double, double*, index_t);
+
+const char* gemm_name() {
+#ifdef RNNKIT_OPENBLAS
+  if (!g_force_builtin.load()) return "openblas";
+#endif
+  return "builtin";
+}
+const char* simd_name() { return use_avx2() ? "avx2" : "generic"; }
+void set_force_builtin_gemm(bool force) { g_force_builtin.store(force); }
+
+}  // namespace rnnkit

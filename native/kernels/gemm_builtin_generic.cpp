@@ -1,0 +1,14 @@
+// The built-in GEMM compiled for the baseline target (no extra ISA flags).
+#define RNNKIT_SIMD_NS generic
+#include "gemm_builtin_impl.h"
+
+namespace rnnkit {
+namespace builtin {
+namespace generic {
+template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t,
+                          const float*, index_t, float, float*, index_t);
+template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t,
+                           const double*, index_t, double, double*, index_t);
+}  // namespace generic
+}  // namespace builtin
+}  // namespace rnnkit

@@ -1,0 +1,300 @@
+// Built-in cache-blocked GEMM (Goto/BLIS structure), written once and compiled twice:
+// gemm_builtin_avx2.cpp defines RNNKIT_SIMD_NS=avx2 and is built with -mavx2 -mfma,
+// gemm_builtin_generic.cpp defines RNNKIT_SIMD_NS=generic and is built without extra flags.
+// The micro-kernel uses GCC/Clang vector extensions, so the same source becomes 256-bit FMA
+// code in the first build and 128-bit SSE2 (or NEON) code in the second.
+//
+// Loop nest per thread (C sub-block rows [i0,i1), cols [j0,j1)):
+//   jc (NC cols) -> pc (KC depth) -> [pack B: KC x NC] -> ic (MC rows) -> pack A: MC x KC
+//     -> jr (NR cols, B micro-panel in L1) -> ir (MR rows, A micro-panel from L2) -> micro-kernel
+// When the thread's rows fit one MC block (the small-M RNN step), B is packed one micro-panel
+// at a time right before use, so the packed copy never leaves L1.
+#pragma once
+#ifndef RNNKIT_SIMD_NS
+#error "define RNNKIT_SIMD_NS (avx2 or generic) before including gemm_builtin_impl.h"
+#endif
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "gemm.h"
+#include "threads.h"
+
+#if defined(__FMA__) && defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+namespace rnnkit {
+namespace builtin {
+namespace RNNKIT_SIMD_NS {
+namespace detail {
+
+#if defined(__AVX__)
+#define RNNKIT_VBYTES 32
+#else
+#define RNNKIT_VBYTES 16
+#endif
+
+template <typename T> struct Vec;
+template <> struct Vec<float> { typedef float type __attribute__((vector_size(RNNKIT_VBYTES))); };
+template <> struct Vec<double> { typedef double type __attribute__((vector_size(RNNKIT_VBYTES))); };
+
+// Blocking. MR x NR accumulators = 12 vector registers (+2 for B, +1 broadcast) of the 16 that
+// both SSE2 and AVX2 have. KC*NR*sizeof(T) = 16 KiB keeps the B micro-panel in L1; an MC x KC
+// A block (144 KiB float) sits in L2; KC x NC of packed B sits in L2/L3.
+template <typename T> struct Cfg {
+  static constexpr int VL = RNNKIT_VBYTES / int(sizeof(T));  // lanes per vector
+  static constexpr int NV = 2;                                // vectors per tile row
+  static constexpr int MR = 6, NR = NV * VL;
+  static constexpr index_t KC = 256;
+  static constexpr index_t MC = 144;                                // multiple of MR
+  static constexpr index_t NC = (index_t(2) << 20) / (KC * sizeof(T));  // 2 MiB of packed B
+};
+
+template <typename V, typename T> inline V loadu(const T* p) { V v; std::memcpy(&v, p, sizeof v); return v; }
+template <typename V, typename T> inline void storeu(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+// Broadcast. x - 0 == x for every x (unlike x + 0 for x = -0), so GCC folds the subtraction
+// away and emits a plain broadcast.
+template <typename V, typename T> inline V splat(T x) { return x - V{}; }
+
+// a*b + c. GCC contracts this to FMA under -mfma anyway; the explicit forms make it independent
+// of -ffp-contract.
+template <typename V> inline V fmadd(V a, V b, V c) { return a * b + c; }
+#if defined(__FMA__) && defined(__AVX__)
+template <> inline Vec<float>::type fmadd(Vec<float>::type a, Vec<float>::type b, Vec<float>::type c) {
+  return (Vec<float>::type)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+}
+template <> inline Vec<double>::type fmadd(Vec<double>::type a, Vec<double>::type b, Vec<double>::type c) {
+  return (Vec<double>::type)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+}
+#endif
+
+// One 64-byte aligned growable buffer per (thread, type, slot); never shrinks, freed at thread exit.
+template <typename T, int Slot> T* tls_buffer(size_t n) {
+  struct Buf {
+    T* p = nullptr;
+    size_t cap = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf b;
+  if (n > b.cap) {
+    std::free(b.p);
+    size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+    b.p = static_cast<T*>(std::aligned_alloc(64, bytes));
+    if (!b.p) { b.cap = 0; throw std::bad_alloc(); }
+    b.cap = n;
+  }
+  return b.p;
+}
+
+template <typename T> struct Args {
+  bool ta, tb;
+  index_t M, N, K;
+  T alpha, beta;
+  const T* A; index_t lda;
+  const T* B; index_t ldb;
+  T* C; index_t ldc;
+  bool split_n;  // parallel split over N column blocks (else over M row blocks)
+};
+
+// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels laid out
+// k-major (panel[k*MR + i]); the last panel is zero-padded to MR rows.
+template <typename T> void pack_a(const Args<T>& g, index_t i0, index_t mc, index_t p0, index_t kc, T* dst) {
+  constexpr int MR = Cfg<T>::MR;
+  for (index_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+    const int rows = int(std::min<index_t>(MR, mc - ir));
+    if (g.ta) {  // op(A)(i,k) = A[k*lda + i]: MR contiguous values per k
+      const T* s = g.A + (p0)*g.lda + i0 + ir;
+      if (rows == MR) {
+        for (index_t k = 0; k < kc; ++k, s += g.lda)
+          for (int i = 0; i < MR; ++i) dst[k * MR + i] = s[i];
+      } else {
+        for (index_t k = 0; k < kc; ++k, s += g.lda)
+          for (int i = 0; i < MR; ++i) dst[k * MR + i] = i < rows ? s[i] : T(0);
+      }
+    } else {  // op(A)(i,k) = A[i*lda + k]: interleave MR rows
+      const T* r[MR];
+      for (int i = 0; i < MR; ++i) r[i] = g.A + (i0 + ir + std::min(i, rows - 1)) * g.lda + p0;
+      if (rows == MR) {
+        for (index_t k = 0; k < kc; ++k)
+          for (int i = 0; i < MR; ++i) dst[k * MR + i] = r[i][k];
+      } else {
+        for (index_t k = 0; k < kc; ++k)
+          for (int i = 0; i < MR; ++i) dst[k * MR + i] = i < rows ? r[i][k] : T(0);
+      }
+    }
+  }
+}
+
+// Packs one NR-column micro-panel of op(B): depth [p0, p0+kc), cols [j0, j0+cols), k-major
+// (panel[k*NR + j]), zero-padded to NR columns.
+template <typename T> void pack_b_panel(const Args<T>& g, index_t p0, index_t kc, index_t j0, int cols, T* dst) {
+  constexpr int NR = Cfg<T>::NR;
+  if (!g.tb) {  // op(B)(k,j) = B[k*ldb + j]: a contiguous row segment per k
+    const T* s = g.B + p0 * g.ldb + j0;
+    if (cols == NR) {
+      for (index_t k = 0; k < kc; ++k, s += g.ldb) std::memcpy(dst + k * NR, s, NR * sizeof(T));
+    } else {
+      for (index_t k = 0; k < kc; ++k, s += g.ldb)
+        for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < cols ? s[j] : T(0);
+    }
+  } else {  // op(B)(k,j) = B[j*ldb + k]: transpose; walk 8 k at a time so every source line is
+            // consumed while hot and the writes stay inside an L1-resident panel
+    const T* r[NR];
+    for (int j = 0; j < NR; ++j) r[j] = g.B + (j0 + std::min(j, cols - 1)) * g.ldb + p0;
+    index_t k = 0;
+    if (cols == NR) {
+      for (; k + 8 <= kc; k += 8)
+        for (int j = 0; j < NR; ++j)
+          for (int kk = 0; kk < 8; ++kk) dst[(k + kk) * NR + j] = r[j][k + kk];
+    }
+    for (; k < kc; ++k)
+      for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < cols ? r[j][k] : T(0);
+  }
+}
+
+// The register-blocked kernel: C[0:R, 0:n] = alpha * Apanel * Bpanel + beta * C (beta == 0:
+// C is not read). R <= MR rows are live (edge tiles skip the dead rows' FMAs); n < NR columns
+// go through a small stack tile.
+template <typename T, int R>
+void micro(index_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, index_t ldc,
+           int n, T alpha, T beta) {
+  using V = typename Vec<T>::type;
+  constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR, NV = Cfg<T>::NV, VL = Cfg<T>::VL;
+  static_assert(NV == 2, "kernel written for two vectors per row");
+  V acc[R][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = V{};
+  for (int i = 0; i < R; ++i) __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + NR - 1, 1);
+
+#pragma GCC unroll 2
+  for (index_t k = 0; k < kc; ++k) {
+    const V b0 = loadu<V>(b), b1 = loadu<V>(b + VL);
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+      const V ai = splat<V>(a[i]);
+      acc[i][0] = fmadd(ai, b0, acc[i][0]);
+      acc[i][1] = fmadd(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const V va = splat<V>(alpha), vb = splat<V>(beta);
+  if (n == NR) {
+#pragma GCC unroll 8
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        T* p = c + i * ldc + v * VL;
+        V r = va * acc[i][v];
+        if (beta != T(0)) r = fmadd(vb, loadu<V>(p), r);
+        storeu(p, r);
+      }
+    }
+  } else {
+    alignas(64) T tile[R * NR];
+    for (int i = 0; i < R; ++i)
+      for (int v = 0; v < NV; ++v) storeu(tile + i * NR + v * VL, acc[i][v]);
+    for (int i = 0; i < R; ++i)
+      for (int j = 0; j < n; ++j) {
+        T* p = c + i * ldc + j;
+        *p = beta != T(0) ? alpha * tile[i * NR + j] + beta * *p : alpha * tile[i * NR + j];
+      }
+  }
+}
+
+template <typename T>
+inline void micro_dispatch(int rows, index_t kc, const T* a, const T* b, T* c, index_t ldc, int n, T alpha, T beta) {
+  static_assert(Cfg<T>::MR == 6, "dispatch written for MR == 6");
+  switch (rows) {
+    case 6: micro<T, 6>(kc, a, b, c, ldc, n, alpha, beta); break;
+    case 5: micro<T, 5>(kc, a, b, c, ldc, n, alpha, beta); break;
+    case 4: micro<T, 4>(kc, a, b, c, ldc, n, alpha, beta); break;
+    case 3: micro<T, 3>(kc, a, b, c, ldc, n, alpha, beta); break;
+    case 2: micro<T, 2>(kc, a, b, c, ldc, n, alpha, beta); break;
+    default: micro<T, 1>(kc, a, b, c, ldc, n, alpha, beta); break;
+  }
+}
+
+// Computes C[i0:i1, j0:j1] on the calling thread.
+template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, index_t j0, index_t j1) {
+  using Cf = Cfg<T>;
+  constexpr int MR = Cf::MR, NR = Cf::NR;
+  const index_t m = i1 - i0;
+  const bool jit_b = m <= Cf::MC;  // one A block: B panels are used once each, pack them in L1
+  const index_t nc_max = std::min<index_t>(Cf::NC, (j1 - j0 + NR - 1) / NR * NR);
+  const index_t kc_max = std::min<index_t>(Cf::KC, g.K);
+  const index_t mc_max = std::min<index_t>(Cf::MC, (m + MR - 1) / MR * MR);
+  T* abuf = tls_buffer<T, 0>(size_t(mc_max * kc_max));
+  T* bbuf = tls_buffer<T, 1>(size_t((jit_b ? NR : nc_max) * kc_max));
+
+  for (index_t jc = j0; jc < j1; jc += Cf::NC) {
+    const index_t nc = std::min<index_t>(Cf::NC, j1 - jc);
+    for (index_t pc = 0; pc < g.K; pc += Cf::KC) {
+      const index_t kc = std::min<index_t>(Cf::KC, g.K - pc);
+      const T beta = pc == 0 ? g.beta : T(1);  // later depth blocks accumulate
+      if (!jit_b)
+        for (index_t jr = 0; jr < nc; jr += NR)
+          pack_b_panel(g, pc, kc, jc + jr, int(std::min<index_t>(NR, nc - jr)), bbuf + jr * kc);
+      for (index_t ic = i0; ic < i1; ic += Cf::MC) {
+        const index_t mc = std::min<index_t>(Cf::MC, i1 - ic);
+        pack_a(g, ic, mc, pc, kc, abuf);
+        for (index_t jr = 0; jr < nc; jr += NR) {
+          const int cols = int(std::min<index_t>(NR, nc - jr));
+          const T* bp = bbuf + jr * kc;
+          if (jit_b) pack_b_panel(g, pc, kc, jc + jr, cols, bbuf), bp = bbuf;
+          for (index_t ir = 0; ir < mc; ir += MR)
+            micro_dispatch<T>(int(std::min<index_t>(MR, mc - ir)), kc, abuf + ir * kc, bp,
+                              g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, cols, g.alpha, beta);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+template <typename T>
+void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+          const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  using namespace detail;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {  // C = beta*C; beta == 0 overwrites (C may hold NaN)
+    for (index_t i = 0; i < M; ++i) {
+      T* c = C + i * ldc;
+      if (beta == T(0)) std::fill(c, c + N, T(0));
+      else if (beta != T(1)) for (index_t j = 0; j < N; ++j) c[j] *= beta;
+    }
+    return;
+  }
+  constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR;
+  Args<T> g{ta, tb, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true};
+
+  // Below ~256 kFLOP per thread the fork/join costs more than it saves.
+  constexpr double kMinFlopsPerThread = 256e3;
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int nt = num_threads();
+  if (nt <= 1 || flops < 2 * kMinFlopsPerThread) { serial(g, 0, M, 0, N); return; }
+
+  // Every thread packs the whole of the operand it does not split; split the dimension that
+  // makes that duplicated packing smaller (M <= N: split N, each thread packs all of A).
+  g.split_n = M <= N;
+  if (g.split_n && N < NR * nt && M >= MR * nt) g.split_n = false;
+  if (!g.split_n && M < MR * nt && N >= NR * nt) g.split_n = true;
+  const long blocks = long(g.split_n ? (N + NR - 1) / NR : (M + MR - 1) / MR);
+  const double block_flops = 2.0 * double(K) * double(g.split_n ? M * NR : N * MR);
+  const long grain = std::max<long>(1, long(kMinFlopsPerThread / block_flops));
+  const Args<T>* gp = &g;  // capture one pointer: std::function stores it without allocating
+  parallel_for(blocks, grain, [gp](long b, long e) {
+    const Args<T>& a = *gp;
+    if (a.split_n) serial(a, 0, a.M, b * NR, std::min<index_t>(e * NR, a.N));
+    else serial(a, b * MR, std::min<index_t>(e * MR, a.M), 0, a.N);
+  });
+}
+
+}  // namespace RNNKIT_SIMD_NS
+}  // namespace builtin
+}  // namespace rnnkit

@@ -1,0 +1,67 @@
+// Fused element-wise kernels for one timestep of a recurrent layer. Compiled twice
+// (rnn_steps_avx2.cpp with -mavx2 -mfma, rnn_steps_generic.cpp portable); rnn.cpp picks one
+// at run time. Every buffer is row-major; G*H-wide rows hold the gate blocks in PyTorch order.
+#pragma once
+#include "common.h"
+
+namespace rnnkit {
+namespace steps {
+
+#define RNNKIT_STEP_DECLS                                                                          \
+  template <typename T>                                                                            \
+  void elman_fwd(index_t B, index_t H, Activation act,                                             \
+                 const T* xg,  /* [B,H] input projection (no bias) */                              \
+                 const T* rec, /* [B,H] recurrent product (no bias) */                             \
+                 const T* b_ih, const T* b_hh, /* [H] or null */                                   \
+                 const std::uint8_t* valid,    /* [B] */                                           \
+                 T* gates,                     /* [B,H] new h stored (may alias xg) */             \
+                 T* h,                         /* [B,H] state, updated where valid */              \
+                 T* y);                        /* [B,H] output, 0 where not valid */               \
+  template <typename T>                                                                            \
+  void lstm_fwd(index_t B, index_t H, const T* xg /*[B,4H]*/, const T* rec /*[B,4H]*/,             \
+                const T* b_ih, const T* b_hh, const std::uint8_t* valid,                           \
+                T* gates /*[B,4H] activated i,f,g,o (may alias xg)*/, T* h /*[B,H]*/,              \
+                T* c /*[B,H]*/, T* c_new /*[B,H] or null*/, T* y /*[B,H]*/);                       \
+  /* GRU phase 1: r and z. rh (original variant) receives r*h for the W_hn product. */             \
+  template <typename T>                                                                            \
+  void gru_rz_fwd(index_t B, index_t H, const T* xg /*[B,3H]*/, const T* rec /*[B,ldr]*/,          \
+                  index_t ldr, const T* b_ih, const T* b_hh, const T* h /*[B,H]*/,                 \
+                  T* gates /*[B,3H]*/, T* rh /*[B,H] or null*/);                                   \
+  /* GRU phase 2: n and the new state. recn: [B,ldn] product for the n block (no bias). */        \
+  template <typename T>                                                                            \
+  void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg /*[B,3H]*/,                   \
+                 const T* recn, index_t ldn, const T* b_ih, const T* b_hh,                         \
+                 const std::uint8_t* valid, T* gates /*[B,3H]*/, T* h /*[B,H]*/,                   \
+                 T* hn_store /*[B,H] or null*/, T* y /*[B,H]*/);                                   \
+  /* Backward of one step. dh: [B,H] gradient carried from later steps; dy: [B,H] or null.      \
+     dgx: [B,GH] gradient w.r.t. the input-side pre-activations (bias_ih); dnext: [B,H]         \
+     receives the direct part of the gradient w.r.t. the previous state (rows that are not       \
+     valid pass dh through, their dgx rows are 0). */                                              \
+  template <typename T>                                                                            \
+  void elman_bwd(index_t B, index_t H, Activation act, const T* gates /*[B,H]*/, const T* dh,      \
+                 const T* dy, const std::uint8_t* valid, T* dgx /*[B,H]*/, T* dnext);              \
+  template <typename T>                                                                            \
+  void lstm_bwd(index_t B, index_t H, const T* gates /*[B,4H]*/, const T* c_prev /*[B,H]*/,        \
+                const T* c_new /*[B,H]*/, const T* dh, const T* dy, const std::uint8_t* valid,     \
+                T* dc /*[B,H] in: from later steps, out: to earlier*/, T* dgx /*[B,4H]*/,          \
+                T* dnext);                                                                         \
+  /* dgh: [B,3H] gradient w.r.t. the recurrent-side pre-activations (bias_hh). For the original  \
+     variant the r columns of dgx/dgh are finished by gru_reset_before_bwd. */                     \
+  template <typename T>                                                                            \
+  void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates /*[B,3H]*/,                  \
+               const T* hn /*[B,H] (reset_after) or null*/, const T* h_prev /*[B,H]*/,             \
+               const T* dh, const T* dy, const std::uint8_t* valid, T* dgx, T* dgh, T* dnext);     \
+  template <typename T>                                                                            \
+  void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,                 \
+                            const T* drh /*[B,H]*/, const std::uint8_t* valid, T* dgx, T* dgh,     \
+                            T* dnext);
+
+namespace avx2 {
+RNNKIT_STEP_DECLS
+}
+namespace generic {
+RNNKIT_STEP_DECLS
+}
+
+}  // namespace steps
+}  // namespace rnnkit

@@ -1,0 +1,121 @@
+#include "threads.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+
+namespace rnnkit {
+namespace {
+
+// A fork-join pool: workers wait for a generation counter to move, run their chunk, and count
+// down. Short spinning before sleeping keeps the per-timestep joins cheap.
+class Pool {
+ public:
+  explicit Pool(int n) { resize(n); }
+  ~Pool() { stop(); }
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void resize(int n) {
+    stop();
+    stopping_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+
+  void run(long n, long grain, const std::function<void(long, long)>& fn) {
+    int parts = static_cast<int>(std::min<long>(size(), std::max<long>(1, n / std::max<long>(grain, 1))));
+    if (parts <= 1 || in_parallel_) { fn(0, n); return; }
+    std::lock_guard<std::mutex> serial(run_mutex_);
+    job_ = &fn; job_n_ = n; job_parts_ = parts;
+    pending_.store(parts - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    in_parallel_ = true;
+    fn(0, chunk_end(0));
+    in_parallel_ = false;
+    while (pending_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    job_ = nullptr;
+  }
+
+ private:
+  long chunk_end(int part) const { return job_n_ * (part + 1) / job_parts_; }
+
+  void loop(int index) {
+    unsigned long seen = generation_.load(std::memory_order_acquire);
+    for (;;) {
+      unsigned long g;
+      int spins = 0;
+      while ((g = generation_.load(std::memory_order_acquire)) == seen && !stopping_) {
+        if (++spins < 20000) continue;
+        std::unique_lock<std::mutex> lk(m_);
+        cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen || stopping_; });
+      }
+      if (stopping_) return;
+      seen = g;
+      if (index < job_parts_) {
+        in_parallel_ = true;
+        (*job_)(job_n_ * index / job_parts_, chunk_end(index));
+        in_parallel_ = false;
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex m_, run_mutex_;
+  std::condition_variable cv_;
+  std::atomic<unsigned long> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stopping_{false};
+  const std::function<void(long, long)>* job_ = nullptr;
+  long job_n_ = 0;
+  int job_parts_ = 1;
+  static thread_local bool in_parallel_;
+};
+
+thread_local bool Pool::in_parallel_ = false;
+
+int default_threads() {
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 64u));
+}
+
+std::mutex g_pool_mutex;
+Pool& pool() {
+  static Pool p(default_threads());
+  return p;
+}
+
+}  // namespace
+
+int num_threads() { return pool().size(); }
+
+void set_num_threads(int n) {
+  n = std::max(1, std::min(n, 256));
+  std::lock_guard<std::mutex> lk(g_pool_mutex);
+  pool().resize(n);
+}
+
+void parallel_for(long n, long grain, const std::function<void(long, long)>& fn) {
+  if (n <= 0) return;
+  pool().run(n, grain, fn);
+}
+
+}  // namespace rnnkit
