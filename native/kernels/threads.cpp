@@ -23,7 +23,10 @@ class Pool {
   void resize(int n) {
     stop();
     stopping_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // A worker must start from the generation current now: a job posted before the thread
+    // gets scheduled still has to be seen as new.
+    const unsigned long start = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
 
   void run(long n, long grain, const std::function<void(long, long)>& fn) {
@@ -47,8 +50,7 @@ class Pool {
  private:
   long chunk_end(int part) const { return job_n_ * (part + 1) / job_parts_; }
 
-  void loop(int index) {
-    unsigned long seen = generation_.load(std::memory_order_acquire);
+  void loop(int index, unsigned long seen) {
     for (;;) {
       unsigned long g;
       int spins = 0;

@@ -1,0 +1,168 @@
+// float32 agrees with float64, both GEMM paths agree, larger shapes (threaded GEMM and
+// element-wise splits) agree with the reference, async variants, worker threads.
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpu, backendInfo } from '../lib';
+import type { RnnSpec } from '../lib/native';
+import { gates, randn, referenceRnn, relErr, rng } from './helpers';
+
+const be = cpu();
+const info = backendInfo();
+
+function problem(cell: RnnSpec['cell'], extra: Partial<RnnSpec>, dims: { T: number; B: number; I: number; H: number }, seed: number) {
+  const r = rng(seed);
+  const s: RnnSpec = { cell, ...dims, ...extra };
+  const G = gates(cell);
+  const sc = 1 / Math.sqrt(dims.H);
+  return {
+    s,
+    x: randn(dims.T * dims.B * dims.I, r),
+    wIh: randn(G * dims.H * dims.I, r, sc), wHh: randn(G * dims.H * dims.H, r, sc),
+    bIh: randn(G * dims.H, r, sc), bHh: randn(G * dims.H, r, sc),
+    lengths: Int32Array.from({ length: dims.B }, (_, b) => (b % 3 === 0 ? dims.T : 1 + Math.floor(r() * dims.T))),
+    dy: randn(dims.T * dims.B * dims.H, r),
+  };
+}
+type Problem = ReturnType<typeof problem>;
+
+function run(p: Problem, dtype: 'float32' | 'float64') {
+  const cast = (a: Float64Array) => (dtype === 'float32' ? Float32Array.from(a) : a.slice());
+  const { s } = p;
+  const { T, B, I, H } = s;
+  const G = gates(s.cell);
+  const y = be.alloc(dtype, T * B * H), reserve = be.alloc(dtype, be.rnnReserveSize(s));
+  const x = cast(p.x), wIh = cast(p.wIh), wHh = cast(p.wHh), bIh = cast(p.bIh), bHh = cast(p.bHh);
+  be.rnnForward({ ...s, x, wIh, wHh, bIh, bHh, lengths: p.lengths, y, reserve });
+  const dx = be.alloc(dtype, T * B * I), dwIh = be.alloc(dtype, G * H * I), dwHh = be.alloc(dtype, G * H * H);
+  const dbIh = be.alloc(dtype, G * H), dbHh = be.alloc(dtype, G * H);
+  be.rnnBackward({ ...s, x, wIh, wHh, lengths: p.lengths, reserve, dy: cast(p.dy), dx, dwIh, dwHh, dbIh, dbHh });
+  return { y, dx, dwIh, dwHh, dbIh, dbHh };
+}
+
+const cases: Array<[RnnSpec['cell'], Partial<RnnSpec>]> = [
+  ['elman', { activation: 'tanh' }], ['elman', { activation: 'relu', reverse: true }], ['elman', { activation: 'sigmoid' }],
+  ['lstm', {}], ['lstm', { reverse: true }], ['gru', {}], ['gru', { gruVariant: 'original', reverse: true }],
+];
+
+describe('float32 agrees with float64', () => {
+  for (const [cell, extra] of cases) {
+    it(`${cell} ${JSON.stringify(extra)}`, () => {
+      const p = problem(cell, extra, { T: 12, B: 9, I: 10, H: 33 }, 3);
+      const a = run(p, 'float32'), b = run(p, 'float64');
+      for (const k of ['y', 'dx', 'dwIh', 'dwHh', 'dbIh', 'dbHh'] as const) {
+        expect(relErr(a[k], b[k]), k).toBeLessThan(2e-5);
+      }
+    });
+  }
+});
+
+describe('larger shapes agree with the reference (threaded GEMM, split element-wise work)', () => {
+  for (const cell of ['lstm', 'gru', 'elman'] as const) {
+    it(cell, () => {
+      const p = problem(cell, {}, { T: 6, B: 40, I: 70, H: 130 }, 8);
+      const { s } = p;
+      const got = run(p, 'float64');
+      const ref = referenceRnn(s, { x: p.x, wIh: p.wIh, wHh: p.wHh, bIh: p.bIh, bHh: p.bHh, lengths: p.lengths });
+      expect(relErr(got.y, ref.y)).toBeLessThan(1e-12);
+    });
+  }
+});
+
+describe('GEMM paths', () => {
+  afterAll(() => { if (info.openblasLinked) be.setGemm('openblas'); });
+  it(`reports its configuration (${JSON.stringify(info)})`, () => {
+    expect(['openblas', 'builtin']).toContain(info.gemm);
+    expect(['avx2', 'generic']).toContain(info.simd);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    if (process.env.RNNKIT_EXPECT_GEMM) expect(info.gemm).toBe(process.env.RNNKIT_EXPECT_GEMM);
+  });
+  it('the built-in GEMM matches a naive product for every transpose, alpha and beta', () => {
+    const r = rng(9);
+    for (const [M, N, K] of [[1, 1, 1], [7, 13, 5], [33, 70, 129], [64, 300, 40]]) {
+      for (const transA of [false, true]) for (const transB of [false, true]) for (const beta of [0, 1, 0.5]) {
+        const a = randn(M * K, r), b = randn(K * N, r), c0 = randn(M * N, r);
+        const ref = new Float64Array(M * N);
+        for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += (transA ? a[k * M + i] : a[i * K + k]) * (transB ? b[j * K + k] : b[k * N + j]);
+          ref[i * N + j] = 1.5 * s + beta * c0[i * N + j];
+        }
+        for (const gemm of info.openblasLinked ? (['builtin', 'openblas'] as const) : (['builtin'] as const)) {
+          if (info.openblasLinked) be.setGemm(gemm);
+          const c = beta === 0 ? new Float64Array(M * N).fill(NaN) : c0.slice();
+          be.gemm({ M, N, K, a, b, c, transA, transB, alpha: 1.5, beta });
+          expect(relErr(c, ref), `${gemm} ${M}x${N}x${K} ${transA} ${transB} ${beta}`).toBeLessThan(1e-13);
+          const c32 = beta === 0 ? new Float32Array(M * N).fill(NaN) : Float32Array.from(c0);
+          be.gemm({ M, N, K, a: Float32Array.from(a), b: Float32Array.from(b), c: c32, transA, transB, alpha: 1.5, beta });
+          expect(relErr(c32, ref)).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+  it.skipIf(!info.openblasLinked)('an LSTM gives the same result through OpenBLAS and the built-in GEMM', () => {
+    const p = problem('lstm', {}, { T: 8, B: 16, I: 20, H: 64 }, 4);
+    be.setGemm('builtin');
+    const a = run(p, 'float32');
+    be.setGemm('openblas');
+    const b = run(p, 'float32');
+    for (const k of ['y', 'dx', 'dwIh', 'dwHh'] as const) expect(relErr(a[k], b[k]), k).toBeLessThan(1e-5);
+  });
+});
+
+describe('threads', () => {
+  it('results do not depend on the thread count', () => {
+    const p = problem('gru', {}, { T: 5, B: 48, I: 30, H: 96 }, 12);
+    const n = backendInfo().threads;
+    be.setNumThreads(1);
+    expect(backendInfo().threads).toBe(1);
+    const a = run(p, 'float64');
+    be.setNumThreads(3);
+    const b = run(p, 'float64');
+    be.setNumThreads(n);
+    for (const k of ['y', 'dx', 'dwIh'] as const) expect(relErr(a[k], b[k]), k).toBeLessThan(1e-13);
+  });
+});
+
+describe('async variants', () => {
+  it('give the same result as the sync calls and keep the event loop free', async () => {
+    const p = problem('lstm', {}, { T: 64, B: 32, I: 64, H: 256 }, 5);
+    const { s } = p;
+    const { T, B, H } = s;
+    const x = Float32Array.from(p.x), wIh = Float32Array.from(p.wIh), wHh = Float32Array.from(p.wHh);
+    const y1 = new Float32Array(T * B * H), y2 = new Float32Array(T * B * H);
+    be.rnnForward({ ...s, x, wIh, wHh, y: y1 });
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 1);
+    const reserve = new Float32Array(be.rnnReserveSize(s));
+    const started = Date.now();
+    let rounds = 0;
+    while (Date.now() - started < 150 || rounds < 2) {
+      await be.rnnForwardAsync({ ...s, x, wIh, wHh, y: y2, reserve });
+      rounds++;
+    }
+    clearInterval(timer);
+    expect(Array.from(y2.subarray(0, 100))).toEqual(Array.from(y1.subarray(0, 100)));
+    expect(ticks).toBeGreaterThan(10);
+    const dwIh = new Float32Array(wIh.length), dwHh = new Float32Array(wHh.length);
+    await be.rnnBackwardAsync({ ...s, x, wIh, wHh, reserve, dy: Float32Array.from(p.dy), dwIh, dwHh });
+    expect(be.l2Norm(dwIh)).toBeGreaterThan(0);
+  });
+  it('rejects bad arguments synchronously with a clear error', () => {
+    expect(() => be.rnnForwardAsync({ cell: 'lstm', T: 1, B: 1, I: 1, H: 1 } as never)).toThrow(/x must be a Float32Array or Float64Array, received undefined/);
+  });
+});
+
+describe('worker threads', () => {
+  it('the addon loads and runs in a worker', async () => {
+    const w = new Worker(join(__dirname, 'fixtures', 'worker.cjs'));
+    const msg = await new Promise<{ ok: boolean; sum: number; info: { gemm: string } }>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    expect(msg.ok).toBe(true);
+    expect(Number.isFinite(msg.sum)).toBe(true);
+    expect(msg.info.gemm).toBe(info.gemm);
+  });
+});
