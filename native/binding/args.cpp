@@ -12,7 +12,9 @@ namespace {
 // byte sizes to stay far from overflow, so cap element counts at 2^40.
 constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
 
-std::string num(double v) {
+std::string num(double v) {  // as JavaScript prints numbers
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   std::ostringstream s;
   s.precision(17);
   s << v;
