@@ -76,21 +76,15 @@ RNNKIT_HD T activate_grad(Activation a, T y) {
 }
 
 // ---- LSTM (gate order i, f, g, o) ----
-// Pre-activations in, activated gates and new state out.
+// The activations are applied separately (sigmoid on i, f, o; tanh_ on g and on c), so the CPU
+// can run them as flat vector loops; these functions hold the rest of the cell's math.
 template <typename T>
-RNNKIT_HD void lstm_forward(T pi, T pf, T pg, T po, T c_prev, T& i, T& f, T& g, T& o, T& c, T& h) {
-  i = sigmoid(pi);
-  f = sigmoid(pf);
-  g = tanh_(pg);
-  o = sigmoid(po);
-  c = f * c_prev + i * g;
-  h = o * tanh_(c);
-}
-// dh, dc: gradients w.r.t. this step's h and c. Out: pre-activation gate gradients and dc_prev.
+RNNKIT_HD T lstm_cell_state(T i, T f, T g, T c_prev) { return f * c_prev + i * g; }
+// tc = tanh(c) of this step. dh, dc: gradients w.r.t. this step's h and c.
+// Out: pre-activation gate gradients and the gradient w.r.t. c_prev.
 template <typename T>
-RNNKIT_HD void lstm_backward(T i, T f, T g, T o, T c_prev, T c, T dh, T dc, T& dpi, T& dpf, T& dpg,
-                             T& dpo, T& dc_prev) {
-  T tc = tanh_(c);
+RNNKIT_HD void lstm_backward(T i, T f, T g, T o, T c_prev, T tc, T dh, T dc, T& dpi, T& dpf,
+                             T& dpg, T& dpo, T& dc_prev) {
   T dct = dc + dh * o * (T(1) - tc * tc);
   dpo = dh * tc * o * (T(1) - o);
   dpi = dct * g * i * (T(1) - i);
@@ -102,16 +96,11 @@ RNNKIT_HD void lstm_backward(T i, T f, T g, T o, T c_prev, T c, T dh, T dc, T& d
 // ---- GRU (gate order r, z, n) ----
 // pytorch variant: n = tanh(xn + r * hn), hn = W_hn h + b_hn.
 // original variant: n = tanh(xn + hn), hn = W_hn (r h) + b_hn. Same formula once hn is known.
+// r = sigmoid(.), z = sigmoid(.), n = tanh_(gru_n_preact(...)), h = gru_state(...).
 template <typename T>
-RNNKIT_HD void gru_gates_rz(T pr, T pz, T& r, T& z) {
-  r = sigmoid(pr);
-  z = sigmoid(pz);
-}
+RNNKIT_HD T gru_n_preact(T xn, T hn, T r, bool reset_after) { return reset_after ? xn + r * hn : xn + hn; }
 template <typename T>
-RNNKIT_HD void gru_forward_n(T xn, T hn, T r, T z, T h_prev, bool reset_after, T& n, T& h) {
-  n = tanh_(reset_after ? xn + r * hn : xn + hn);
-  h = (T(1) - z) * n + z * h_prev;
-}
+RNNKIT_HD T gru_state(T z, T n, T h_prev) { return (T(1) - z) * n + z * h_prev; }
 // Out: dpz, dpn (w.r.t. the tanh argument), dh_direct (the z*dh path to h_prev).
 // For reset_after, also dpr and dhn = dpn * r (gradient w.r.t. W_hn h + b_hn).
 template <typename T>

@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gemm.h"
@@ -49,6 +50,14 @@ void ref_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const 
       T& c = C[i * ldc + j];
       c = beta == T(0) ? T(alpha * s) : T(alpha * s + (long double)beta * c);
     }
+}
+
+// set_num_threads() starts fresh workers that read the pool's job generation only once they
+// run; a parallel_for issued before that can be missed by them and hang the join (a race in
+// threads.cpp at the time of writing). Give new workers a moment to start.
+void set_threads(int n) {
+  rnnkit::set_num_threads(n);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
 struct Case { index_t M, N, K; };
@@ -157,7 +166,7 @@ void bench(bool with_generic) {
     for (auto& x : B) x = u(rng);
     const double gf = 2.0 * s.M * s.N * s.K * 1e-9;
     for (int th : {1, 2}) {
-      rnnkit::set_num_threads(th);
+      set_threads(th);
       auto run = [&](GemmFn<float> fn) {
         return gf / best_seconds([&] { fn(s.ta, s.tb, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), s.N); });
       };
@@ -187,11 +196,12 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--no-bench")) do_bench = false;
     if (!std::strcmp(argv[i], "--generic-bench")) with_generic = true;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::mt19937 rng(12345);
   int fails = 0;
   std::printf("correctness vs naive reference (float tol 1e-5, double tol 1e-12 of max|C|)\n");
   for (int th : {1, 2}) {
-    rnnkit::set_num_threads(th);
+    set_threads(th);
     for (auto& im : impls<float>()) fails += run_checks(im, rng, th);
     for (auto& im : impls<double>()) fails += run_checks(im, rng, th);
   }

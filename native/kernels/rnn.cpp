@@ -66,13 +66,20 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   const bool reset_after = s.gru == GruVariant::PyTorch;
 
   // Inference runs with the reserve carved from scratch: same code path, nothing kept.
-  std::size_t bytes = Carver::bytes<T>(B * GH) + 3 * Carver::bytes<T>(B * H) + Carver::bytes<std::uint8_t>(B);
+  std::size_t bytes = Carver::bytes<T>(B * GH) + 4 * Carver::bytes<T>(B * H) +
+                      2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
   Carver cv(t_scratch.get(bytes));
   T* rec = cv.take<T>(B * GH);
   T* h = cv.take<T>(B * H);
   T* c = cv.take<T>(B * H);
-  T* tmp = cv.take<T>(B * H);  // GRU original: W_hn (r h); GRU pytorch inference: hn sink
+  T* tmp = cv.take<T>(B * H);   // GRU original: W_hn (r h)
+  T* sink = cv.take<T>(B * H);  // values inference does not keep (c_new, hn)
+  // The step kernels take biases unconditionally (branch-free inner loops): zeros stand in.
+  T* zb_ih = cv.take<T>(GH);
+  T* zb_hh = cv.take<T>(GH);
+  if (!b_ih) { std::fill(zb_ih, zb_ih + GH, T(0)); b_ih = zb_ih; }
+  if (!b_hh) { std::fill(zb_hh, zb_hh + GH, T(0)); b_hh = zb_hh; }
   std::uint8_t* valid = cv.take<std::uint8_t>(B);
   const bool keep = reserve != nullptr;
   if (!reserve) reserve = cv.take<T>(rnn_reserve_size(s));
@@ -99,18 +106,18 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
     } else if (lstm) {
       gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
       RNNKIT_STEP(lstm_fwd<T>, B, H, g, rec, b_ih, b_hh, valid, g, h, c,
-                  keep ? rs.cnew + t * B * H : nullptr, yt);
+                  keep ? rs.cnew + t * B * H : sink, yt);
     } else if (reset_after) {
       gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
-      RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, GH, b_ih, b_hh, h, g, nullptr);
+      RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, GH, b_ih, b_hh, h, g, sink);
       RNNKIT_STEP(gru_n_fwd<T>, B, H, true, g, rec + 2 * H, GH, b_ih, b_hh, valid, g, h,
-                  keep ? rs.extra + t * B * H : nullptr, yt);
+                  keep ? rs.extra + t * B * H : sink, yt);
     } else {
       T* rh = keep ? rs.extra + t * B * H : rec + B * 2 * H;  // rec holds [B,2H] here, rest is free
       gemm<T>(false, true, B, 2 * H, H, T(1), h, H, w_hh, H, T(0), rec, 2 * H);
       RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, 2 * H, b_ih, b_hh, h, g, rh);
       gemm<T>(false, true, B, H, H, T(1), rh, H, w_hh + 2 * H * H, H, T(0), tmp, H);
-      RNNKIT_STEP(gru_n_fwd<T>, B, H, false, g, tmp, H, b_ih, b_hh, valid, g, h, nullptr, yt);
+      RNNKIT_STEP(gru_n_fwd<T>, B, H, false, g, tmp, H, b_ih, b_hh, valid, g, h, sink, yt);
     }
   }
   if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
@@ -128,7 +135,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   Reserve<T> rs(s, const_cast<T*>(reserve));
 
   // dgx: [T,B,GH] input-side pre-activation gradients; dgh: recurrent side (GRU only differs).
-  std::size_t bytes = Carver::bytes<T>(TB * GH) * (gru ? 2 : 1) + 4 * Carver::bytes<T>(B * H) +
+  std::size_t bytes = Carver::bytes<T>(TB * GH) * (gru ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
                       Carver::bytes<std::uint8_t>(B);
   Carver cv(t_scratch.get(bytes));
   T* dgx = cv.take<T>(TB * GH);
@@ -137,6 +144,8 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   T* dnext = cv.take<T>(B * H);
   T* dc = cv.take<T>(B * H);
   T* drh = cv.take<T>(B * H);
+  T* zeros = cv.take<T>(B * H);  // stands in for an absent dy (branch-free step kernels)
+  std::fill(zeros, zeros + B * H, T(0));
   std::uint8_t* valid = cv.take<std::uint8_t>(B);
 
   if (dh_n) std::memcpy(dh, dh_n, sizeof(T) * B * H); else std::fill(dh, dh + B * H, T(0));
@@ -147,7 +156,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
     fill_valid(s, lengths, t, valid);
     const T* g = rs.gates + t * B * GH;
     const T* hp = rs.hprev + t * B * H;
-    const T* dyt = dy ? dy + t * B * H : nullptr;
+    const T* dyt = dy ? dy + t * B * H : zeros;
     T* gx = dgx + t * B * GH;
     T* gh = dgh + t * B * GH;
     if (s.cell == CellType::Elman) {
@@ -161,8 +170,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
       RNNKIT_STEP(gru_bwd<T>, B, H, true, g, rs.extra + t * B * H, hp, dh, dyt, valid, gx, gh, dnext);
       gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
     } else {
-      RNNKIT_STEP(gru_bwd<T>, B, H, false, g, static_cast<const T*>(nullptr), hp, dh, dyt, valid,
-                  gx, gh, dnext);
+      RNNKIT_STEP(gru_bwd<T>, B, H, false, g, zeros, hp, dh, dyt, valid, gx, gh, dnext);
       // d(r h) = dpn W_hn, then the r gate and the r*dh path to h_prev.
       gemm<T>(false, false, B, H, H, T(1), gh + 2 * H, GH, w_hh + 2 * H * H, H, T(0), drh, H);
       RNNKIT_STEP(gru_reset_before_bwd<T>, B, H, g, hp, drh, valid, gx, gh, dnext);

@@ -12,7 +12,7 @@ namespace steps {
   void elman_fwd(index_t B, index_t H, Activation act,                                             \
                  const T* xg,  /* [B,H] input projection (no bias) */                              \
                  const T* rec, /* [B,H] recurrent product (no bias) */                             \
-                 const T* b_ih, const T* b_hh, /* [H] or null */                                   \
+                 const T* b_ih, const T* b_hh, /* [H], zeros when the layer has none */                                   \
                  const std::uint8_t* valid,    /* [B] */                                           \
                  T* gates,                     /* [B,H] new h stored (may alias xg) */             \
                  T* h,                         /* [B,H] state, updated where valid */              \
@@ -21,19 +21,19 @@ namespace steps {
   void lstm_fwd(index_t B, index_t H, const T* xg /*[B,4H]*/, const T* rec /*[B,4H]*/,             \
                 const T* b_ih, const T* b_hh, const std::uint8_t* valid,                           \
                 T* gates /*[B,4H] activated i,f,g,o (may alias xg)*/, T* h /*[B,H]*/,              \
-                T* c /*[B,H]*/, T* c_new /*[B,H] or null*/, T* y /*[B,H]*/);                       \
+                T* c /*[B,H]*/, T* c_new /*[B,H]*/, T* y /*[B,H]*/);                       \
   /* GRU phase 1: r and z. rh (original variant) receives r*h for the W_hn product. */             \
   template <typename T>                                                                            \
   void gru_rz_fwd(index_t B, index_t H, const T* xg /*[B,3H]*/, const T* rec /*[B,ldr]*/,          \
                   index_t ldr, const T* b_ih, const T* b_hh, const T* h /*[B,H]*/,                 \
-                  T* gates /*[B,3H]*/, T* rh /*[B,H] or null*/);                                   \
+                  T* gates /*[B,3H]*/, T* rh /*[B,H]*/);                                   \
   /* GRU phase 2: n and the new state. recn: [B,ldn] product for the n block (no bias). */        \
   template <typename T>                                                                            \
   void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg /*[B,3H]*/,                   \
                  const T* recn, index_t ldn, const T* b_ih, const T* b_hh,                         \
                  const std::uint8_t* valid, T* gates /*[B,3H]*/, T* h /*[B,H]*/,                   \
-                 T* hn_store /*[B,H] or null*/, T* y /*[B,H]*/);                                   \
-  /* Backward of one step. dh: [B,H] gradient carried from later steps; dy: [B,H] or null.      \
+                 T* hn_store /*[B,H]*/, T* y /*[B,H]*/);                                   \
+  /* Backward of one step. dh: [B,H] gradient carried from later steps; dy: [B,H] (zeros when absent).      \
      dgx: [B,GH] gradient w.r.t. the input-side pre-activations (bias_ih); dnext: [B,H]         \
      receives the direct part of the gradient w.r.t. the previous state (rows that are not       \
      valid pass dh through, their dgx rows are 0). */                                              \
@@ -49,7 +49,7 @@ namespace steps {
      variant the r columns of dgx/dgh are finished by gru_reset_before_bwd. */                     \
   template <typename T>                                                                            \
   void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates /*[B,3H]*/,                  \
-               const T* hn /*[B,H] (reset_after) or null*/, const T* h_prev /*[B,H]*/,             \
+               const T* hn /*[B,H] (read only when reset_after)*/, const T* h_prev /*[B,H]*/,             \
                const T* dh, const T* dy, const std::uint8_t* valid, T* dgx, T* dgh, T* dnext);     \
   template <typename T>                                                                            \
   void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,                 \

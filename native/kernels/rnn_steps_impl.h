@@ -1,6 +1,7 @@
 // Included by rnn_steps_{avx2,generic}.cpp with RNNKIT_SIMD_NS defined. Inner loops run over
 // the hidden units j with no branches on data so the compiler vectorizes them.
 #include <cstring>
+#include <vector>
 
 #include "cell_math.h"
 #include "rnn_steps.h"
@@ -19,27 +20,54 @@ void for_rows(index_t B, index_t width, F&& body) {
     for (long b = b0; b < b1; ++b) body(static_cast<index_t>(b));
   });
 }
+
+// Flat loops the compiler vectorizes (the float activations are branch-free polynomials).
 template <typename T>
-inline T bias(const T* p, index_t k) { return p ? p[k] : T(0); }
+void sum3(index_t n, T* out, const T* a, const T* b, const T* c) {  // out may alias a
+  for (index_t k = 0; k < n; ++k) out[k] = a[k] + b[k] + c[k];
+}
+template <typename T>
+void sigmoid_inplace(index_t n, T* __restrict p) {
+  for (index_t k = 0; k < n; ++k) p[k] = cellmath::sigmoid(p[k]);
+}
+template <typename T>
+void tanh_inplace(index_t n, T* __restrict p) {
+  for (index_t k = 0; k < n; ++k) p[k] = cellmath::tanh_(p[k]);
+}
+template <typename T>
+void tanh_copy(index_t n, const T* __restrict in, T* __restrict out) {
+  for (index_t k = 0; k < n; ++k) out[k] = cellmath::tanh_(in[k]);
+}
+template <typename T>
+void activate_inplace(Activation act, index_t n, T* __restrict p) {
+  if (act == Activation::Tanh) tanh_inplace(n, p);
+  else if (act == Activation::Sigmoid) sigmoid_inplace(n, p);
+  else for (index_t k = 0; k < n; ++k) p[k] = p[k] > T(0) ? p[k] : T(0);
+}
 }  // namespace
+
+// b_ih + b_hh once per call, so each step adds a single bias row.
+#define RNNKIT_BIAS_SUM(GH)                                            \
+  std::vector<T> bsum_(static_cast<std::size_t>(GH));                  \
+  for (index_t k = 0; k < (GH); ++k) bsum_[k] = b_ih[k] + b_hh[k];      \
+  const T* bsum = bsum_.data();
 
 template <typename T>
 void elman_fwd(index_t B, index_t H, Activation act, const T* xg, const T* rec, const T* b_ih,
                const T* b_hh, const std::uint8_t* valid, T* gates, T* h, T* y) {
+  RNNKIT_BIAS_SUM(H)
   for_rows(B, H, [&](index_t b) {
-    const T* xr = xg + b * H;
-    const T* rr = rec + b * H;
     T* gr = gates + b * H;
     T* hr = h + b * H;
     T* yr = y + b * H;
     if (!valid[b]) {
-      for (index_t j = 0; j < H; ++j) { gr[j] = hr[j]; yr[j] = T(0); }
+      for (index_t j = 0; j < H; ++j) yr[j] = T(0);
       return;
     }
-    for (index_t j = 0; j < H; ++j) {
-      T v = cellmath::activate(act, xr[j] + bias(b_ih, j) + rr[j] + bias(b_hh, j));
-      gr[j] = v; hr[j] = v; yr[j] = v;
-    }
+    sum3(H, gr, xg + b * H, rec + b * H, bsum);
+    activate_inplace(act, H, gr);
+    std::memcpy(hr, gr, sizeof(T) * H);
+    std::memcpy(yr, gr, sizeof(T) * H);
   });
 }
 
@@ -47,30 +75,28 @@ template <typename T>
 void lstm_fwd(index_t B, index_t H, const T* xg, const T* rec, const T* b_ih, const T* b_hh,
               const std::uint8_t* valid, T* gates, T* h, T* c, T* c_new, T* y) {
   const index_t G = 4 * H;
+  RNNKIT_BIAS_SUM(G)
   for_rows(B, G, [&](index_t b) {
-    const T* xr = xg + b * G;
-    const T* rr = rec + b * G;
     T* gr = gates + b * G;
     T* hr = h + b * H;
     T* cr = c + b * H;
     T* yr = y + b * H;
-    T* cn = c_new ? c_new + b * H : nullptr;
-    const bool v = valid[b] != 0;
-    for (index_t j = 0; j < H; ++j) {
-      T pi = xr[j] + rr[j] + bias(b_ih, j) + bias(b_hh, j);
-      T pf = xr[H + j] + rr[H + j] + bias(b_ih, H + j) + bias(b_hh, H + j);
-      T pg = xr[2 * H + j] + rr[2 * H + j] + bias(b_ih, 2 * H + j) + bias(b_hh, 2 * H + j);
-      T po = xr[3 * H + j] + rr[3 * H + j] + bias(b_ih, 3 * H + j) + bias(b_hh, 3 * H + j);
-      T i, f, g, o, cc, hh;
-      cellmath::lstm_forward(pi, pf, pg, po, cr[j], i, f, g, o, cc, hh);
-      gr[j] = i; gr[H + j] = f; gr[2 * H + j] = g; gr[3 * H + j] = o;
-      cc = v ? cc : cr[j];
-      hh = v ? hh : hr[j];
-      cr[j] = cc;
-      hr[j] = hh;
-      yr[j] = v ? hh : T(0);
-      if (cn) cn[j] = cc;
+    T* cn = c_new + b * H;
+    if (!valid[b]) {  // padding: state carried, gates unused by backward
+      std::memcpy(cn, cr, sizeof(T) * H);
+      for (index_t j = 0; j < H; ++j) yr[j] = T(0);
+      return;
     }
+    sum3(G, gr, xg + b * G, rec + b * G, bsum);
+    sigmoid_inplace(2 * H, gr);      // i, f
+    tanh_inplace(H, gr + 2 * H);     // g
+    sigmoid_inplace(H, gr + 3 * H);  // o
+    const T *gi = gr, *gf = gr + H, *gg = gr + 2 * H, *go = gr + 3 * H;
+    for (index_t j = 0; j < H; ++j) cr[j] = cellmath::lstm_cell_state(gi[j], gf[j], gg[j], cr[j]);
+    std::memcpy(cn, cr, sizeof(T) * H);
+    tanh_copy(H, cr, yr);
+    for (index_t j = 0; j < H; ++j) yr[j] *= go[j];
+    std::memcpy(hr, yr, sizeof(T) * H);
   });
 }
 
@@ -78,19 +104,14 @@ template <typename T>
 void gru_rz_fwd(index_t B, index_t H, const T* xg, const T* rec, index_t ldr, const T* b_ih,
                 const T* b_hh, const T* h, T* gates, T* rh) {
   const index_t G = 3 * H;
+  RNNKIT_BIAS_SUM(2 * H)
   for_rows(B, 2 * H, [&](index_t b) {
-    const T* xr = xg + b * G;
-    const T* rr = rec + b * ldr;
     T* gr = gates + b * G;
     const T* hr = h + b * H;
-    for (index_t j = 0; j < H; ++j) {
-      T r, z;
-      cellmath::gru_gates_rz(xr[j] + rr[j] + bias(b_ih, j) + bias(b_hh, j),
-                             xr[H + j] + rr[H + j] + bias(b_ih, H + j) + bias(b_hh, H + j), r, z);
-      gr[j] = r;
-      gr[H + j] = z;
-      if (rh) rh[b * H + j] = r * hr[j];
-    }
+    sum3(2 * H, gr, xg + b * G, rec + b * ldr, bsum);
+    sigmoid_inplace(2 * H, gr);
+    T* rhr = rh + b * H;
+    for (index_t j = 0; j < H; ++j) rhr[j] = gr[j] * hr[j];
   });
 }
 
@@ -99,24 +120,25 @@ void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* rec
                const T* b_ih, const T* b_hh, const std::uint8_t* valid, T* gates, T* h,
                T* hn_store, T* y) {
   const index_t G = 3 * H;
+  const T* bin = b_ih + 2 * H;
+  const T* bhn = b_hh + 2 * H;
   for_rows(B, H, [&](index_t b) {
     const T* xr = xg + b * G + 2 * H;
     const T* nr = recn + b * ldn;
     T* gr = gates + b * G;
     T* hr = h + b * H;
     T* yr = y + b * H;
-    const bool v = valid[b] != 0;
-    for (index_t j = 0; j < H; ++j) {
-      T hn = nr[j] + bias(b_hh, 2 * H + j);
-      T n, hh;
-      cellmath::gru_forward_n(xr[j] + bias(b_ih, 2 * H + j), hn, gr[j], gr[H + j], hr[j],
-                              reset_after, n, hh);
-      gr[2 * H + j] = n;
-      if (hn_store) hn_store[b * H + j] = hn;
-      hh = v ? hh : hr[j];
-      hr[j] = hh;
-      yr[j] = v ? hh : T(0);
+    T* hs = hn_store + b * H;
+    if (!valid[b]) {
+      for (index_t j = 0; j < H; ++j) yr[j] = T(0);
+      return;
     }
+    T* n = gr + 2 * H;
+    for (index_t j = 0; j < H; ++j) hs[j] = nr[j] + bhn[j];
+    for (index_t j = 0; j < H; ++j) n[j] = cellmath::gru_n_preact(xr[j] + bin[j], hs[j], gr[j], reset_after);
+    tanh_inplace(H, n);
+    for (index_t j = 0; j < H; ++j) hr[j] = cellmath::gru_state(gr[H + j], n[j], hr[j]);
+    std::memcpy(yr, hr, sizeof(T) * H);
   });
 }
 
@@ -126,7 +148,7 @@ void elman_bwd(index_t B, index_t H, Activation act, const T* gates, const T* dh
   for_rows(B, H, [&](index_t b) {
     const T* gr = gates + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy ? dy + b * H : nullptr;
+    const T* dyr = dy + b * H;
     T* dg = dgx + b * H;
     T* dn = dnext + b * H;
     if (!valid[b]) {
@@ -134,7 +156,7 @@ void elman_bwd(index_t B, index_t H, Activation act, const T* gates, const T* dh
       return;
     }
     for (index_t j = 0; j < H; ++j) {
-      T d = dhr[j] + (dyr ? dyr[j] : T(0));
+      T d = dhr[j] + dyr[j];
       dg[j] = d * cellmath::activate_grad(act, gr[j]);
       dn[j] = T(0);
     }
@@ -148,22 +170,22 @@ void lstm_bwd(index_t B, index_t H, const T* gates, const T* c_prev, const T* c_
   for_rows(B, G, [&](index_t b) {
     const T* gr = gates + b * G;
     const T* cp = c_prev + b * H;
-    const T* cn = c_new + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy ? dy + b * H : nullptr;
+    const T* dyr = dy + b * H;
     T* dcr = dc + b * H;
     T* dg = dgx + b * G;
     T* dn = dnext + b * H;
     if (!valid[b]) {
       for (index_t j = 0; j < G; ++j) dg[j] = T(0);
-      for (index_t j = 0; j < H; ++j) dn[j] = dhr[j];
+      std::memcpy(dn, dhr, sizeof(T) * H);
       return;
     }
+    T* tc = dn;  // dnext's row holds tanh(c) until the loop below zeroes it
+    tanh_copy(H, c_new + b * H, tc);
     for (index_t j = 0; j < H; ++j) {
-      T d = dhr[j] + (dyr ? dyr[j] : T(0));
       T di, df, dgg, dout, dcp;
-      cellmath::lstm_backward(gr[j], gr[H + j], gr[2 * H + j], gr[3 * H + j], cp[j], cn[j], d,
-                              dcr[j], di, df, dgg, dout, dcp);
+      cellmath::lstm_backward(gr[j], gr[H + j], gr[2 * H + j], gr[3 * H + j], cp[j], tc[j],
+                              dhr[j] + dyr[j], dcr[j], di, df, dgg, dout, dcp);
       dg[j] = di; dg[H + j] = df; dg[2 * H + j] = dgg; dg[3 * H + j] = dout;
       dcr[j] = dcp;
       dn[j] = T(0);
@@ -180,7 +202,7 @@ void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates, const T* hn
     const T* gr = gates + b * G;
     const T* hp = h_prev + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy ? dy + b * H : nullptr;
+    const T* dyr = dy + b * H;
     T* gx = dgx + b * G;
     T* gh = dgh + b * G;
     T* dn = dnext + b * H;
@@ -190,10 +212,10 @@ void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates, const T* hn
       return;
     }
     for (index_t j = 0; j < H; ++j) {
-      T d = dhr[j] + (dyr ? dyr[j] : T(0));
+      T d = dhr[j] + dyr[j];
       T dpr, dpz, dpn, dhn, direct;
-      cellmath::gru_backward(gr[j], gr[H + j], gr[2 * H + j], reset_after ? hn[b * H + j] : T(0),
-                             hp[j], d, reset_after, dpr, dpz, dpn, dhn, direct);
+      cellmath::gru_backward(gr[j], gr[H + j], gr[2 * H + j], hn[b * H + j], hp[j], d, reset_after,
+                             dpr, dpz, dpn, dhn, direct);
       gx[j] = dpr; gx[H + j] = dpz; gx[2 * H + j] = dpn;
       gh[j] = dpr; gh[H + j] = dpz; gh[2 * H + j] = dhn;
       dn[j] = direct;
