@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 
 #include "cpu_features.h"
 #include "threads.h"
@@ -27,16 +28,15 @@ inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, double alpha
               K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-// OpenBLAS runs single-threaded (set once at start-up); rnnkit's own pool splits the product
-// into column or row blocks, so exactly one pool ever spins on the cores.
-struct OpenBlasInit {
-  OpenBlasInit() { openblas_set_num_threads(1); }
-};
-OpenBlasInit g_openblas_init;
+// OpenBLAS runs single-threaded; rnnkit's own pool splits the product into column or row
+// blocks, so exactly one pool ever spins on the cores. Set on first use, not in a static
+// initializer: a statically linked OpenBLAS may not have run its own constructor yet then.
+std::once_flag g_openblas_once;
 
 template <typename T>
 void openblas_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A,
                    index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  std::call_once(g_openblas_once, [] { openblas_set_num_threads(1); });
   const double flops = 2.0 * M * N * K;
   const int parts = num_threads();
   if (parts <= 1 || flops < 2.0e6) {

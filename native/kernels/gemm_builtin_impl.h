@@ -38,8 +38,63 @@ namespace detail {
 #endif
 
 template <typename T> struct Vec;
-template <> struct Vec<float> { typedef float type __attribute__((vector_size(RNNKIT_VBYTES))); };
-template <> struct Vec<double> { typedef double type __attribute__((vector_size(RNNKIT_VBYTES))); };
+template <> struct Vec<float> {
+  typedef float type __attribute__((vector_size(RNNKIT_VBYTES)));
+  typedef std::int32_t mask __attribute__((vector_size(RNNKIT_VBYTES)));  // shuffle indices
+};
+template <> struct Vec<double> {
+  typedef double type __attribute__((vector_size(RNNKIT_VBYTES)));
+  typedef std::int64_t mask __attribute__((vector_size(RNNKIT_VBYTES)));
+};
+
+// Two-input lane shuffle with literal indices (GCC and Clang spell it differently).
+#if defined(__clang__)
+#define RNNKIT_SHUF(M, a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define RNNKIT_SHUF(M, a, b, ...) __builtin_shuffle(a, b, M{__VA_ARGS__})
+#endif
+
+// In-place transpose of a VL x VL block held as VL vectors (r[j][k] -> r[k][j]), by the usual
+// unpack / 2-lane / 4-lane interleave stages; the index patterns map onto vunpck*, vshufps and
+// vperm2f128 under AVX.
+template <typename T, int VL> struct Transpose;
+template <typename T> struct Transpose<T, 8> {
+  template <typename V> static void run(V* r) {
+    typedef typename Vec<T>::mask M;
+    V t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = RNNKIT_SHUF(M, r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+      t[i + 1] = RNNKIT_SHUF(M, r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+      for (int h = 0; h < 2; ++h) {
+        u[i + h * 2] = RNNKIT_SHUF(M, t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + h * 2 + 1] = RNNKIT_SHUF(M, t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+      }
+    for (int i = 0; i < 4; ++i) {
+      r[i] = RNNKIT_SHUF(M, u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+      r[i + 4] = RNNKIT_SHUF(M, u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+  }
+};
+template <typename T> struct Transpose<T, 4> {
+  template <typename V> static void run(V* r) {
+    typedef typename Vec<T>::mask M;
+    const V t0 = RNNKIT_SHUF(M, r[0], r[1], 0, 4, 2, 6), t1 = RNNKIT_SHUF(M, r[0], r[1], 1, 5, 3, 7);
+    const V t2 = RNNKIT_SHUF(M, r[2], r[3], 0, 4, 2, 6), t3 = RNNKIT_SHUF(M, r[2], r[3], 1, 5, 3, 7);
+    r[0] = RNNKIT_SHUF(M, t0, t2, 0, 1, 4, 5);
+    r[1] = RNNKIT_SHUF(M, t1, t3, 0, 1, 4, 5);
+    r[2] = RNNKIT_SHUF(M, t0, t2, 2, 3, 6, 7);
+    r[3] = RNNKIT_SHUF(M, t1, t3, 2, 3, 6, 7);
+  }
+};
+template <typename T> struct Transpose<T, 2> {
+  template <typename V> static void run(V* r) {
+    typedef typename Vec<T>::mask M;
+    const V t0 = RNNKIT_SHUF(M, r[0], r[1], 0, 2), t1 = RNNKIT_SHUF(M, r[0], r[1], 1, 3);
+    r[0] = t0, r[1] = t1;
+  }
+};
 
 // Blocking. MR x NR accumulators = 12 vector registers (+2 for B, +1 broadcast) of the 16 that
 // both SSE2 and AVX2 have. KC*NR*sizeof(T) = 16 KiB keeps the B micro-panel in L1; an MC x KC
@@ -140,15 +195,21 @@ template <typename T> void pack_b_panel(const Args<T>& g, index_t p0, index_t kc
       for (index_t k = 0; k < kc; ++k, s += g.ldb)
         for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < cols ? s[j] : T(0);
     }
-  } else {  // op(B)(k,j) = B[j*ldb + k]: transpose; walk 8 k at a time so every source line is
-            // consumed while hot and the writes stay inside an L1-resident panel
+  } else {  // op(B)(k,j) = B[j*ldb + k]: transpose VL x VL blocks in registers. This is the
+            // RNN forward step (h * W^T with W stored [G*H, H]), so it has to be cheap.
+    using V = typename Vec<T>::type;
+    constexpr int VL = Cfg<T>::VL;
     const T* r[NR];
     for (int j = 0; j < NR; ++j) r[j] = g.B + (j0 + std::min(j, cols - 1)) * g.ldb + p0;
     index_t k = 0;
     if (cols == NR) {
-      for (; k + 8 <= kc; k += 8)
-        for (int j = 0; j < NR; ++j)
-          for (int kk = 0; kk < 8; ++kk) dst[(k + kk) * NR + j] = r[j][k + kk];
+      for (; k + VL <= kc; k += VL)
+        for (int h = 0; h < NR; h += VL) {
+          V v[VL];
+          for (int j = 0; j < VL; ++j) v[j] = loadu<V>(r[h + j] + k);
+          Transpose<T, VL>::run(v);
+          for (int kk = 0; kk < VL; ++kk) storeu(dst + (k + kk) * NR + h, v[kk]);
+        }
     }
     for (; k < kc; ++k)
       for (int j = 0; j < NR; ++j) dst[k * NR + j] = j < cols ? r[j][k] : T(0);
