@@ -79,21 +79,23 @@ export function build(name) {
   for (let l = 0; l < w.layers; l++) {
     const inp = l === 0 ? w.I : H * dirs;
     const dirsOut = [];
+    const out = dirs === 1 ? null : new Float32Array(T * B * H * dirs);
     for (let d = 0; d < dirs; d++) {
-      const spec = { cell, T, B, I: inp, H, reverse: d === 1 };
+      // both directions write into one [T,B,2H] buffer (yStride), as a bidirectional layer does
+      const spec = { cell, T, B, I: inp, H, reverse: d === 1, ...(dirs === 2 ? { yStride: 2 * H } : {}) };
       const s = `_l${l}${d ? '_reverse' : ''}`;
       dirsOut.push({
         spec, s,
-        y: new Float32Array(T * B * H), hN: new Float32Array(B * H),
+        y: dirs === 1 ? new Float32Array(T * B * H) : out.subarray(d * H), hN: new Float32Array(B * H),
         reserve: w.kind === 'train' ? new Float32Array(be.rnnReserveSize(spec)) : null,
-        dy: new Float32Array(T * B * H),
       });
     }
-    layers.push({ inp, dirs: dirsOut, out: dirs === 1 ? null : new Float32Array(T * B * H * dirs), dx: l > 0 ? new Float32Array(T * B * inp) : null });
+    layers.push({ inp, dirs: dirsOut, out, dx: l > 0 ? new Float32Array(T * B * inp) : null });
   }
   const layerOut = (l) => (dirs === 1 ? layers[l].dirs[0].y : layers[l].out);
   const headIn = new Float32Array(rows * H * dirs), dHeadIn = new Float32Array(rows * H * dirs);
   const logits = new Float32Array(rows * (w.C || 1)), dlogits = new Float32Array(rows * (w.C || 1));
+  const dLast = w.head === 'last' ? new Float32Array(T * B * H * dirs) : null;
 
   function forward() {
     for (let l = 0; l < w.layers; l++) {
@@ -101,7 +103,6 @@ export function build(name) {
       for (const d of layers[l].dirs) {
         be.rnnForward({ ...d.spec, x: xin, wIh: P[`weight_ih${d.s}`], wHh: P[`weight_hh${d.s}`], bIh: P[`bias_ih${d.s}`], bHh: P[`bias_hh${d.s}`], y: d.y, hN: d.hN, reserve: d.reserve });
       }
-      if (dirs === 2) interleave(layers[l].dirs[0].y, layers[l].dirs[1].y, layers[l].out, T * B, H);
     }
   }
 
@@ -122,18 +123,17 @@ export function build(name) {
     let dTop;
     if (w.head === 'every') dTop = dHeadIn;
     else {
-      dTop = new Float32Array(T * B * HD);
+      dTop = dLast;  // zero except the last step (only that row is ever written)
       dTop.set(dHeadIn, (T - 1) * B * HD);
     }
     for (let l = w.layers - 1; l >= 0; l--) {
       const L = layers[l];
-      if (dirs === 2) deinterleave(dTop, L.dirs[0].dy, L.dirs[1].dy, T * B, H);
       const xin = l === 0 ? x : layerOut(l - 1);
       if (L.dx) L.dx.fill(0);
       for (const d of L.dirs) {
         be.rnnBackward({
           ...d.spec, x: xin, wIh: P[`weight_ih${d.s}`], wHh: P[`weight_hh${d.s}`], reserve: d.reserve,
-          dy: dirs === 2 ? d.dy : dTop, dx: L.dx, dwIh: D[`weight_ih${d.s}`], dwHh: D[`weight_hh${d.s}`],
+          dy: d.spec.reverse ? dTop.subarray(H) : dTop, dx: L.dx, dwIh: D[`weight_ih${d.s}`], dwHh: D[`weight_hh${d.s}`],
           dbIh: D[`bias_ih${d.s}`], dbHh: D[`bias_hh${d.s}`],
         });
       }
@@ -143,19 +143,6 @@ export function build(name) {
     be.optimStep({ kind: 'adam', lr: 1e-3, step, params, grads, state });
   }
   return { step: train, gflop: gflop(w) };
-}
-
-function interleave(a, b, out, rows, H) {
-  for (let r = 0; r < rows; r++) {
-    out.set(a.subarray(r * H, (r + 1) * H), r * 2 * H);
-    out.set(b.subarray(r * H, (r + 1) * H), r * 2 * H + H);
-  }
-}
-function deinterleave(src, a, b, rows, H) {
-  for (let r = 0; r < rows; r++) {
-    a.set(src.subarray(r * 2 * H, r * 2 * H + H), r * H);
-    b.set(src.subarray(r * 2 * H + H, (r + 1) * 2 * H), r * H);
-  }
 }
 
 /** Median ms per step after a warm-up, timing at least minMs and minIters. */

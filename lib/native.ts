@@ -18,6 +18,12 @@ export interface RnnSpec {
   gruVariant?: 'pytorch' | 'original';
   /** Process t = T-1 .. 0 (the backward direction of a bidirectional layer). */
   reverse?: boolean;
+  /**
+   * Row stride of y (forward) and dy (backward), default H. With 2H both directions of a
+   * bidirectional layer share one [T,B,2H] buffer: pass it for the forward direction and
+   * `buf.subarray(H)` for the reverse one.
+   */
+  yStride?: number;
 }
 
 export interface RnnForwardArgs<A = HostArray> extends RnnSpec {
@@ -29,7 +35,7 @@ export interface RnnForwardArgs<A = HostArray> extends RnnSpec {
   wHh: A; // [G*H,H]
   bIh?: A | null; // [G*H]
   bHh?: A | null; // [G*H]
-  y: A; // [T,B,H] out
+  y: A; // [T,B,H] out (rows yStride apart)
   hN?: A | null; // [B,H] out
   cN?: A | null; // [B,H] out, LSTM
   reserve?: A | null; // [rnnReserveSize] out; omit for inference
@@ -41,7 +47,7 @@ export interface RnnBackwardArgs<A = HostArray> extends RnnSpec {
   wIh: A;
   wHh: A;
   reserve: A; // filled by the matching forward
-  dy?: A | null; // [T,B,H]
+  dy?: A | null; // [T,B,H] (rows yStride apart)
   dhN?: A | null; // [B,H]
   dcN?: A | null; // [B,H]
   dx?: A | null; // [T,B,I] accumulated

@@ -110,6 +110,47 @@ describe('GEMM paths', () => {
   });
 });
 
+describe('strided outputs (yStride)', () => {
+  it('both directions write into one [T,B,2H] buffer and read their dy from it', () => {
+    const p = problem('gru', {}, { T: 7, B: 5, I: 6, H: 9 }, 21);
+    const { s } = p;
+    const { T, B, H } = s;
+    const dirs = [false, true].map((reverse) => ({ ...s, reverse }));
+    // separate buffers
+    const sep = dirs.map((spec) => {
+      const y = new Float64Array(T * B * H), reserve = new Float64Array(be.rnnReserveSize(spec));
+      be.rnnForward({ ...spec, x: p.x, wIh: p.wIh, wHh: p.wHh, bIh: p.bIh, bHh: p.bHh, lengths: p.lengths, y, reserve });
+      return { y, reserve };
+    });
+    // one interleaved buffer
+    const y2 = new Float64Array(T * B * 2 * H).fill(NaN);
+    const reserves = dirs.map((spec, d) => {
+      const reserve = new Float64Array(be.rnnReserveSize(spec));
+      be.rnnForward({ ...spec, yStride: 2 * H, x: p.x, wIh: p.wIh, wHh: p.wHh, bIh: p.bIh, bHh: p.bHh, lengths: p.lengths, y: y2.subarray(d * H), reserve });
+      return reserve;
+    });
+    for (let r = 0; r < T * B; r++) for (let d = 0; d < 2; d++) for (let j = 0; j < H; j++)
+      expect(y2[r * 2 * H + d * H + j]).toBe(sep[d].y[r * H + j]);
+    // backward: dy read with the same stride
+    const dy2 = randn(T * B * 2 * H, rng(3));
+    dirs.forEach((spec, d) => {
+      const dyd = new Float64Array(T * B * H);
+      for (let r = 0; r < T * B; r++) dyd.set(dy2.subarray(r * 2 * H + d * H, r * 2 * H + d * H + H), r * H);
+      const g1 = new Float64Array(p.wHh.length), g2 = new Float64Array(p.wHh.length);
+      const dx1 = new Float64Array(p.x.length), dx2 = new Float64Array(p.x.length);
+      be.rnnBackward({ ...spec, x: p.x, wIh: p.wIh, wHh: p.wHh, lengths: p.lengths, reserve: sep[d].reserve, dy: dyd, dx: dx1, dwIh: new Float64Array(p.wIh.length), dwHh: g1 });
+      be.rnnBackward({ ...spec, yStride: 2 * H, x: p.x, wIh: p.wIh, wHh: p.wHh, lengths: p.lengths, reserve: reserves[d], dy: dy2.subarray(d * H), dx: dx2, dwIh: new Float64Array(p.wIh.length), dwHh: g2 });
+      expect(Array.from(g2)).toEqual(Array.from(g1));
+      expect(Array.from(dx2)).toEqual(Array.from(dx1));
+    });
+  });
+  it('refuses a strided y that is too short', () => {
+    const p = problem('lstm', {}, { T: 2, B: 2, I: 3, H: 4 }, 1);
+    expect(() => be.rnnForward({ ...p.s, yStride: 8, x: p.x, wIh: p.wIh, wHh: p.wHh, y: new Float64Array(20) }))
+      .toThrow(/y must be a Float64Array of length at least 28 \[T,B,H\] with rows yStride=8 apart, received Float64Array of length 20/);
+  });
+});
+
 describe('threads', () => {
   it('results do not depend on the thread count', () => {
     const p = problem('gru', {}, { T: 5, B: 48, I: 30, H: 96 }, 12);

@@ -145,6 +145,19 @@ FloatView Args::floats(const char* name, Dtype dt, std::int64_t length, const st
   return floats_value(get(name), name, dt, length, shape, required);
 }
 
+FloatView Args::floats_at_least(const char* name, Dtype dt, std::int64_t min_length, const std::string& shape,
+                                bool required) {
+  Napi::Value v = get(name);
+  if (v.IsTypedArray()) {
+    auto len = static_cast<std::int64_t>(v.As<Napi::TypedArray>().ElementLength());
+    if (len < min_length)
+      fail_range(name, "a " + dtype_name(dt) + " of length at least " + std::to_string(min_length) + " " + shape,
+                 describe(v));
+    return floats_value(v, name, dt, len, shape, required);
+  }
+  return floats_value(v, name, dt, min_length, shape, required);
+}
+
 FloatView Args::floats_value(const Napi::Value& v, const std::string& name, Dtype dt, std::int64_t length,
                              const std::string& shape, bool required) {
   FloatView out;

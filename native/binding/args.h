@@ -50,6 +50,9 @@ class Args {
   // length -1 accepts any length.
   FloatView floats(const char* name, Dtype dt, std::int64_t length, const std::string& shape,
                    bool required = true);
+  // A float buffer of at least `min_length` elements (strided views).
+  FloatView floats_at_least(const char* name, Dtype dt, std::int64_t min_length, const std::string& shape,
+                            bool required = true);
   // The same checks for a value that is not a field of the options object (array elements).
   FloatView floats_value(const Napi::Value& v, const std::string& name, Dtype dt,
                          std::int64_t length, const std::string& shape, bool required = true);

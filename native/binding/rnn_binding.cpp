@@ -18,12 +18,20 @@ RnnShape read_shape(Args& a) {
   s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
   s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
   s.reverse = a.boolean("reverse", false);
+  s.ldy = a.integer("yStride", s.H, kMaxDim, s.H);
   // Every buffer size below must be representable; the largest is the reserve.
   a.product({s.T, s.B, s.G(), s.H}, "T*B*G*H");
   a.product({s.T, s.B, s.I}, "T*B*I");
   a.product({s.G(), s.H, s.I}, "G*H*I");
   a.product({s.G(), s.H, s.H}, "G*H*H");
+  a.product({s.T, s.B, s.ldy}, "T*B*yStride");
   return s;
+}
+
+// y and dy: [T,B,H] rows s.ldy apart; the last row needs only H elements.
+std::int64_t y_extent(const RnnShape& s) { return (s.T * s.B - 1) * s.ldy + s.H; }
+std::string y_shape(const RnnShape& s) {
+  return s.ldy == s.H ? "[T,B,H]" : "[T,B,H] with rows yStride=" + std::to_string(s.ldy) + " apart";
 }
 }  // namespace
 
@@ -46,7 +54,8 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
   FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
   FloatView bih = a.floats("bIh", dt, G * s.H, "[G*H]", false);
   FloatView bhh = a.floats("bHh", dt, G * s.H, "[G*H]", false);
-  FloatView y = a.floats("y", dt, s.T * s.B * s.H, "[T,B,H]");
+  FloatView y = s.ldy == s.H ? a.floats("y", dt, s.T * s.B * s.H, "[T,B,H]")
+                             : a.floats_at_least("y", dt, y_extent(s), y_shape(s));
   FloatView hn = a.floats("hN", dt, s.B * s.H, "[B,H]", false);
   FloatView cn = s.cell == CellType::LSTM ? a.floats("cN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize]", false);
@@ -77,7 +86,8 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
   FloatView wih = a.floats("wIh", dt, G * s.H * s.I, "[G*H,I]");
   FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
   FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize] (filled by rnnForward)");
-  FloatView dy = a.floats("dy", dt, s.T * s.B * s.H, "[T,B,H]", false);
+  FloatView dy = s.ldy == s.H ? a.floats("dy", dt, s.T * s.B * s.H, "[T,B,H]", false)
+                              : a.floats_at_least("dy", dt, y_extent(s), y_shape(s), false);
   FloatView dhn = a.floats("dhN", dt, s.B * s.H, "[B,H]", false);
   FloatView dcn = s.cell == CellType::LSTM ? a.floats("dcN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView dx = a.floats("dx", dt, s.T * s.B * s.I, "[T,B,I]", false);

@@ -15,6 +15,7 @@
 #endif
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -97,7 +98,7 @@ template <typename T> struct Transpose<T, 2> {
 };
 
 // Blocking. MR x NR accumulators = 12 vector registers (+2 for B, +1 broadcast) of the 16 that
-// both SSE2 and AVX2 have. KC*NR*sizeof(T) = 16 KiB keeps the B micro-panel in L1; an MC x KC
+// both SSE2 and AVX2 have. KC*NR*sizeof(T) = 16 KiB (AVX) keeps the B micro-panel in L1; an MC x KC
 // A block (144 KiB float) sits in L2; KC x NC of packed B sits in L2/L3.
 template <typename T> struct Cfg {
   static constexpr int VL = RNNKIT_VBYTES / int(sizeof(T));  // lanes per vector
@@ -323,7 +324,9 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
           const T* B, index_t ldb, T beta, T* C, index_t ldc) {
   using namespace detail;
   if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == T(0)) {  // C = beta*C; beta == 0 overwrites (C may hold NaN)
+  // C = beta*C only (BLAS semantics: A and B are not read when alpha == 0). beta == 0
+  // overwrites, since C may hold NaN garbage.
+  if (K <= 0 || alpha == T(0)) {
     for (index_t i = 0; i < M; ++i) {
       T* c = C + i * ldc;
       if (beta == T(0)) std::fill(c, c + N, T(0));

@@ -64,6 +64,7 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   const index_t TT = s.T, B = s.B, I = s.I, H = s.H, GH = s.G() * s.H;
   const bool lstm = s.cell == CellType::LSTM, gru = s.cell == CellType::GRU;
   const bool reset_after = s.gru == GruVariant::PyTorch;
+  const index_t ldy = s.y_stride();
 
   // Inference runs with the reserve carved from scratch: same code path, nothing kept.
   std::size_t bytes = Carver::bytes<T>(B * GH) + 4 * Carver::bytes<T>(B * H) +
@@ -95,29 +96,29 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
     const index_t t = s.reverse ? TT - 1 - step : step;
     fill_valid(s, lengths, t, valid);
     T* g = rs.gates + t * B * GH;
-    T* yt = y + t * B * H;
+    T* yt = y + t * B * ldy;
     if (keep) {
       std::memcpy(rs.hprev + t * B * H, h, sizeof(T) * B * H);
       if (lstm) std::memcpy(rs.cprev + t * B * H, c, sizeof(T) * B * H);
     }
     if (s.cell == CellType::Elman) {
       gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
-      RNNKIT_STEP(elman_fwd<T>, B, H, s.act, g, rec, b_ih, b_hh, valid, g, h, yt);
+      RNNKIT_STEP(elman_fwd<T>, B, H, s.act, g, rec, b_ih, b_hh, valid, g, h, yt, ldy);
     } else if (lstm) {
       gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
       RNNKIT_STEP(lstm_fwd<T>, B, H, g, rec, b_ih, b_hh, valid, g, h, c,
-                  keep ? rs.cnew + t * B * H : sink, yt);
+                  keep ? rs.cnew + t * B * H : sink, yt, ldy);
     } else if (reset_after) {
       gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
       RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, GH, b_ih, b_hh, h, g, sink);
       RNNKIT_STEP(gru_n_fwd<T>, B, H, true, g, rec + 2 * H, GH, b_ih, b_hh, valid, g, h,
-                  keep ? rs.extra + t * B * H : sink, yt);
+                  keep ? rs.extra + t * B * H : sink, yt, ldy);
     } else {
       T* rh = keep ? rs.extra + t * B * H : rec + B * 2 * H;  // rec holds [B,2H] here, rest is free
       gemm<T>(false, true, B, 2 * H, H, T(1), h, H, w_hh, H, T(0), rec, 2 * H);
       RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, 2 * H, b_ih, b_hh, h, g, rh);
       gemm<T>(false, true, B, H, H, T(1), rh, H, w_hh + 2 * H * H, H, T(0), tmp, H);
-      RNNKIT_STEP(gru_n_fwd<T>, B, H, false, g, tmp, H, b_ih, b_hh, valid, g, h, sink, yt);
+      RNNKIT_STEP(gru_n_fwd<T>, B, H, false, g, tmp, H, b_ih, b_hh, valid, g, h, sink, yt, ldy);
     }
   }
   if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
@@ -132,6 +133,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   const index_t TT = s.T, B = s.B, I = s.I, H = s.H, GH = s.G() * s.H, TB = s.T * s.B;
   const bool lstm = s.cell == CellType::LSTM, gru = s.cell == CellType::GRU;
   const bool reset_after = s.gru == GruVariant::PyTorch;
+  const index_t lddy = dy ? s.y_stride() : H;  // the zeros stand-in is a plain [B,H] block
   Reserve<T> rs(s, const_cast<T*>(reserve));
 
   // dgx: [T,B,GH] input-side pre-activation gradients; dgh: recurrent side (GRU only differs).
@@ -156,21 +158,22 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
     fill_valid(s, lengths, t, valid);
     const T* g = rs.gates + t * B * GH;
     const T* hp = rs.hprev + t * B * H;
-    const T* dyt = dy ? dy + t * B * H : zeros;
+    const T* dyt = dy ? dy + t * B * lddy : zeros;
     T* gx = dgx + t * B * GH;
     T* gh = dgh + t * B * GH;
     if (s.cell == CellType::Elman) {
-      RNNKIT_STEP(elman_bwd<T>, B, H, s.act, g, dh, dyt, valid, gx, dnext);
+      RNNKIT_STEP(elman_bwd<T>, B, H, s.act, g, dh, dyt, lddy, valid, gx, dnext);
       gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
     } else if (lstm) {
-      RNNKIT_STEP(lstm_bwd<T>, B, H, g, rs.cprev + t * B * H, rs.cnew + t * B * H, dh, dyt, valid,
-                  dc, gx, dnext);
+      RNNKIT_STEP(lstm_bwd<T>, B, H, g, rs.cprev + t * B * H, rs.cnew + t * B * H, dh, dyt, lddy,
+                  valid, dc, gx, dnext);
       gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
     } else if (reset_after) {
-      RNNKIT_STEP(gru_bwd<T>, B, H, true, g, rs.extra + t * B * H, hp, dh, dyt, valid, gx, gh, dnext);
+      RNNKIT_STEP(gru_bwd<T>, B, H, true, g, rs.extra + t * B * H, hp, dh, dyt, lddy, valid, gx, gh,
+                  dnext);
       gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
     } else {
-      RNNKIT_STEP(gru_bwd<T>, B, H, false, g, zeros, hp, dh, dyt, valid, gx, gh, dnext);
+      RNNKIT_STEP(gru_bwd<T>, B, H, false, g, zeros, hp, dh, dyt, lddy, valid, gx, gh, dnext);
       // d(r h) = dpn W_hn, then the r gate and the r*dh path to h_prev.
       gemm<T>(false, false, B, H, H, T(1), gh + 2 * H, GH, w_hh + 2 * H * H, H, T(0), drh, H);
       RNNKIT_STEP(gru_reset_before_bwd<T>, B, H, g, hp, drh, valid, gx, gh, dnext);

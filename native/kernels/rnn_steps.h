@@ -12,16 +12,16 @@ namespace steps {
   void elman_fwd(index_t B, index_t H, Activation act,                                             \
                  const T* xg,  /* [B,H] input projection (no bias) */                              \
                  const T* rec, /* [B,H] recurrent product (no bias) */                             \
-                 const T* b_ih, const T* b_hh, /* [H], zeros when the layer has none */                                   \
+                 const T* b_ih, const T* b_hh, /* [H], zeros when the layer has none */            \
                  const std::uint8_t* valid,    /* [B] */                                           \
                  T* gates,                     /* [B,H] new h stored (may alias xg) */             \
                  T* h,                         /* [B,H] state, updated where valid */              \
-                 T* y);                        /* [B,H] output, 0 where not valid */               \
+                 T* y, index_t ldy);           /* [B,ldy] output, 0 where not valid */            \
   template <typename T>                                                                            \
   void lstm_fwd(index_t B, index_t H, const T* xg /*[B,4H]*/, const T* rec /*[B,4H]*/,             \
                 const T* b_ih, const T* b_hh, const std::uint8_t* valid,                           \
                 T* gates /*[B,4H] activated i,f,g,o (may alias xg)*/, T* h /*[B,H]*/,              \
-                T* c /*[B,H]*/, T* c_new /*[B,H]*/, T* y /*[B,H]*/);                       \
+                T* c /*[B,H]*/, T* c_new /*[B,H]*/, T* y /*[B,ldy]*/, index_t ldy);                       \
   /* GRU phase 1: r and z. rh (original variant) receives r*h for the W_hn product. */             \
   template <typename T>                                                                            \
   void gru_rz_fwd(index_t B, index_t H, const T* xg /*[B,3H]*/, const T* rec /*[B,ldr]*/,          \
@@ -32,17 +32,18 @@ namespace steps {
   void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg /*[B,3H]*/,                   \
                  const T* recn, index_t ldn, const T* b_ih, const T* b_hh,                         \
                  const std::uint8_t* valid, T* gates /*[B,3H]*/, T* h /*[B,H]*/,                   \
-                 T* hn_store /*[B,H]*/, T* y /*[B,H]*/);                                   \
-  /* Backward of one step. dh: [B,H] gradient carried from later steps; dy: [B,H] (zeros when absent).      \
+                 T* hn_store /*[B,H]*/, T* y /*[B,ldy]*/, index_t ldy);                                   \
+  /* Backward of one step. dh: [B,H] gradient carried from later steps; dy: [B,lddy] (zeros when absent).      \
      dgx: [B,GH] gradient w.r.t. the input-side pre-activations (bias_ih); dnext: [B,H]         \
      receives the direct part of the gradient w.r.t. the previous state (rows that are not       \
      valid pass dh through, their dgx rows are 0). */                                              \
   template <typename T>                                                                            \
   void elman_bwd(index_t B, index_t H, Activation act, const T* gates /*[B,H]*/, const T* dh,      \
-                 const T* dy, const std::uint8_t* valid, T* dgx /*[B,H]*/, T* dnext);              \
+                 const T* dy, index_t lddy, const std::uint8_t* valid, T* dgx /*[B,H]*/, T* dnext);              \
   template <typename T>                                                                            \
   void lstm_bwd(index_t B, index_t H, const T* gates /*[B,4H]*/, const T* c_prev /*[B,H]*/,        \
-                const T* c_new /*[B,H]*/, const T* dh, const T* dy, const std::uint8_t* valid,     \
+                const T* c_new /*[B,H]*/, const T* dh, const T* dy, index_t lddy,                  \
+                const std::uint8_t* valid,                                                         \
                 T* dc /*[B,H] in: from later steps, out: to earlier*/, T* dgx /*[B,4H]*/,          \
                 T* dnext);                                                                         \
   /* dgh: [B,3H] gradient w.r.t. the recurrent-side pre-activations (bias_hh). For the original  \
@@ -50,7 +51,8 @@ namespace steps {
   template <typename T>                                                                            \
   void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates /*[B,3H]*/,                  \
                const T* hn /*[B,H] (read only when reset_after)*/, const T* h_prev /*[B,H]*/,             \
-               const T* dh, const T* dy, const std::uint8_t* valid, T* dgx, T* dgh, T* dnext);     \
+               const T* dh, const T* dy, index_t lddy, const std::uint8_t* valid, T* dgx, T* dgh,  \
+               T* dnext);                                                                          \
   template <typename T>                                                                            \
   void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,                 \
                             const T* drh /*[B,H]*/, const std::uint8_t* valid, T* dgx, T* dgh,     \

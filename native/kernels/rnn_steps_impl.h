@@ -54,12 +54,12 @@ void activate_inplace(Activation act, index_t n, T* __restrict p) {
 
 template <typename T>
 void elman_fwd(index_t B, index_t H, Activation act, const T* xg, const T* rec, const T* b_ih,
-               const T* b_hh, const std::uint8_t* valid, T* gates, T* h, T* y) {
+               const T* b_hh, const std::uint8_t* valid, T* gates, T* h, T* y, index_t ldy) {
   RNNKIT_BIAS_SUM(H)
   for_rows(B, H, [&](index_t b) {
     T* gr = gates + b * H;
     T* hr = h + b * H;
-    T* yr = y + b * H;
+    T* yr = y + b * ldy;
     if (!valid[b]) {
       for (index_t j = 0; j < H; ++j) yr[j] = T(0);
       return;
@@ -73,14 +73,14 @@ void elman_fwd(index_t B, index_t H, Activation act, const T* xg, const T* rec, 
 
 template <typename T>
 void lstm_fwd(index_t B, index_t H, const T* xg, const T* rec, const T* b_ih, const T* b_hh,
-              const std::uint8_t* valid, T* gates, T* h, T* c, T* c_new, T* y) {
+              const std::uint8_t* valid, T* gates, T* h, T* c, T* c_new, T* y, index_t ldy) {
   const index_t G = 4 * H;
   RNNKIT_BIAS_SUM(G)
   for_rows(B, G, [&](index_t b) {
     T* gr = gates + b * G;
     T* hr = h + b * H;
     T* cr = c + b * H;
-    T* yr = y + b * H;
+    T* yr = y + b * ldy;
     T* cn = c_new + b * H;
     if (!valid[b]) {  // padding: state carried, gates unused by backward
       std::memcpy(cn, cr, sizeof(T) * H);
@@ -118,7 +118,7 @@ void gru_rz_fwd(index_t B, index_t H, const T* xg, const T* rec, index_t ldr, co
 template <typename T>
 void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* recn, index_t ldn,
                const T* b_ih, const T* b_hh, const std::uint8_t* valid, T* gates, T* h,
-               T* hn_store, T* y) {
+               T* hn_store, T* y, index_t ldy) {
   const index_t G = 3 * H;
   const T* bin = b_ih + 2 * H;
   const T* bhn = b_hh + 2 * H;
@@ -127,7 +127,7 @@ void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* rec
     const T* nr = recn + b * ldn;
     T* gr = gates + b * G;
     T* hr = h + b * H;
-    T* yr = y + b * H;
+    T* yr = y + b * ldy;
     T* hs = hn_store + b * H;
     if (!valid[b]) {
       for (index_t j = 0; j < H; ++j) yr[j] = T(0);
@@ -144,11 +144,11 @@ void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* rec
 
 template <typename T>
 void elman_bwd(index_t B, index_t H, Activation act, const T* gates, const T* dh, const T* dy,
-               const std::uint8_t* valid, T* dgx, T* dnext) {
+               index_t lddy, const std::uint8_t* valid, T* dgx, T* dnext) {
   for_rows(B, H, [&](index_t b) {
     const T* gr = gates + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy + b * H;
+    const T* dyr = dy + b * lddy;
     T* dg = dgx + b * H;
     T* dn = dnext + b * H;
     if (!valid[b]) {
@@ -165,13 +165,13 @@ void elman_bwd(index_t B, index_t H, Activation act, const T* gates, const T* dh
 
 template <typename T>
 void lstm_bwd(index_t B, index_t H, const T* gates, const T* c_prev, const T* c_new, const T* dh,
-              const T* dy, const std::uint8_t* valid, T* dc, T* dgx, T* dnext) {
+              const T* dy, index_t lddy, const std::uint8_t* valid, T* dc, T* dgx, T* dnext) {
   const index_t G = 4 * H;
   for_rows(B, G, [&](index_t b) {
     const T* gr = gates + b * G;
     const T* cp = c_prev + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy + b * H;
+    const T* dyr = dy + b * lddy;
     T* dcr = dc + b * H;
     T* dg = dgx + b * G;
     T* dn = dnext + b * H;
@@ -195,14 +195,14 @@ void lstm_bwd(index_t B, index_t H, const T* gates, const T* c_prev, const T* c_
 
 template <typename T>
 void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates, const T* hn,
-             const T* h_prev, const T* dh, const T* dy, const std::uint8_t* valid, T* dgx, T* dgh,
-             T* dnext) {
+             const T* h_prev, const T* dh, const T* dy, index_t lddy, const std::uint8_t* valid,
+             T* dgx, T* dgh, T* dnext) {
   const index_t G = 3 * H;
   for_rows(B, G, [&](index_t b) {
     const T* gr = gates + b * G;
     const T* hp = h_prev + b * H;
     const T* dhr = dh + b * H;
-    const T* dyr = dy + b * H;
+    const T* dyr = dy + b * lddy;
     T* gx = dgx + b * G;
     T* gh = dgh + b * G;
     T* dn = dnext + b * H;
@@ -244,19 +244,19 @@ void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,
 
 #define RNNKIT_INSTANTIATE_STEPS(T)                                                              \
   template void elman_fwd<T>(index_t, index_t, Activation, const T*, const T*, const T*,         \
-                             const T*, const std::uint8_t*, T*, T*, T*);                         \
+                             const T*, const std::uint8_t*, T*, T*, T*, index_t);                \
   template void lstm_fwd<T>(index_t, index_t, const T*, const T*, const T*, const T*,            \
-                            const std::uint8_t*, T*, T*, T*, T*, T*);                            \
+                            const std::uint8_t*, T*, T*, T*, T*, T*, index_t);                   \
   template void gru_rz_fwd<T>(index_t, index_t, const T*, const T*, index_t, const T*, const T*, \
                               const T*, T*, T*);                                                 \
   template void gru_n_fwd<T>(index_t, index_t, bool, const T*, const T*, index_t, const T*,      \
-                             const T*, const std::uint8_t*, T*, T*, T*, T*);                     \
+                             const T*, const std::uint8_t*, T*, T*, T*, T*, index_t);            \
   template void elman_bwd<T>(index_t, index_t, Activation, const T*, const T*, const T*,         \
-                             const std::uint8_t*, T*, T*);                                       \
+                             index_t, const std::uint8_t*, T*, T*);                              \
   template void lstm_bwd<T>(index_t, index_t, const T*, const T*, const T*, const T*, const T*,  \
-                            const std::uint8_t*, T*, T*, T*);                                    \
+                            index_t, const std::uint8_t*, T*, T*, T*);                           \
   template void gru_bwd<T>(index_t, index_t, bool, const T*, const T*, const T*, const T*,       \
-                           const T*, const std::uint8_t*, T*, T*, T*);                           \
+                           const T*, index_t, const std::uint8_t*, T*, T*, T*);                  \
   template void gru_reset_before_bwd<T>(index_t, index_t, const T*, const T*, const T*,          \
                                         const std::uint8_t*, T*, T*, T*);
 
