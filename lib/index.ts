@@ -8,3 +8,5 @@ import type { BackendInfo } from './native';
 export function backendInfo(): BackendInfo { return cpu().info(); }
 /** Threads used by every kernel (one pool; OpenBLAS is driven from it single-threaded). */
 export function setNumThreads(n: number): void { cpu().setNumThreads(n); }
+export { FlatParameters, recurrentParameterShapes } from './params';
+export type { ParamEntry } from './params';
