@@ -52,9 +52,9 @@ void ref_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const 
     }
 }
 
-// set_num_threads() starts fresh workers that read the pool's job generation only once they
-// run; a parallel_for issued before that can be missed by them and hang the join (a race in
-// threads.cpp at the time of writing). Give new workers a moment to start.
+// Resizes the pool and lets the fresh workers start before timing. (An earlier threads.cpp
+// read the job generation inside each new worker, so a job issued right after a resize could
+// be missed and hang the join; the short pause also keeps this test immune to that.)
 void set_threads(int n) {
   rnnkit::set_num_threads(n);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
