@@ -79,7 +79,7 @@ describe('GEMM paths', () => {
   });
   it('the built-in GEMM matches a naive product for every transpose, alpha and beta', () => {
     const r = rng(9);
-    for (const [M, N, K] of [[1, 1, 1], [7, 13, 5], [33, 70, 129], [64, 300, 40]]) {
+    for (const [M, N, K] of [[1, 1, 1], [1, 200, 33], [1, 1000, 300], [7, 13, 5], [33, 70, 129], [64, 300, 40]]) {
       for (const transA of [false, true]) for (const transB of [false, true]) for (const beta of [0, 1, 0.5]) {
         const a = randn(M * K, r), b = randn(K * N, r), c0 = randn(M * N, r);
         const ref = new Float64Array(M * N);

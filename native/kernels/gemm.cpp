@@ -22,6 +22,18 @@ inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha,
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
               K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+// y = alpha * op(B) x + beta * y for a one-row product (batch-1 recurrent steps): GEMV reads
+// the weights once without packing them.
+inline void gemv(bool tb, index_t N, index_t K, float alpha, const float* B, index_t ldb,
+                 const float* x, index_t incx, float beta, float* y) {
+  if (tb) cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, x, incx, beta, y, 1);
+  else cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, x, incx, beta, y, 1);
+}
+inline void gemv(bool tb, index_t N, index_t K, double alpha, const double* B, index_t ldb,
+                 const double* x, index_t incx, double beta, double* y) {
+  if (tb) cblas_dgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, x, incx, beta, y, 1);
+  else cblas_dgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, x, incx, beta, y, 1);
+}
 inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, double alpha, const double* A,
                  index_t lda, const double* B, index_t ldb, double beta, double* C, index_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
@@ -39,6 +51,19 @@ void openblas_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, c
   std::call_once(g_openblas_once, [] { openblas_set_num_threads(1); });
   const double flops = 2.0 * M * N * K;
   const int parts = num_threads();
+  if (M == 1 && K > 0) {
+    const index_t incx = ta ? lda : 1;  // op(A) is one row: contiguous, or a column of A
+    if (parts <= 1 || flops < 2.0e5) {
+      gemv(tb, N, K, alpha, B, ldb, A, incx, beta, C);
+      return;
+    }
+    const long blocks = (N + 63) / 64;
+    parallel_for(blocks, 1, [&](long b0, long b1) {
+      index_t n0 = b0 * 64, n1 = std::min<index_t>(N, b1 * 64);
+      if (n1 > n0) gemv(tb, n1 - n0, K, alpha, tb ? B + n0 * ldb : B + n0, ldb, A, incx, beta, C + n0);
+    });
+    return;
+  }
   if (parts <= 1 || flops < 2.0e6) {
     blas(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
