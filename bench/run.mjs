@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [-- --workloads W1,W5b1] [-- --quick] [-- --threads N]
+// npm run bench [-- --json] [-- --workloads W1,W5b1] [-- --quick] [-- --threads N] [-- --gemm builtin]
 // Times W1–W6 on rnnkit and, when installed, the same workloads in PyTorch (Debian's
 // python3-torch, fastest of its two good thread set-ups) and W5 in onnxruntime-node, all in this
 // one run, and prints ms per step, GFLOP/s and the ratio rnnkit/torch.
@@ -12,7 +12,7 @@ import { build, time, WORKLOADS } from './rnnkit_workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const { backendInfo, setNumThreads } = require('../dist/index.js');
+const { backendInfo, setNumThreads, cpu } = require('../dist/index.js');
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
@@ -21,6 +21,7 @@ const json = flag('--json');
 const quick = flag('--quick');
 const names = opt('--workloads', Object.keys(WORKLOADS).join(',')).split(',');
 if (opt('--threads')) setNumThreads(Number(opt('--threads')));
+if (opt('--gemm')) cpu().setGemm(opt('--gemm')); // 'builtin' times the built-in GEMM of an OpenBLAS build
 const log = (...a) => { if (!json) console.error(...a); };
 
 for (const n of names) if (!WORKLOADS[n]) { console.error(`unknown workload ${n}; known: ${Object.keys(WORKLOADS).join(' ')}`); process.exit(2); }
