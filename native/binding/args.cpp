@@ -185,17 +185,28 @@ FloatView Args::floats_value(const Napi::Value& v, const std::string& name, Dtyp
   return out;
 }
 
+void* Args::typed(const char* name, napi_typedarray_type type, const char* type_name, std::int64_t length,
+                   std::size_t elem_bytes, const std::string& shape, bool required) {
+  Napi::Value v = get(name);
+  std::string expected = std::string(type_name[0] == 'I' ? "an " : "a ") + type_name + " of length " +
+                         std::to_string(length) + " " + shape;
+  if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) fail_type(name, expected, describe(v));
+  auto ta = v.As<Napi::TypedArray>();
+  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  buffers_.push_back(v);
+  if (length == 0) { static std::int64_t dummy; return &dummy; }
+  char* base = static_cast<char*>(ta.ArrayBuffer().Data());
+  if (!base) fail_type(name, expected, "a detached buffer");
+  std::uintptr_t p = reinterpret_cast<std::uintptr_t>(base + ta.ByteOffset());
+  ranges_.push_back({name, p, p + static_cast<std::uintptr_t>(length) * elem_bytes});
+  return reinterpret_cast<void*>(p);
+}
+
 const std::int32_t* Args::ints(const char* name, std::int64_t length, const std::string& shape,
                                std::int64_t lo, std::int64_t hi, bool required, std::int64_t except) {
-  Napi::Value v = get(name);
-  std::string expected = "an Int32Array of length " + std::to_string(length) + " " + shape;
-  if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    fail_type(name, expected, describe(v));
-  auto ta = v.As<Napi::Int32Array>();
-  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
-  const std::int32_t* p = ta.Data();
-  for (std::int64_t i = 0; i < length; ++i) {
+  auto* p = static_cast<const std::int32_t*>(typed(name, napi_int32_array, "Int32Array", length, 4, shape, required));
+  for (std::int64_t i = 0; p && i < length; ++i) {
     if (p[i] == except) continue;
     if (p[i] < lo || p[i] > hi) {
       std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
@@ -203,26 +214,11 @@ const std::int32_t* Args::ints(const char* name, std::int64_t length, const std:
       fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(p[i]));
     }
   }
-  buffers_.push_back(v);
-  if (length == 0) { static std::int32_t dummy; return &dummy; }
-  std::uintptr_t b = reinterpret_cast<std::uintptr_t>(p);
-  ranges_.push_back({name, b, b + static_cast<std::uintptr_t>(length) * 4});
   return p;
 }
 
 const std::uint8_t* Args::bytes(const char* name, std::int64_t length, const std::string& shape, bool required) {
-  Napi::Value v = get(name);
-  std::string expected = "a Uint8Array of length " + std::to_string(length) + " " + shape;
-  if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    fail_type(name, expected, describe(v));
-  auto ta = v.As<Napi::Uint8Array>();
-  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
-  buffers_.push_back(v);
-  if (length == 0) { static std::uint8_t dummy; return &dummy; }
-  std::uintptr_t b = reinterpret_cast<std::uintptr_t>(ta.Data());
-  ranges_.push_back({name, b, b + static_cast<std::uintptr_t>(length)});
-  return ta.Data();
+  return static_cast<const std::uint8_t*>(typed(name, napi_uint8_array, "Uint8Array", length, 1, shape, required));
 }
 
 void Args::require_finite(const char* name, const FloatView& v) {

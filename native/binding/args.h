@@ -83,6 +83,9 @@ class Args {
 
  private:
   Napi::Value get(const char* name) const;
+  // An integer typed array field of the given type and exact length; null when absent and optional.
+  void* typed(const char* name, napi_typedarray_type type, const char* type_name, std::int64_t length,
+              std::size_t elem_bytes, const std::string& shape, bool required);
   std::string dtype_name(Dtype d) const { return d == Dtype::F32 ? "Float32Array" : "Float64Array"; }
 
   Napi::Env env_;

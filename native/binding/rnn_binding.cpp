@@ -28,6 +28,22 @@ RnnShape read_shape(Args& a) {
   return s;
 }
 
+// The inputs forward and backward share.
+struct RnnInputs {
+  Dtype dt;
+  FloatView x, wih, whh;
+  const std::int32_t* lengths;
+};
+RnnInputs read_inputs(Args& a, const RnnShape& s) {
+  RnnInputs in;
+  in.dt = a.dtype_of("x");
+  in.x = a.floats("x", in.dt, s.T * s.B * s.I, "[T,B,I]");
+  in.lengths = a.ints("lengths", s.B, "[B]", 0, s.T, false);
+  in.wih = a.floats("wIh", in.dt, s.G() * s.H * s.I, "[G*H,I]");
+  in.whh = a.floats("wHh", in.dt, s.G() * s.H * s.H, "[G*H,H]");
+  return in;
+}
+
 // y and dy: [T,B,H] rows s.ldy apart; the last row needs only H elements.
 std::int64_t y_extent(const RnnShape& s) { return (s.T * s.B - 1) * s.ldy + s.H; }
 std::string y_shape(const RnnShape& s) {
@@ -45,13 +61,12 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
   Args a(info, async ? "rnnForwardAsync" : "rnnForward");
   RnnShape s = read_shape(a);
   const std::int64_t G = s.G();
-  Dtype dt = a.dtype_of("x");
-  FloatView x = a.floats("x", dt, s.T * s.B * s.I, "[T,B,I]");
+  const RnnInputs in = read_inputs(a, s);
+  const Dtype dt = in.dt;
+  const FloatView x = in.x, wih = in.wih, whh = in.whh;
+  const std::int32_t* lengths = in.lengths;
   FloatView h0 = a.floats("h0", dt, s.B * s.H, "[B,H]", false);
   FloatView c0 = s.cell == CellType::LSTM ? a.floats("c0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
-  const std::int32_t* lengths = a.ints("lengths", s.B, "[B]", 0, s.T, false);
-  FloatView wih = a.floats("wIh", dt, G * s.H * s.I, "[G*H,I]");
-  FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
   FloatView bih = a.floats("bIh", dt, G * s.H, "[G*H]", false);
   FloatView bhh = a.floats("bHh", dt, G * s.H, "[G*H]", false);
   FloatView y = s.ldy == s.H ? a.floats("y", dt, s.T * s.B * s.H, "[T,B,H]")
@@ -80,11 +95,10 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
   Args a(info, async ? "rnnBackwardAsync" : "rnnBackward");
   RnnShape s = read_shape(a);
   const std::int64_t G = s.G();
-  Dtype dt = a.dtype_of("x");
-  FloatView x = a.floats("x", dt, s.T * s.B * s.I, "[T,B,I]");
-  const std::int32_t* lengths = a.ints("lengths", s.B, "[B]", 0, s.T, false);
-  FloatView wih = a.floats("wIh", dt, G * s.H * s.I, "[G*H,I]");
-  FloatView whh = a.floats("wHh", dt, G * s.H * s.H, "[G*H,H]");
+  const RnnInputs in = read_inputs(a, s);
+  const Dtype dt = in.dt;
+  const FloatView x = in.x, wih = in.wih, whh = in.whh;
+  const std::int32_t* lengths = in.lengths;
   FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize] (filled by rnnForward)");
   FloatView dy = s.ldy == s.H ? a.floats("dy", dt, s.T * s.B * s.H, "[T,B,H]", false)
                               : a.floats_at_least("dy", dt, y_extent(s), y_shape(s), false);
