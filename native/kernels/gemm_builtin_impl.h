@@ -319,6 +319,43 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
 
 }  // namespace detail
 
+// One-row product c = alpha * a op(B) + beta * c (batch-1 recurrent steps): no packing, the
+// weights stream through once; columns are split over the pool. a has stride inca.
+template <typename T>
+void gemv_row(index_t inca, bool tb, index_t N, index_t K, T alpha, const T* a, const T* B,
+              index_t ldb, T beta, T* c) {
+  const long blocks = static_cast<long>((N + 63) / 64);
+  const long grain = std::max<long>(1, static_cast<long>(65536 / (64 * K + 1)));
+  parallel_for(blocks, grain, [&](long b0, long b1) {
+    const index_t n0 = b0 * 64, n1 = std::min<index_t>(N, b1 * 64);
+    if (tb) {  // B: [N,K], one dot product per output
+      for (index_t n = n0; n < n1; ++n) {
+        const T* row = B + n * ldb;
+        T part[8] = {};
+        index_t k = 0;
+        if (inca == 1)
+          for (; k + 8 <= K; k += 8)
+            for (int u = 0; u < 8; ++u) part[u] += a[k + u] * row[k + u];
+        T acc = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+        for (; k < K; ++k) acc += a[k * inca] * row[k];
+        c[n] = alpha * acc + (beta == T(0) ? T(0) : beta * c[n]);
+      }
+    } else {  // B: [K,N], accumulate scaled rows into a local block of 64 columns
+      for (index_t m0 = n0; m0 < n1; m0 += 64) {
+        T acc[64];
+        const index_t w = std::min<index_t>(64, n1 - m0);
+        for (index_t j = 0; j < w; ++j) acc[j] = T(0);
+        for (index_t k = 0; k < K; ++k) {
+          const T ak = a[k * inca];
+          const T* row = B + k * ldb + m0;
+          for (index_t j = 0; j < w; ++j) acc[j] += ak * row[j];
+        }
+        for (index_t j = 0; j < w; ++j) c[m0 + j] = alpha * acc[j] + (beta == T(0) ? T(0) : beta * c[m0 + j]);
+      }
+    }
+  });
+}
+
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc) {
@@ -334,6 +371,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     }
     return;
   }
+  if (M == 1) { gemv_row(ta ? lda : 1, tb, N, K, alpha, A, B, ldb, beta, C); return; }
   constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR;
   Args<T> g{ta, tb, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true};
 
