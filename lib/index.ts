@@ -10,3 +10,20 @@ export function backendInfo(): BackendInfo { return cpu().info(); }
 export function setNumThreads(n: number): void { cpu().setNumThreads(n); }
 export { FlatParameters, recurrentParameterShapes } from './params';
 export type { ParamEntry } from './params';
+export { Sequential } from './sequential';
+export { Rng } from './rng';
+export { runSync, runAsync, Exec } from './exec';
+export { Layer } from './layers/layer';
+export type { Act, SeqAct, VecAct, IdsAct, ActShape, Ctx, RecurrentState } from './layers/layer';
+export { Linear } from './layers/linear';
+export type { LinearOptions } from './layers/linear';
+export { Embedding } from './layers/embedding';
+export type { EmbeddingOptions } from './layers/embedding';
+export { Dropout } from './layers/dropout';
+export type { DropoutOptions } from './layers/dropout';
+export { TimePooling } from './layers/pooling';
+export type { PoolingOptions } from './layers/pooling';
+export { SimpleRNN, LSTM, GRU } from './layers/recurrent';
+export type { RecurrentOptions } from './layers/recurrent';
+export { resolveOptions } from './options';
+export type { FieldSpec, Schema } from './options';

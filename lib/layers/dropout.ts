@@ -1,0 +1,50 @@
+import { FieldSpec, resolveOptions } from '../options';
+import type { Gen } from '../exec';
+import type { HostArray } from '../native';
+import { Act, ActShape, Ctx, Layer, allocLike } from './layer';
+
+/** Options of a Dropout layer. */
+export interface DropoutOptions {
+  /** Probability of zeroing an element while training, in [0, 1). Default 0.5. */
+  p?: number;
+}
+export const DROPOUT_OPTIONS: Record<keyof DropoutOptions, FieldSpec> = {
+  p: { type: 'number', min: 0, max: 0.999999, default: 0.5, doc: 'drop probability' },
+};
+
+/** Inverted dropout while training (kept elements scaled by 1/(1-p)); identity otherwise. */
+export class Dropout extends Layer {
+  readonly type = 'Dropout';
+  readonly config: Required<DropoutOptions>;
+  private mask: HostArray | null = null;
+
+  constructor(options: DropoutOptions = {}) {
+    super();
+    this.config = resolveOptions('Dropout', DROPOUT_OPTIONS, options);
+  }
+  build(input: ActShape): ActShape {
+    if (input.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
+    return input;
+  }
+  initialize(): void {}
+
+  *forward(x: Act, ctx: Ctx): Gen<Act> {
+    if (x.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
+    if (!ctx.training || this.config.p === 0) { this.mask = null; return x; }
+    const mask = allocLike(ctx.dtype, x.data.length);
+    ctx.exec.be.dropoutMask(this.config.p, ctx.rng.seed(), mask);
+    const y = allocLike(ctx.dtype, x.data.length);
+    for (let i = 0; i < y.length; i++) y[i] = x.data[i] * mask[i];
+    this.mask = mask;
+    return { ...x, data: y };
+  }
+
+  *backward(dy: Act): Gen<Act | null> {
+    if (dy.kind === 'ids') throw new Error('Dropout.backward: unexpected ids');
+    const m = this.mask;
+    if (!m) return dy;
+    const dx = allocLike(dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * m[i];
+    return { ...dy, data: dx };
+  }
+}

@@ -1,0 +1,79 @@
+import { FieldSpec, resolveOptions } from '../options';
+import type { Gen } from '../exec';
+import { glorotUniform, uniform } from '../init';
+import type { FlatParameters } from '../params';
+import type { Rng } from '../rng';
+import { Act, ActShape, Ctx, Layer, allocLike } from './layer';
+
+/** Options of a Linear layer (y = x Wᵀ + b on the last axis, PyTorch's nn.Linear layout). */
+export interface LinearOptions {
+  /** Output features O. Required. */
+  outFeatures: number;
+  /** Add a bias (default true). */
+  bias?: boolean;
+  /** 'glorot' (Keras glorot_uniform, default) or 'pytorch' (U(±1/sqrt(in)) for weight and bias). */
+  init?: 'glorot' | 'pytorch';
+}
+export const LINEAR_OPTIONS: Record<keyof LinearOptions, FieldSpec> = {
+  outFeatures: { type: 'int', min: 1, doc: 'output features O' },
+  bias: { type: 'bool', default: true, doc: 'add a bias' },
+  init: { type: 'enum', values: ['glorot', 'pytorch'], default: 'glorot', doc: 'weight initializer' },
+};
+
+/** Applies to a vector batch [B,F] or to every step of a sequence [T,B,F]. */
+export class Linear extends Layer {
+  readonly type = 'Linear';
+  readonly config: Required<LinearOptions>;
+  private inFeatures = 0;
+  private lastInput: Act | null = null;
+
+  constructor(options: LinearOptions) {
+    super();
+    this.config = resolveOptions('Linear', LINEAR_OPTIONS, options);
+  }
+
+  build(input: ActShape, params: FlatParameters): ActShape {
+    if (input.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids (add an Embedding first)');
+    this.inFeatures = input.F;
+    params.add(this.p('weight'), [this.config.outFeatures, input.F]);
+    if (this.config.bias) params.add(this.p('bias'), [this.config.outFeatures]);
+    return { kind: input.kind, F: this.config.outFeatures };
+  }
+
+  initialize(params: FlatParameters, rng: Rng): void {
+    const O = this.config.outFeatures, I = this.inFeatures;
+    if (this.config.init === 'pytorch') {
+      uniform(params.param(this.p('weight')), 1 / Math.sqrt(I), rng);
+      if (this.config.bias) uniform(params.param(this.p('bias')), 1 / Math.sqrt(I), rng);
+    } else {
+      glorotUniform(params.param(this.p('weight')), O, I, rng);
+      if (this.config.bias) params.param(this.p('bias')).fill(0);
+    }
+  }
+
+  *forward(x: Act, ctx: Ctx, params: FlatParameters): Gen<Act> {
+    if (x.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids');
+    if (x.F !== this.inFeatures) throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
+    const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
+    const y = allocLike(ctx.dtype, N * O);
+    ctx.exec.be.linearForward({
+      N, I: this.inFeatures, O, x: x.data, weight: params.param(this.p('weight')),
+      bias: this.config.bias ? params.param(this.p('bias')) : null, y,
+    });
+    this.lastInput = x;
+    return x.kind === 'seq' ? { ...x, data: y, F: O } : { kind: 'vec', data: y, B: x.B, F: O };
+  }
+
+  *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
+    const x = this.lastInput;
+    if (!x || x.kind === 'ids' || dy.kind === 'ids') throw new Error('Linear.backward: call forward first');
+    const N = x.kind === 'seq' ? x.T * x.B : x.B;
+    const dx = allocLike(ctx.dtype, N * this.inFeatures);
+    ctx.exec.be.linearBackward({
+      N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.p('weight')),
+      dy: dy.data, dx, dWeight: params.gradient(this.p('weight')),
+      dBias: this.config.bias ? params.gradient(this.p('bias')) : null,
+    });
+    return { ...x, data: dx };
+  }
+}

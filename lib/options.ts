@@ -1,0 +1,60 @@
+// One options table per layer or model: each field's type, range, default and documentation in
+// one place. resolveOptions() validates user options against it and fills defaults; the resolved
+// object is what a model file stores, so loading rebuilds exactly the same architecture.
+export type FieldSpec =
+  | { type: 'int'; doc: string; min?: number; max?: number; default?: number | null; nullable?: boolean }
+  | { type: 'number'; doc: string; min?: number; max?: number; default?: number | null; nullable?: boolean }
+  | { type: 'bool'; doc: string; default?: boolean }
+  | { type: 'enum'; doc: string; values: readonly string[]; default?: string };
+
+export type Schema = Record<string, FieldSpec>;
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `string "${v}"`;
+  if (typeof v === 'number') return `number ${v}`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  if (Array.isArray(v)) return `Array of length ${v.length}`;
+  return typeof v;
+}
+
+/** Validates `given` against `schema` and returns every field filled in (defaults included). */
+export function resolveOptions<T>(what: string, schema: Schema, given: unknown): T {
+  if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
+    throw new TypeError(`${what}: options must be an object, received ${describe(given)}`);
+  }
+  const src = (given ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    if (!(k in schema)) throw new RangeError(`${what}: unknown option '${k}'; known options: ${Object.keys(schema).join(', ')}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, f] of Object.entries(schema)) {
+    let v = src[k];
+    if (v === undefined) {
+      if (f.default === undefined) throw new TypeError(`${what}: ${k} is required (${f.doc})`);
+      out[k] = f.default;
+      continue;
+    }
+    if (f.type === 'int' || f.type === 'number') {
+      if (v === null && f.nullable) { out[k] = null; continue; }
+      const lo = f.min ?? -Infinity, hi = f.max ?? Infinity;
+      const kind = f.type === 'int' ? 'an integer' : 'a finite number';
+      const range = `${kind}${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? `${lo > -Infinity ? ' and' : ''} <= ${hi}` : ''}`;
+      if (typeof v !== 'number') throw new TypeError(`${what}: ${k} must be ${range}, received ${describe(v)}`);
+      if (!Number.isFinite(v) || (f.type === 'int' && !Number.isInteger(v)) || v < lo || v > hi) {
+        throw new RangeError(`${what}: ${k} must be ${range}, received ${describe(v)}`);
+      }
+    } else if (f.type === 'bool') {
+      if (typeof v !== 'boolean') throw new TypeError(`${what}: ${k} must be a boolean, received ${describe(v)}`);
+    } else if (f.type === 'enum') {
+      if (typeof v !== 'string' || !f.values.includes(v)) {
+        const err = typeof v === 'string' ? RangeError : TypeError;
+        throw new err(`${what}: ${k} must be one of ${f.values.map((x) => `'${x}'`).join(' ')}, received ${describe(v)}`);
+      }
+    }
+    out[k] = v;
+    v = undefined;
+  }
+  return out as T;
+}

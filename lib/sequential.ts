@@ -1,0 +1,100 @@
+// A container that chains layers; owns the model's flat parameter buffer. Gradients of a scalar
+// loss: run forward in training mode, then backward with dLoss/dOutput; parameter gradients
+// accumulate in params.grads and the gradient w.r.t. the input is returned.
+import type { DType } from './backend';
+import type { Gen } from './exec';
+import type { HostArray } from './native';
+import { FlatParameters } from './params';
+import type { Rng } from './rng';
+import type { Act, ActShape, Ctx, Layer } from './layers/layer';
+
+export class Sequential {
+  readonly layers: Layer[];
+  readonly params: FlatParameters;
+  private built: ActShape | null = null;
+  private inputShape: ActShape | null = null;
+
+  /** Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. */
+  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32') {
+    this.params = new FlatParameters(dtype);
+    this.layers = layers.map((e, i) => {
+      const [name, layer] = Array.isArray(e) ? e : [String(i), e];
+      layer.name = name;
+      return layer;
+    });
+    const names = new Set<string>();
+    for (const l of this.layers) {
+      if (names.has(l.name)) throw new RangeError(`Sequential: layer names must be unique, received '${l.name}' twice`);
+      names.add(l.name);
+    }
+  }
+
+  get dtype(): DType { return this.params.dtype; }
+  get isBuilt(): boolean { return this.built !== null; }
+  get input(): ActShape | null { return this.inputShape; }
+  get output(): ActShape | null { return this.built; }
+
+  /** Registers every layer's parameters for the given input and returns the output shape. */
+  build(input: ActShape): ActShape {
+    if (this.built) throw new Error('Sequential.build: already built');
+    let s = input;
+    for (const l of this.layers) s = l.build(s, this.params);
+    this.inputShape = input;
+    this.built = s;
+    return s;
+  }
+
+  initialize(rng: Rng): void {
+    for (const l of this.layers) l.initialize(this.params, rng);
+  }
+
+  *forward(x: Act, ctx: Ctx): Gen<Act> {
+    if (!this.built) throw new Error('Sequential.forward: build the model first');
+    let a = x;
+    for (const l of this.layers) a = yield* l.forward(a, ctx, this.params);
+    return a;
+  }
+
+  /** Backward through every layer; returns the gradient w.r.t. the input (null for token ids). */
+  *backward(dy: Act, ctx: Ctx): Gen<Act | null> {
+    let g: Act | null = dy;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      if (!g) throw new Error(`Sequential.backward: layer ${this.layers[i].name} received no gradient`);
+      g = yield* this.layers[i].backward(g, ctx, this.params);
+    }
+    return g;
+  }
+
+  /** Names (PyTorch style), shapes and views of every parameter and its gradient. */
+  parameters(): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
+    return this.params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: this.params.param(e.name), grad: this.params.gradient(e.name) }));
+  }
+
+  /** Copies of every parameter, by name, as plain typed arrays (torch's state_dict). */
+  stateDict(): Record<string, HostArray> {
+    const out: Record<string, HostArray> = {};
+    for (const e of this.params.list()) out[e.name] = this.params.param(e.name).slice();
+    return out;
+  }
+
+  /** Loads named arrays (e.g. exported from PyTorch); every name and size must match. */
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true): void {
+    if (sd === null || typeof sd !== 'object') throw new TypeError(`loadStateDict: expected an object of named arrays, received ${sd === null ? 'null' : typeof sd}`);
+    const known = new Set(this.params.list().map((e) => e.name));
+    if (strict) {
+      const unexpected = Object.keys(sd).filter((k) => !known.has(k));
+      const missing = [...known].filter((k) => !(k in sd));
+      if (unexpected.length || missing.length) {
+        throw new RangeError(`loadStateDict: names must match the model's parameters; missing: [${missing.join(', ')}], unexpected: [${unexpected.join(', ')}]`);
+      }
+    }
+    for (const e of this.params.list()) {
+      const v = sd[e.name];
+      if (v === undefined) continue;
+      if (!v || typeof v.length !== 'number') throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
+      if (v.length !== e.size) throw new RangeError(`loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`);
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
+      this.params.param(e.name).set(v);
+    }
+  }
+}
