@@ -29,10 +29,7 @@ export interface Checkpoint { meta: unknown; tensors: Record<string, CheckpointT
 
 /** Thrown for every malformed, corrupt or truncated checkpoint file. */
 export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
+  override readonly name = 'CheckpointError';
 }
 
 type DTypeName = 'float32' | 'float64' | 'int32' | 'uint8';
@@ -257,12 +254,7 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
   try {
     const fh = await fs.promises.open(tmp, 'wx');
     created = true;
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    try { await fh.writeFile(bytes); await fh.sync(); } finally { await fh.close(); }
     await fs.promises.rename(tmp, file);
   } catch (e) {
     if (created) await fs.promises.unlink(tmp).catch(() => undefined);
@@ -270,11 +262,7 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
   }
   try {
     const dh = await fs.promises.open(path.dirname(file), 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    try { await dh.sync(); } finally { await dh.close(); }
   } catch (e) {
     ignoreUnsupportedDirSync(e);
   }
@@ -287,12 +275,7 @@ export function saveCheckpointSync(file: string, cp: Checkpoint): void {
   try {
     const fd = fs.openSync(tmp, 'wx');
     created = true;
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    try { fs.writeFileSync(fd, bytes); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
     fs.renameSync(tmp, file);
   } catch (e) {
     if (created) try { fs.unlinkSync(tmp); } catch { /* already gone */ }
@@ -300,11 +283,7 @@ export function saveCheckpointSync(file: string, cp: Checkpoint): void {
   }
   try {
     const dfd = fs.openSync(path.dirname(file), 'r');
-    try {
-      fs.fsyncSync(dfd);
-    } finally {
-      fs.closeSync(dfd);
-    }
+    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
   } catch (e) {
     ignoreUnsupportedDirSync(e);
   }

@@ -1,0 +1,148 @@
+// Ready models for sequence classification (one output per sequence) and sequence labelling
+// (one output per step). Parameter names match a PyTorch module with attributes `embedding`,
+// `rnn` and `head` (nn.Embedding, nn.LSTM/GRU/RNN, nn.Linear), so state dicts move unchanged.
+import { FieldSpec, resolveOptions } from '../options';
+import { Embedding } from '../layers/embedding';
+import type { ActShape, Layer } from '../layers/layer';
+import { Linear } from '../layers/linear';
+import { TimePooling } from '../layers/pooling';
+import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
+import type { RecurrentOptions } from '../layers/recurrent';
+import { Sequential } from '../sequential';
+import type { DataSpec } from '../train/data';
+import { SequenceModel, registerModel } from './base';
+
+/** Options shared by the ready models. */
+export interface ModelOptions {
+  /** 'lstm' (default), 'gru' or 'rnn' (Elman). */
+  cell?: 'lstm' | 'gru' | 'rnn';
+  /** Features per step of the input. Give this or vocabSize. */
+  inputSize?: number | null;
+  /** Token-id inputs: vocabulary size of an embedding in front of the recurrent stack. */
+  vocabSize?: number | null;
+  /** Embedding size (with vocabSize; default 32). */
+  embeddingDim?: number;
+  /** Hidden units per direction. Required. */
+  hiddenSize: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  merge?: 'concat' | 'sum' | 'mean';
+  /** Dropout between recurrent layers. */
+  dropout?: number;
+  initialState?: 'zeros' | 'learnable';
+  init?: 'keras' | 'pytorch';
+  recurrentInit?: 'orthogonal' | 'identity';
+  unitForgetBias?: boolean;
+  /** Elman activation. */
+  activation?: 'tanh' | 'relu' | 'sigmoid';
+  gruVariant?: 'pytorch' | 'original';
+  /** 'classification' (softmax cross-entropy, default), 'regression' (MSE) or 'multilabel' (sigmoid binary cross-entropy per output). */
+  task?: 'classification' | 'regression' | 'multilabel';
+  /** Classes (classification) or outputs (regression, multilabel). Required. */
+  outputSize: number;
+  /** Seed of initialization, shuffling and dropout (default 0). */
+  seed?: number;
+  /** 'float32' (default) or 'float64' (gradient checks). */
+  dtype?: 'float32' | 'float64';
+}
+
+const COMMON: Record<string, FieldSpec> = {
+  cell: { type: 'enum', values: ['lstm', 'gru', 'rnn'], default: 'lstm', doc: 'recurrent cell' },
+  inputSize: { type: 'int', min: 1, default: null, nullable: true, doc: 'features per step' },
+  vocabSize: { type: 'int', min: 1, default: null, nullable: true, doc: 'vocabulary size for token ids' },
+  embeddingDim: { type: 'int', min: 1, default: 32, doc: 'embedding size' },
+  hiddenSize: RECURRENT_OPTIONS.hiddenSize,
+  numLayers: RECURRENT_OPTIONS.numLayers,
+  bidirectional: RECURRENT_OPTIONS.bidirectional,
+  merge: RECURRENT_OPTIONS.merge,
+  dropout: RECURRENT_OPTIONS.dropout,
+  initialState: RECURRENT_OPTIONS.initialState,
+  init: RECURRENT_OPTIONS.init,
+  recurrentInit: RECURRENT_OPTIONS.recurrentInit,
+  unitForgetBias: RECURRENT_OPTIONS.unitForgetBias,
+  activation: RECURRENT_OPTIONS.activation,
+  gruVariant: RECURRENT_OPTIONS.gruVariant,
+  task: { type: 'enum', values: ['classification', 'regression', 'multilabel'], default: 'classification', doc: 'loss and outputs' },
+  outputSize: { type: 'int', min: 1, doc: 'classes or outputs' },
+  seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
+  dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
+};
+
+type Resolved = Required<ModelOptions> & { pooling?: 'last' | 'mean' | 'max' };
+
+function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 'last' | 'mean' | 'max' | null) {
+  if ((c.inputSize === null) === (c.vocabSize === null)) throw new RangeError(`${what}: give exactly one of inputSize (feature inputs) and vocabSize (token ids)`);
+  const rnnOpts: RecurrentOptions = {
+    hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, merge: c.merge, dropout: c.dropout,
+    initialState: c.initialState, init: c.init, recurrentInit: c.recurrentInit, returnSequences,
+    ...(c.cell === 'lstm' ? { unitForgetBias: c.unitForgetBias } : {}),
+    ...(c.cell === 'rnn' ? { activation: c.activation } : {}),
+    ...(c.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
+  };
+  const rnn = c.cell === 'lstm' ? new LSTM(rnnOpts) : c.cell === 'gru' ? new GRU(rnnOpts) : new SimpleRNN(rnnOpts);
+  const layers: Array<[string, Layer]> = [];
+  if (c.vocabSize !== null) layers.push(['embedding', new Embedding({ numEmbeddings: c.vocabSize, embeddingDim: c.embeddingDim })]);
+  layers.push(['rnn', rnn]);
+  if (pooling === 'mean' || pooling === 'max') layers.push(['pool', new TimePooling({ mode: pooling })]);
+  layers.push(['head', new Linear({ outFeatures: c.outputSize, init: c.init === 'pytorch' ? 'pytorch' : 'glorot' })]);
+  const net = new Sequential(layers, c.dtype);
+  const input: ActShape = c.vocabSize !== null ? { kind: 'ids', F: c.vocabSize } : { kind: 'seq', F: c.inputSize! };
+  net.build(input);
+  const spec: Omit<DataSpec, 'level'> = {
+    input: c.vocabSize !== null ? { kind: 'ids', vocab: c.vocabSize } : { kind: 'features', F: c.inputSize! },
+    task: c.task, outSize: c.outputSize,
+  };
+  return { net, spec, rnn };
+}
+
+/** Options of SequenceClassifier: ModelOptions plus how steps are pooled. */
+export interface ClassifierOptions extends ModelOptions {
+  /** 'last' (final states of the top layer, default), 'mean' or 'max' over valid steps. */
+  pooling?: 'last' | 'mean' | 'max';
+}
+const CLASSIFIER_OPTIONS: Record<string, FieldSpec> = {
+  ...COMMON,
+  pooling: { type: 'enum', values: ['last', 'mean', 'max'], default: 'last', doc: 'pooling over time' },
+};
+
+/** Sequence to class (or to a regression vector): recurrent stack, pooling over time, linear head. */
+export class SequenceClassifier extends SequenceModel {
+  readonly type = 'SequenceClassifier';
+  readonly config: Resolved & { pooling: 'last' | 'mean' | 'max' };
+  protected readonly net: Sequential;
+  protected readonly spec: DataSpec;
+  protected readonly recurrent: Layer[];
+
+  constructor(options: ClassifierOptions) {
+    super();
+    this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, options);
+    const { net, spec, rnn } = buildNet('SequenceClassifier', this.config, this.config.pooling !== 'last', this.config.pooling);
+    this.net = net;
+    this.spec = { ...spec, level: 'sequence' };
+    this.recurrent = [rnn];
+    this.ready();
+  }
+  protected override needsWholeSequence(): boolean { return this.config.pooling !== 'last'; }
+}
+
+/** Synchronous sequence to sequence: one label (or vector) per step; padding is masked. */
+export class SequenceTagger extends SequenceModel {
+  readonly type = 'SequenceTagger';
+  readonly config: Resolved;
+  protected readonly net: Sequential;
+  protected readonly spec: DataSpec;
+  protected readonly recurrent: Layer[];
+
+  constructor(options: ModelOptions) {
+    super();
+    this.config = resolveOptions('SequenceTagger', COMMON, options);
+    const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null);
+    this.net = net;
+    this.spec = { ...spec, level: 'step' };
+    this.recurrent = [rnn];
+    this.ready();
+  }
+}
+
+registerModel('SequenceClassifier', (o) => new SequenceClassifier(o as ClassifierOptions));
+registerModel('SequenceTagger', (o) => new SequenceTagger(o as ModelOptions));

@@ -1,0 +1,81 @@
+// An optimizer over a model's flat parameter buffer: hyper-parameters validated once, state
+// buffers owned here (and saved in checkpoints), updates run natively in one call.
+import { FieldSpec, resolveOptions } from '../options';
+import type { HostArray, OptimizerKind } from '../native';
+import type { Exec, Step } from '../exec';
+
+/** Optimizer options: PyTorch's names (camelCase) and defaults. */
+export interface OptimizerOptions {
+  /** 'sgd', 'adam' (default), 'adamw', 'rmsprop' or 'adagrad'. */
+  type?: OptimizerKind;
+  /** Learning rate (default 1e-3; 1e-2 for sgd, rmsprop and adagrad, as Keras). */
+  lr?: number;
+  /** SGD / RMSprop momentum (default 0). */
+  momentum?: number;
+  /** SGD dampening (default 0). */
+  dampening?: number;
+  /** SGD Nesterov momentum (default false; needs momentum > 0). */
+  nesterov?: boolean;
+  /** Adam/AdamW beta1 (default 0.9). */
+  beta1?: number;
+  /** Adam/AdamW beta2 (default 0.999). */
+  beta2?: number;
+  /** Denominator epsilon (default 1e-8; Adagrad 1e-10). */
+  eps?: number;
+  /** RMSprop smoothing constant (default 0.99). */
+  alpha?: number;
+  /** RMSprop: normalize by the centered second moment (default false). */
+  centered?: boolean;
+  /** Adagrad learning-rate decay (default 0). */
+  lrDecay?: number;
+  /** Adagrad initial accumulator value (default 0). */
+  initialAccumulatorValue?: number;
+}
+
+export const OPTIMIZER_OPTIONS: Record<keyof OptimizerOptions, FieldSpec> = {
+  type: { type: 'enum', values: ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'], default: 'adam', doc: 'update rule' },
+  lr: { type: 'number', min: 0, max: 1e6, default: null, nullable: true, doc: 'learning rate' },
+  momentum: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'momentum' },
+  dampening: { type: 'number', min: 0, max: 1, default: 0, doc: 'SGD dampening' },
+  nesterov: { type: 'bool', default: false, doc: 'Nesterov momentum' },
+  beta1: { type: 'number', min: 0, max: 0.999999999, default: 0.9, doc: 'Adam beta1' },
+  beta2: { type: 'number', min: 0, max: 0.999999999, default: 0.999, doc: 'Adam beta2' },
+  eps: { type: 'number', min: 0, max: 1, default: null, nullable: true, doc: 'epsilon' },
+  alpha: { type: 'number', min: 0, max: 1, default: 0.99, doc: 'RMSprop alpha' },
+  centered: { type: 'bool', default: false, doc: 'RMSprop centered' },
+  lrDecay: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'Adagrad lr decay' },
+  initialAccumulatorValue: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'Adagrad initial accumulator' },
+};
+
+export type ResolvedOptimizer = Required<{ [K in keyof OptimizerOptions]: Exclude<OptimizerOptions[K], undefined> }>;
+
+export class Optimizer {
+  readonly config: ResolvedOptimizer;
+  /** Number of updates done (PyTorch's per-parameter 'step'). */
+  step = 0;
+  readonly state: HostArray[];
+
+  constructor(options: OptimizerOptions | undefined, private readonly exec: Exec, size: number, dtype: 'float32' | 'float64') {
+    const c = resolveOptions<ResolvedOptimizer>('optimizer', OPTIMIZER_OPTIONS, options);
+    if (c.lr === null) c.lr = c.type === 'adam' || c.type === 'adamw' ? 1e-3 : 1e-2;
+    if (c.eps === null) c.eps = c.type === 'adagrad' ? 1e-10 : 1e-8;
+    if (c.nesterov && (c.momentum <= 0 || c.dampening !== 0)) {
+      throw new RangeError(`optimizer: nesterov needs momentum > 0 and dampening 0, received momentum ${c.momentum}, dampening ${c.dampening}`);
+    }
+    this.config = c;
+    const C = dtype === 'float64' ? Float64Array : Float32Array;
+    this.state = Array.from({ length: exec.be.optimStateCount(c.type) }, () => new C(size));
+    if (c.type === 'adagrad') this.state[0].fill(c.initialAccumulatorValue);
+  }
+
+  /** One update of params from grads at learning rate lr; weightDecay as the optimizer defines it. */
+  update(params: HostArray, grads: HostArray, lr: number, weightDecay: number): Step {
+    this.step += 1;
+    const c = this.config;
+    return this.exec.optimStep({
+      kind: c.type, lr, weightDecay, momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov,
+      beta1: c.beta1, beta2: c.beta2, eps: c.eps, alpha: c.alpha, centered: c.centered, lrDecay: c.lrDecay,
+      step: this.step, params, grads, state: this.state,
+    });
+  }
+}
