@@ -191,18 +191,29 @@ export abstract class SequenceModel {
       const ctx = this.ctx(true, true);
       ctx.initialStates = carried;
       this.net.params.zeroGrad();
-      const out: Act = await runAsync(this.net.forward(w.x, ctx));
-      carried = detach(ctx.finalStates);
-      if (this.spec.level === 'sequence' && !lastWindow) continue; // the loss sits on the final state
-      const r = computeLoss(cpu(), this.spec.task, out, w.y!, classWeights);
-      await runAsync(this.net.backward(r.grad, ctx));
+      const nonFinite = (what: string) => {
+        if (o.onNonFinite === 'skip') return true;
+        throw new Error(`${this.type}.fit: non-finite ${what} at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}; lower the learning rate or set clipNorm`);
+      };
+      let out: Act, r: ReturnType<typeof computeLoss>;
+      try {
+        out = await runAsync(this.net.forward(w.x, ctx));
+        carried = detach(ctx.finalStates);
+        if (this.spec.level === 'sequence' && !lastWindow) continue; // the loss sits on the final state
+        r = computeLoss(cpu(), this.spec.task, out, w.y!, classWeights);
+        if (!Number.isFinite(r.loss)) { if (nonFinite(`loss ${r.loss}`)) { skipped = true; continue; } }
+        await runAsync(this.net.backward(r.grad, ctx));
+      } catch (e) {
+        // The kernels refuse non-finite activations between layers (diverged weights).
+        if (e instanceof RangeError && /must be a finite number/.test(e.message)) {
+          if (nonFinite(`activations (${e.message})`)) { skipped = true; continue; }
+        }
+        throw e;
+      }
       const g = this.net.params.grads, p = this.net.params.params;
       if (o.l1 > 0) for (let i = 0; i < g.length; i++) g[i] += o.l1 * Math.sign(p[i]);
       const norm = cpu().l2Norm(g);
-      if (!Number.isFinite(r.loss) || !Number.isFinite(norm)) {
-        if (o.onNonFinite === 'skip') { skipped = true; continue; }
-        throw new Error(`${this.type}.fit: non-finite ${Number.isFinite(r.loss) ? 'gradient (norm ' + norm + ')' : 'loss ' + r.loss} at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}; lower the learning rate or set clipNorm`);
-      }
+      if (!Number.isFinite(norm)) { if (nonFinite(`gradient (norm ${norm})`)) { skipped = true; continue; } }
       if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
       if (o.clipValue !== null) { const v = o.clipValue; for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i])); }
       const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';

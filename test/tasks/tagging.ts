@@ -1,29 +1,29 @@
 // Synthetic sequence-labelling task with a long-range dependency ("agreement tagging").
 //
-// A toy language of 30 words and 8 tags. A sentence is one or two clauses joined by "and":
+// A toy language of 32 words and 8 tags (DET NOUN ADJ ADV COMP CONJ SING PLUR). A sentence is
+// one clause, or two clauses joined by "and":
 //
-//   Clause := Subject Gap Verbs [Object] [ADV]
-//   Subject := DET [ADJ] NOUN        number n in {singular, plural}, chosen with p = 1/2;
-//                                     the noun token shows the number (dog / dogs), and so do
-//                                     the determiners "a" (singular) and "some" (plural);
-//                                     "the" is used with both
-//   Gap     := 2-6 words between the subject and the main verb: either a relative clause
-//              "that [ADV] VERB [DET] [OBJNOUN]" padded with adverbs, or 2-6 adverbs
-//   Verbs   := VERB | VERB "and" VERB
-//   Object  := DET [ADJ] OBJNOUN      object nouns (fish, sheep, deer, food) carry no number
+//   Clause  := Subject Gap Verbs [Object] [ADV]
+//   Subject := DET [ADJ] NOUN     number n in {singular, plural}, p = 1/2 each; the noun shows
+//                                 the number (dog / dogs), and so do the determiners "a"
+//                                 (singular) and "some" (plural); "the" goes with both
+//   Gap     := 2-6 number-free words between the subject and the main verb: usually a relative
+//              clause "that [ADV] VERB [the] [OBJNOUN]" padded with adverbs, else 2-6 adverbs
+//   Verbs   := VERB ("and" VERB){0,2}
+//   Object  := [the] [ADJ] OBJNOUN  object nouns (fish, sheep, deer, food) carry no number
 //
-// Verb tokens (ran, saw, ate, liked, chased) are past-tense forms that look the same for both
-// numbers, but every verb -- the relative-clause verb and the main verb(s) -- is tagged SING
-// or PLUR according to the number of its clause's subject, which lies 2-9 words back with
-// only number-free words in between. So the tag of a verb cannot be read off the word itself:
-// a per-word majority tagger gets verbs right only about half of the time, while a recurrent
-// (or bidirectional) tagger can carry the subject's number forward. All other tags (DET,
-// NOUN, ADJ, ADV, COMP, CONJ) are determined by the word alone. The second clause has its own
-// subject, so the model also has to overwrite what it remembers. Sentences are 8-25 words
-// (longer or shorter draws are rejected and redrawn).
+// The verb tokens (ran, saw, ate, liked, chased) are past-tense forms that look the same for
+// both numbers, but every verb -- the relative-clause verb and the main verb(s) -- is tagged
+// SING or PLUR after the number of its clause's subject, which lies 2 to 11 words back with only
+// number-free words in between (never directly before the verb). So a verb's tag cannot be read
+// off the word: a per-word majority tagger gets verbs right about half of the time, while a
+// recurrent (or bidirectional) tagger can carry the subject's number forward. All other tags
+// are determined by the word alone. A second clause brings its own subject, so the model must
+// also overwrite what it remembers. Sentences are 8-25 words (other draws are redrawn).
 //
-// Measured per-word majority baseline (train = taggingDataset(1, 2000),
-// test = taggingDataset(2, 1000)): see MAJORITY_NOTE below / the test file.
+// Measured per-word majority baseline, train = taggingDataset(1, 2000), test =
+// taggingDataset(2, 1000): 87.4% of all test tokens, 49.1% of verb (SING/PLUR) tokens, which
+// make up ~25% of the tokens. A tagger that gets the verbs right reaches 100%.
 
 import { makeRng, pick, randInt } from './rng';
 
@@ -36,7 +36,7 @@ const DET_PLUR = ['some'];
 const NOUN_SING = ['dog', 'cat', 'bird', 'child', 'teacher'];
 const NOUN_PLUR = ['dogs', 'cats', 'birds', 'children', 'teachers'];
 const NOUN_OBJ = ['fish', 'sheep', 'deer', 'food'];
-const ADJS = ['big', 'small', 'old', 'happy'];
+const ADJS = ['big', 'small', 'tall', 'happy'];
 const ADVS = ['often', 'quickly', 'never', 'still'];
 const VERBS = ['ran', 'saw', 'ate', 'liked', 'chased'];
 
@@ -71,38 +71,34 @@ function clause(rng: Rng): Word[] {
   const plural = rng() < 0.5;
   const vtag: Tag = plural ? 'PLUR' : 'SING';
   const out: Word[] = [];
-  // Subject.
-  const dets = plural ? [...DET_ANY, ...DET_PLUR] : [...DET_ANY, ...DET_SING];
-  out.push([pick(rng, dets), 'DET']);
-  if (rng() < 0.5) out.push([pick(rng, ADJS), 'ADJ']);
+  // Subject: the only number-bearing words of the clause.
+  out.push([pick(rng, plural ? [...DET_ANY, ...DET_PLUR] : [...DET_ANY, ...DET_SING]), 'DET']);
+  if (rng() < 0.3) out.push([pick(rng, ADJS), 'ADJ']);
   out.push([pick(rng, plural ? NOUN_PLUR : NOUN_SING), 'NOUN']);
-  // Gap of 2..6 number-free words.
+  // Gap of 2..6 number-free words before the main verb.
   const gapLen = randInt(rng, 2, 6);
   const gap: Word[] = [];
-  if (rng() < 0.6) {
+  if (rng() < 0.8) {
     gap.push(['that', 'COMP']);
-    if (gap.length + 1 < gapLen && rng() < 0.5) gap.push([pick(rng, ADVS), 'ADV']);
+    if (gap.length + 1 < gapLen && rng() < 0.4) gap.push([pick(rng, ADVS), 'ADV']);
     gap.push([pick(rng, VERBS), vtag]);
     if (gap.length + 1 < gapLen && rng() < 0.7) {
-      if (gap.length + 2 <= gapLen && rng() < 0.5) gap.push([pick(rng, [...DET_ANY, ...DET_SING, ...DET_PLUR]), 'DET']);
+      if (gap.length + 2 <= gapLen && rng() < 0.5) gap.push([pick(rng, DET_ANY), 'DET']);
       gap.push([pick(rng, NOUN_OBJ), 'NOUN']);
     }
   }
   while (gap.length < gapLen) gap.push([pick(rng, ADVS), 'ADV']);
   out.push(...gap);
-  // Main verb(s).
+  // Main verb, possibly coordinated ("ran and ate", "ran and ate and saw"): all agree.
   out.push([pick(rng, VERBS), vtag]);
-  if (rng() < 0.3) {
-    out.push(['and', 'CONJ']);
-    out.push([pick(rng, VERBS), vtag]);
-  }
-  // Object and trailing adverb.
-  if (rng() < 0.6) {
-    out.push([pick(rng, [...DET_ANY, ...DET_SING, ...DET_PLUR]), 'DET']);
+  for (let k = 0; k < 2 && rng() < 0.5; k++) out.push(['and', 'CONJ'], [pick(rng, VERBS), vtag]);
+  // Optional object (number-free) and trailing adverb.
+  if (rng() < 0.5) {
+    if (rng() < 0.5) out.push([pick(rng, DET_ANY), 'DET']);
     if (rng() < 0.3) out.push([pick(rng, ADJS), 'ADJ']);
     out.push([pick(rng, NOUN_OBJ), 'NOUN']);
   }
-  if (rng() < 0.3) out.push([pick(rng, ADVS), 'ADV']);
+  if (rng() < 0.2) out.push([pick(rng, ADVS), 'ADV']);
   return out;
 }
 
