@@ -34,9 +34,13 @@ export class Sequential {
   get input(): ActShape | null { return this.inputShape; }
   get output(): ActShape | null { return this.built; }
 
-  /** Registers every layer's parameters for the given input and returns the output shape. */
-  build(input: ActShape): ActShape {
+  /**
+   * Registers every layer's parameters for the given input and returns the output shape.
+   * inputGrad: whether backward returns the gradient w.r.t. the model's input (default false).
+   */
+  build(input: ActShape, inputGrad = false): ActShape {
     if (this.built) throw new Error('Sequential.build: already built');
+    this.layers.forEach((l, i) => { l.needsInputGrad = i > 0 || inputGrad; });
     let s = input;
     for (const l of this.layers) s = l.build(s, this.params);
     this.inputShape = input;

@@ -12,7 +12,7 @@ function ctxFor(): Ctx {
 function check(layers: Array<[string, Layer]>, x: Act, seed: number) {
   const m = new Sequential(layers, 'float64');
   const inShape = x.kind === 'ids' ? { kind: 'ids' as const, F: 0 } : { kind: x.kind, F: x.F };
-  const out = m.build(inShape);
+  const out = m.build(inShape, true);
   m.initialize(new Rng(seed));
   // perturb every parameter away from special init values (zero biases, identity)
   const r = rng(seed);

@@ -1,7 +1,7 @@
 import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
 import type { HostArray } from '../native';
-import { Act, ActShape, Ctx, Layer, allocLike } from './layer';
+import { Act, ActShape, Ctx, Layer } from './layer';
 
 /** Options of a Dropout layer. */
 export interface DropoutOptions {
@@ -31,9 +31,9 @@ export class Dropout extends Layer {
   *forward(x: Act, ctx: Ctx): Gen<Act> {
     if (x.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
     if (!ctx.training || this.config.p === 0) { this.mask = null; return x; }
-    const mask = allocLike(ctx.dtype, x.data.length);
+    const mask = this.buffer('mask', ctx.dtype, x.data.length);
     ctx.exec.be.dropoutMask(this.config.p, ctx.rng.seed(), mask);
-    const y = allocLike(ctx.dtype, x.data.length);
+    const y = this.buffer('y', ctx.dtype, x.data.length);
     for (let i = 0; i < y.length; i++) y[i] = x.data[i] * mask[i];
     this.mask = mask;
     return { ...x, data: y };
@@ -43,7 +43,7 @@ export class Dropout extends Layer {
     if (dy.kind === 'ids') throw new Error('Dropout.backward: unexpected ids');
     const m = this.mask;
     if (!m) return dy;
-    const dx = allocLike(dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
+    const dx = this.buffer('dx', dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
     for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * m[i];
     return { ...dy, data: dx };
   }

@@ -2,7 +2,7 @@ import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
-import { Act, ActShape, Ctx, Layer, allocLike, expectKind } from './layer';
+import { Act, ActShape, Ctx, Layer, expectKind } from './layer';
 
 /** Options of an Embedding layer (PyTorch's nn.Embedding: weight [V,E]). */
 export interface EmbeddingOptions {
@@ -51,7 +51,7 @@ export class Embedding extends Layer {
     const ids = expectKind('Embedding', x, 'ids');
     const { numEmbeddings: V, embeddingDim: E } = this.config;
     const N = ids.T * ids.B;
-    const y = allocLike(ctx.dtype, N * E);
+    const y = this.buffer('y', ctx.dtype, N * E);
     // The kernel refuses ids outside [0,V) with a RangeError naming the position.
     ctx.exec.be.embeddingForward({ N, V, E, ids: ids.data, weight: params.param(this.p('weight')), y });
     this.lastIds = ids.data;

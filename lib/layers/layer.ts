@@ -34,6 +34,11 @@ export interface Ctx {
 export abstract class Layer {
   /** Name prefix of this layer's parameters (PyTorch module name, e.g. 'rnn', 'head', '0'). */
   name = '';
+  /**
+   * Whether backward must return the gradient w.r.t. the input. A container clears it for a
+   * first layer fed with data, which saves the input-gradient product.
+   */
+  needsInputGrad = true;
   abstract readonly type: string;
   /** Resolved options: enough to rebuild the layer (stored in model files). */
   abstract readonly config: Record<string, unknown>;
@@ -46,6 +51,22 @@ export abstract class Layer {
   abstract backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null>;
 
   protected p(name: string): string { return this.name ? `${this.name}.${name}` : name; }
+
+  private buffers = new Map<string, HostArray>();
+  /**
+   * A buffer owned by this layer, reused across calls of the same size: training steps then
+   * allocate (and page-fault) nothing. Outputs built on it are valid until the layer's next call.
+   */
+  protected buffer(key: string, dtype: DType, n: number, zero = false): HostArray {
+    let b = this.buffers.get(key);
+    if (!b || b.length !== n || (dtype === 'float64') !== (b instanceof Float64Array)) {
+      b = allocLike(dtype, n);
+      this.buffers.set(key, b);
+    } else if (zero) {
+      b.fill(0);
+    }
+    return b;
+  }
 }
 
 export function allocLike(dtype: DType, n: number): HostArray {

@@ -3,7 +3,7 @@ import type { Gen } from '../exec';
 import { glorotUniform, uniform } from '../init';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
-import { Act, ActShape, Ctx, Layer, allocLike } from './layer';
+import { Act, ActShape, Ctx, Layer } from './layer';
 
 /** Options of a Linear layer (y = x Wᵀ + b on the last axis, PyTorch's nn.Linear layout). */
 export interface LinearOptions {
@@ -55,7 +55,7 @@ export class Linear extends Layer {
     if (x.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids');
     if (x.F !== this.inFeatures) throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
     const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
-    const y = allocLike(ctx.dtype, N * O);
+    const y = this.buffer('y', ctx.dtype, N * O);
     ctx.exec.be.linearForward({
       N, I: this.inFeatures, O, x: x.data, weight: params.param(this.p('weight')),
       bias: this.config.bias ? params.param(this.p('bias')) : null, y,
@@ -68,12 +68,12 @@ export class Linear extends Layer {
     const x = this.lastInput;
     if (!x || x.kind === 'ids' || dy.kind === 'ids') throw new Error('Linear.backward: call forward first');
     const N = x.kind === 'seq' ? x.T * x.B : x.B;
-    const dx = allocLike(ctx.dtype, N * this.inFeatures);
+    const dx = this.needsInputGrad ? this.buffer('dx', ctx.dtype, N * this.inFeatures, true) : null;
     ctx.exec.be.linearBackward({
       N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.p('weight')),
       dy: dy.data, dx, dWeight: params.gradient(this.p('weight')),
       dBias: this.config.bias ? params.gradient(this.p('bias')) : null,
     });
-    return { ...x, data: dx };
+    return dx ? { ...x, data: dx } : null;
   }
 }

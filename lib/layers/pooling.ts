@@ -60,7 +60,7 @@ export class TimePooling extends Layer {
     const s = this.last;
     if (!s || dy.kind !== 'vec') throw new Error('TimePooling.backward: call forward first');
     const { T, B, F } = s;
-    const dx = allocLike(ctx.dtype, T * B * F);
+    const dx = this.buffer('dx', ctx.dtype, T * B * F, true);
     for (let b = 0; b < B; b++) {
       const len = s.lengths ? s.lengths[b] : T;
       if (len === 0) continue;

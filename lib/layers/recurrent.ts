@@ -172,18 +172,19 @@ class Recurrent extends Layer {
     for (let l = 0; l < c.numLayers; l++) {
       let mask: HostArray | null = null;
       if (l > 0 && c.dropout > 0 && ctx.training) {
-        mask = allocLike(ctx.dtype, inp.length);
+        mask = this.buffer(`mask${l}`, ctx.dtype, inp.length);
         ctx.exec.be.dropoutMask(c.dropout, ctx.rng.seed(), mask);
-        const dropped = allocLike(ctx.dtype, inp.length);
+        const dropped = this.buffer(`dropped${l}`, ctx.dtype, inp.length);
         for (let i = 0; i < dropped.length; i++) dropped[i] = inp[i] * mask[i];
         inp = dropped;
       }
-      const out = allocLike(ctx.dtype, T * B * D * H);
+      const out = this.buffer(`out${l}`, ctx.dtype, T * B * D * H);
       const reserves: HostArray[] = [];
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, inF, d), sfx = this.suffix(l, d), k = l * D + d;
+        // Final states are handed out (carried between TBPTT windows): fresh each call.
         const hN = allocLike(ctx.dtype, B * H), cN = lstm ? allocLike(ctx.dtype, B * H) : null;
-        const reserve = ctx.training ? allocLike(ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
+        const reserve = ctx.training ? this.buffer(`reserve${k}`, ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
         yield ctx.exec.rnnForward({
           ...sp, x: inp, lengths: s.lengths, h0: this.initial(ctx, params, 'h', k, B),
           c0: lstm ? this.initial(ctx, params, 'c', k, B) : null,
@@ -238,7 +239,7 @@ class Recurrent extends Layer {
     }
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const lc = cache.layers[l];
-      const dx = allocLike(ctx.dtype, T * B * lc.inF);
+      const dx = l > 0 || this.needsInputGrad ? this.buffer(`dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, lc.inF, d), sfx = this.suffix(l, d), k = l * D + d;
         const learn = c.initialState === 'learnable' && !ctx.initialStates.get(this);
@@ -254,10 +255,10 @@ class Recurrent extends Layer {
         if (dh0) addBatchSum(params.gradient(this.p('h0')).subarray(k * H, (k + 1) * H), dh0, B, H);
         if (dc0) addBatchSum(params.gradient(this.p('c0')).subarray(k * H, (k + 1) * H), dc0, B, H);
       }
-      if (lc.mask) for (let i = 0; i < dx.length; i++) dx[i] *= lc.mask[i];
+      if (lc.mask && dx) for (let i = 0; i < dx.length; i++) dx[i] *= lc.mask[i];
       dOut = dx;
     }
-    return { kind: 'seq', data: dOut!, T, B, F: this.inputSize, lengths };
+    return dOut ? { kind: 'seq', data: dOut, T, B, F: this.inputSize, lengths } : null;
   }
 }
 

@@ -78,10 +78,10 @@ export abstract class SequenceModel {
     this.live('fit');
     if (this.busy) throw new Error(`${this.type}.fit: the model is already training or predicting asynchronously`);
     const o = this.fitOptions(options);
-    const all = toSamples(`${this.type}.fit`, this.spec, inputs, targets);
+    const all = toSamples(`${this.type}.fit`, this.spec, inputs, targets, this.config.dtype);
     let train = all, val: Samples | null = null;
     if (options.validationData) {
-      val = toSamples(`${this.type}.fit (validationData)`, this.spec, options.validationData.inputs, options.validationData.targets);
+      val = toSamples(`${this.type}.fit (validationData)`, this.spec, options.validationData.inputs, options.validationData.targets, this.config.dtype);
     } else if (o.validationSplit > 0) {
       const nVal = Math.floor(all.size * o.validationSplit);
       if (nVal < 1 || nVal >= all.size) throw new RangeError(`${this.type}.fit: validationSplit ${o.validationSplit} leaves ${all.size - nVal} training and ${nVal} validation sequences; both must be at least 1`);
@@ -255,7 +255,7 @@ export abstract class SequenceModel {
   async evaluate(inputs: SequenceInput, targets: TargetInput, options: { batchSize?: number } = {}): Promise<Metrics> {
     this.live('evaluate');
     const bs = resolveOptions<{ batchSize: number }>(`${this.type}.evaluate`, { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
-    return this.evaluateSamples(toSamples(`${this.type}.evaluate`, this.spec, inputs, targets), bs, null, true);
+    return this.evaluateSamples(toSamples(`${this.type}.evaluate`, this.spec, inputs, targets, this.config.dtype), bs, null, true);
   }
 
   /** Synchronous prediction, for small inputs (blocks the event loop while it runs). */
@@ -271,7 +271,7 @@ export abstract class SequenceModel {
 
   private predictWith(inputs: SequenceInput, options: { batchSize?: number }, async: boolean) {
     const bs = resolveOptions<{ batchSize: number }>(`${this.type}.predict`, { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
-    const s = toSamples(`${this.type}.predict`, this.spec, inputs, null);
+    const s = toSamples(`${this.type}.predict`, this.spec, inputs, null, this.config.dtype);
     const batches = batchOrder(s, bs, false, false, this.rng);
     const results: Array<number[] | number[][]> = [];
     const collect = (out: Act, b: Batch, idx: number[]) => this.collect(out, b, idx, results);

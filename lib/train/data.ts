@@ -31,7 +31,7 @@ export interface DataSpec {
   outSize: number;
 }
 
-interface Sample { x: Float64Array | Int32Array; len: number; y: Int32Array | Float64Array | null }
+interface Sample { x: Float32Array | Float64Array | Int32Array; len: number; y: Int32Array | Float64Array | null }
 
 export class Samples {
   constructor(readonly spec: DataSpec, readonly items: Sample[]) {}
@@ -43,8 +43,8 @@ function fail(where: string, msg: string): never { throw new RangeError(`${where
 function isNumArray(a: unknown): a is number[] { return Array.isArray(a) && (a.length === 0 || typeof a[0] === 'number'); }
 
 /** Validates inputs (and targets, when given) and converts them to samples. */
-export function toSamples(where: string, spec: DataSpec, inputs: SequenceInput, targets?: TargetInput | null): Samples {
-  const xs = readInputs(where, spec, inputs);
+export function toSamples(where: string, spec: DataSpec, inputs: SequenceInput, targets?: TargetInput | null, dtype: DType = 'float64'): Samples {
+  const xs = readInputs(where, spec, inputs, dtype);
   if (xs.length === 0) fail(where, 'inputs must hold at least one sequence, received 0');
   const items: Sample[] = xs.map((x) => ({ ...x, y: null }));
   if (targets !== undefined && targets !== null) {
@@ -56,7 +56,8 @@ export function toSamples(where: string, spec: DataSpec, inputs: SequenceInput, 
   return new Samples(spec, items);
 }
 
-function readInputs(where: string, spec: DataSpec, inputs: SequenceInput): Array<{ x: Float64Array | Int32Array; len: number }> {
+function readInputs(where: string, spec: DataSpec, inputs: SequenceInput, dtype: DType): Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> {
+  const Floats = dtype === 'float32' ? Float32Array : Float64Array;
   const ids = spec.input.kind === 'ids';
   const F = spec.input.kind === 'features' ? spec.input.F : 1;
   const vocab = spec.input.kind === 'ids' ? spec.input.vocab : 0;
@@ -83,11 +84,19 @@ function readInputs(where: string, spec: DataSpec, inputs: SequenceInput): Array
     for (let i = 0; i < N; i++) {
       const len = lengths ? lengths[i] : T;
       if (!Number.isInteger(len) || len < 1 || len > T) fail(where, `length of sequence ${i} must be an integer in [1, ${T}], received ${len}`);
-      const x = ids ? new Int32Array(len) : new Float64Array(len * f);
-      for (let t = 0; t < len; t++) for (let j = 0; j < f; j++) {
-        const v = data[bf ? (i * T + t) * f + j : (t * N + i) * f + j];
-        if (ids) checkId(v, i, t); else checkValue(v, i, t);
-        x[t * f + j] = v;
+      const x = ids ? new Int32Array(len) : new Floats(len * f);
+      if (bf && !Array.isArray(data)) {
+        x.set((data as Float32Array).subarray(i * T * f, (i * T + len) * f)); // contiguous: one copy
+      } else {
+        for (let t = 0; t < len; t++) for (let j = 0; j < f; j++) x[t * f + j] = data[bf ? (i * T + t) * f + j : (t * N + i) * f + j];
+      }
+      for (let k = 0; k < x.length; k++) {
+        const v = x[k];
+        if (ids ? !(Number.isInteger(v) && v >= 0 && v < vocab) : !Number.isFinite(v)) {
+          const t = Math.floor(k / f);
+          if (ids) checkId(data[bf ? i * T + t : t * N + i], i, t);
+          else checkValue(data[bf ? (i * T + t) * f + (k % f) : (t * N + i) * f + (k % f)], i, t);
+        }
       }
       out.push({ x, len });
     }
@@ -101,7 +110,7 @@ function readInputs(where: string, spec: DataSpec, inputs: SequenceInput): Array
       seq.forEach((v, t) => checkId(v, i, t));
       return { x: Int32Array.from(seq), len: seq.length };
     }
-    const x = new Float64Array(seq.length * F);
+    const x = new Floats(seq.length * F);
     seq.forEach((step: unknown, t: number) => {
       if (typeof step === 'number' && F === 1) { checkValue(step, i, t); x[t] = step; return; }
       if (!Array.isArray(step) || step.length !== F) fail(where, `step ${t} of sequence ${i} must have ${F} features, received ${Array.isArray(step) ? step.length : typeof step}`);
@@ -163,7 +172,7 @@ export function makeBatch(s: Samples, idx: number[], dtype: DType): Batch {
   } else {
     const F = spec.input.F;
     const d = dtype === 'float64' ? new Float64Array(T * B * F) : new Float32Array(T * B * F);
-    items.forEach((it, b) => { for (let t = 0; t < it.len; t++) for (let j = 0; j < F; j++) d[(t * B + b) * F + j] = it.x[t * F + j]; });
+    items.forEach((it, b) => { for (let t = 0; t < it.len; t++) d.set((it.x as Float32Array).subarray(t * F, (t + 1) * F), (t * B + b) * F); });
     x = { kind: 'seq', data: d, T, B, F, lengths };
   }
   let y: Targets | null = null;

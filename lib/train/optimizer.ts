@@ -2,7 +2,8 @@
 // buffers owned here (and saved in checkpoints), updates run natively in one call.
 import { FieldSpec, resolveOptions } from '../options';
 import type { HostArray, OptimizerKind } from '../native';
-import type { Exec, Step } from '../exec';
+import { Exec } from '../exec';
+import type { Step } from '../exec';
 
 /** Optimizer options: PyTorch's names (camelCase) and defaults. */
 export interface OptimizerOptions {
@@ -55,7 +56,12 @@ export class Optimizer {
   step = 0;
   readonly state: HostArray[];
 
-  constructor(options: OptimizerOptions | undefined, private readonly exec: Exec, size: number, dtype: 'float32' | 'float64') {
+  private readonly exec: Exec;
+
+  constructor(options: OptimizerOptions | undefined, exec: Exec, size: number, dtype: 'float32' | 'float64') {
+    // Small updates run inline (a worker round trip costs more than the update itself; even at
+    // 1M parameters an update takes a few ms of main-thread time).
+    this.exec = size <= 1 << 20 ? new Exec(exec.be, false) : exec;
     const c = resolveOptions<ResolvedOptimizer>('optimizer', OPTIMIZER_OPTIONS, options);
     if (c.lr === null) c.lr = c.type === 'adam' || c.type === 'adamw' ? 1e-3 : 1e-2;
     if (c.eps === null) c.eps = c.type === 'adagrad' ? 1e-10 : 1e-8;

@@ -118,8 +118,13 @@ void dropout_mask(index_t n, double p, std::uint64_t seed, T* mask) {
 
 template <typename T>
 double l2_norm(index_t n, const T* g) {
-  double s = 0;
-  for (index_t i = 0; i < n; ++i) s += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+  // Eight independent partial sums: the loop vectorizes without reassociation flags.
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  index_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int u = 0; u < 8; ++u) part[u] += static_cast<double>(g[i + u]) * static_cast<double>(g[i + u]);
+  double s = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+  for (; i < n; ++i) s += static_cast<double>(g[i]) * static_cast<double>(g[i]);
   return std::sqrt(s);
 }
 
