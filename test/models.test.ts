@@ -143,6 +143,16 @@ describe('fit', () => {
     expect(skipped).toEqual([true, true]);
   });
 
+  it('refuses predict in the middle of a training step; allows it between steps', async () => {
+    const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 2 });
+    const during = m.fit(xs.slice(0, 32), ys.slice(0, 32), { epochs: 1, batchSize: 16, onBatchEnd: () => { expect(m.predict(xs.slice(0, 1))).toHaveLength(1); } });
+    await Promise.resolve();
+    expect(() => m.predict(xs.slice(0, 1))).toThrow(/in the middle of a training step/);
+    await during;
+    const h = await m.fit(xs.slice(0, 16), ys.slice(0, 16), { epochs: 2, batchSize: 16 });
+    expect(h.epochs.map((e) => e.epoch)).toEqual([1, 2]); // epoch numbers continue across fit calls
+  });
+
   it('an AbortSignal cancels training', async () => {
     const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 2 });
     const ac = new AbortController();

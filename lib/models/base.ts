@@ -45,6 +45,8 @@ export abstract class SequenceModel {
   protected rng!: Rng;
   private disposed = false;
   private busy = false;
+  /** True between a training step's forward and its update: layer buffers are in use. */
+  private inStep = false;
   private train: TrainState = { optimizer: null, optimizerOptions: undefined, schedule: null, scheduleOptions: undefined, epoch: 0, early: { best: null, wait: 0 } };
 
   /** Called by subclasses once the network is built. */
@@ -55,6 +57,7 @@ export abstract class SequenceModel {
 
   protected live(what: string): void {
     if (this.disposed) throw new Error(`${this.type}.${what}: the model was disposed`);
+    if (this.inStep) throw new Error(`${this.type}.${what}: the model is in the middle of a training step; call it from onBatchEnd/onEpochEnd or after fit`);
   }
 
   /** Frees the model's buffers; every later call throws. */
@@ -111,7 +114,9 @@ export abstract class SequenceModel {
     const es = options.earlyStopping ? { monitor: options.earlyStopping.monitor ?? (val ? 'valLoss' : 'loss'), patience: options.earlyStopping.patience ?? 5, minDelta: options.earlyStopping.minDelta ?? 0, restoreBest: options.earlyStopping.restoreBest ?? false } : null;
     if (es && es.monitor === 'valLoss' && !val) throw new RangeError(`${this.type}.fit: earlyStopping monitors valLoss but no validation data was given`);
     if (!o.resume) st.early = { best: null, wait: 0 };
-    const start = o.resume ? st.epoch : 0, end = o.resume ? o.epochs : o.epochs;
+    // Epoch numbers continue across fit calls (schedules see them); resume trains up to `epochs`
+    // in total, otherwise `epochs` more.
+    const start = st.epoch, end = o.resume ? o.epochs : st.epoch + o.epochs;
     const history: History = { epochs: [], stoppedEarly: false };
     let bestParams: HostArray | null = null;
 
@@ -182,6 +187,15 @@ export abstract class SequenceModel {
   protected needsWholeSequence(): boolean { return false; }
 
   private async trainBatch(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
+    this.inStep = true;
+    try {
+      return await this.trainWindows(batch, o, opt, lr, classWeights, epoch, bi);
+    } finally {
+      this.inStep = false;
+    }
+  }
+
+  private async trainWindows(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
     const windows = o.tbptt === null ? [[0, batch.T]] : splitWindows(batch.T, o.tbptt);
     let carried: Map<Layer, RecurrentState> = new Map();
     let loss = 0, count = 0, normSum = 0, updates = 0, correct = 0, total = 0, skipped = false;
