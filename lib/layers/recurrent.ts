@@ -32,8 +32,12 @@ export interface RecurrentOptions {
   init?: 'keras' | 'pytorch';
   /** Recurrent-weight initializer under 'keras' init: 'orthogonal' (default) or 'identity' (IRNN, for SimpleRNN with relu). */
   recurrentInit?: 'orthogonal' | 'identity';
-  /** LSTM only: set the forget-gate bias to 1 at init (Keras unit_forget_bias; default true). */
-  unitForgetBias?: boolean;
+  /**
+   * LSTM only: initial forget-gate bias under 'keras' init (default 1, Keras unit_forget_bias;
+   * 0 turns it off). Larger values (3–5) keep the cell state for long stretches from the start,
+   * which helps dependencies over ~100 steps.
+   */
+  forgetBias?: number;
   /** SimpleRNN only: 'tanh' (default), 'relu' or 'sigmoid'. */
   activation?: 'tanh' | 'relu' | 'sigmoid';
   /** GRU only: 'pytorch' (reset after the recurrent product, default) or 'original' (Cho et al.). */
@@ -51,7 +55,7 @@ export const RECURRENT_OPTIONS: Record<keyof RecurrentOptions, FieldSpec> = {
   returnSequences: { type: 'bool', default: true, doc: 'output every step or the final states' },
   init: { type: 'enum', values: ['keras', 'pytorch'], default: 'keras', doc: 'initializer family' },
   recurrentInit: { type: 'enum', values: ['orthogonal', 'identity'], default: 'orthogonal', doc: 'recurrent initializer' },
-  unitForgetBias: { type: 'bool', default: true, doc: 'LSTM forget-gate bias 1' },
+  forgetBias: { type: 'number', min: -20, max: 20, default: 1, doc: 'LSTM initial forget-gate bias' },
   activation: { type: 'enum', values: ['tanh', 'relu', 'sigmoid'], default: 'tanh', doc: 'SimpleRNN activation' },
   gruVariant: { type: 'enum', values: ['pytorch', 'original'], default: 'pytorch', doc: 'GRU variant' },
 };
@@ -78,7 +82,7 @@ class Recurrent extends Layer {
     this.config = resolveOptions(type, RECURRENT_OPTIONS, options);
     if (cell !== 'elman' && options.activation !== undefined) throw new RangeError(`${type}: activation applies to SimpleRNN only`);
     if (cell !== 'gru' && options.gruVariant !== undefined) throw new RangeError(`${type}: gruVariant applies to GRU only`);
-    if (cell !== 'lstm' && options.unitForgetBias !== undefined) throw new RangeError(`${type}: unitForgetBias applies to LSTM only`);
+    if (cell !== 'lstm' && options.forgetBias !== undefined) throw new RangeError(`${type}: forgetBias applies to LSTM only`);
   }
 
   get directions(): number { return this.config.bidirectional ? 2 : 1; }
@@ -121,7 +125,7 @@ class Recurrent extends Layer {
             const bih = params.param(this.p(`bias_ih${s}`));
             bih.fill(0);
             params.param(this.p(`bias_hh${s}`)).fill(0);
-            if (this.cell === 'lstm' && c.unitForgetBias) bih.fill(1, H, 2 * H);
+            if (this.cell === 'lstm') bih.fill(c.forgetBias, H, 2 * H);
           }
         }
       }

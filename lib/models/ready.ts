@@ -32,7 +32,8 @@ export interface ModelOptions {
   initialState?: 'zeros' | 'learnable';
   init?: 'keras' | 'pytorch';
   recurrentInit?: 'orthogonal' | 'identity';
-  unitForgetBias?: boolean;
+  /** LSTM initial forget-gate bias (default 1). */
+  forgetBias?: number;
   /** Elman activation. */
   activation?: 'tanh' | 'relu' | 'sigmoid';
   gruVariant?: 'pytorch' | 'original';
@@ -59,7 +60,7 @@ const COMMON: Record<string, FieldSpec> = {
   initialState: RECURRENT_OPTIONS.initialState,
   init: RECURRENT_OPTIONS.init,
   recurrentInit: RECURRENT_OPTIONS.recurrentInit,
-  unitForgetBias: RECURRENT_OPTIONS.unitForgetBias,
+  forgetBias: RECURRENT_OPTIONS.forgetBias,
   activation: RECURRENT_OPTIONS.activation,
   gruVariant: RECURRENT_OPTIONS.gruVariant,
   task: { type: 'enum', values: ['classification', 'regression', 'multilabel'], default: 'classification', doc: 'loss and outputs' },
@@ -75,7 +76,7 @@ function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 
   const rnnOpts: RecurrentOptions = {
     hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, merge: c.merge, dropout: c.dropout,
     initialState: c.initialState, init: c.init, recurrentInit: c.recurrentInit, returnSequences,
-    ...(c.cell === 'lstm' ? { unitForgetBias: c.unitForgetBias } : {}),
+    ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}),
     ...(c.cell === 'rnn' ? { activation: c.activation } : {}),
     ...(c.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
   };

@@ -39,18 +39,19 @@ export interface AddingResult { solved: boolean; sequencesSeen: number; fraction
  * The adding problem (Hochreiter & Schmidhuber 1997, experiment 4): fresh sequences every
  * batch; solved when at least `target` of `evalCount` fresh sequences are within 0.04.
  */
-export async function runAdding(o: { seed: number; minT: number; maxT: number; maxSequences: number; evalEvery: number; evalCount?: number; target?: number; hiddenSize?: number; lr?: number; batchSize?: number }): Promise<AddingResult> {
+export async function runAdding(o: { seed: number; minT: number; maxT: number; maxSequences: number; evalEvery: number; evalCount?: number; target?: number; hiddenSize?: number; lr?: number; batchSize?: number; forgetBias?: number; log?: (seen: number, frac: number, loss: number) => void }): Promise<AddingResult> {
   const t0 = Date.now();
-  const model = new SequenceClassifier({ inputSize: 2, hiddenSize: o.hiddenSize ?? 32, outputSize: 1, task: 'regression', seed: o.seed });
+  const model = new SequenceClassifier({ inputSize: 2, hiddenSize: o.hiddenSize ?? 32, outputSize: 1, task: 'regression', seed: o.seed, forgetBias: o.forgetBias ?? 1 });
   const evalSet = addingDataset(9000 + o.seed, o.evalCount ?? 2560, o.minT, o.maxT);
   const goal = o.target ?? 0.97;
   let seen = 0, frac = 0, chunk = 0;
   while (seen < o.maxSequences) {
     const d = addingDataset(o.seed * 100000 + chunk++, o.evalEvery, o.minT, o.maxT);
-    await model.fit(d.inputs, d.targets, { epochs: 1, batchSize: o.batchSize ?? 32, optimizer: { type: 'adam', lr: o.lr ?? 0.003 }, clipNorm: 1 });
+    const h = await model.fit(d.inputs, d.targets, { epochs: 1, batchSize: o.batchSize ?? 32, optimizer: { type: 'adam', lr: o.lr ?? 0.003 }, clipNorm: 1 });
     seen += o.evalEvery;
     const pred = (await model.predictAsync(evalSet.inputs, { batchSize: 256 })) as number[][];
     frac = pred.filter((p, i) => addingCorrect(p[0], evalSet.targets[i])).length / pred.length;
+    o.log?.(seen, frac, h.epochs[0].loss);
     if (frac >= goal) return { solved: true, sequencesSeen: seen, fractionCorrect: frac, seconds: (Date.now() - t0) / 1000 };
   }
   return { solved: false, sequencesSeen: seen, fractionCorrect: frac, seconds: (Date.now() - t0) / 1000 };
