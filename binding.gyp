@@ -3,7 +3,7 @@
     "rnnkit_blas%": "<!(node native/build-config.cjs mode)"
   },
   "target_defaults": {
-    "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math"],
+    "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math", "-fno-math-errno"],
     "cflags_cc!": ["-fno-exceptions"],
     "cflags!": ["-fno-exceptions"]
   },

@@ -62,18 +62,22 @@ async function timeAsync(fn) {
 }
 
 const info = backendInfo();
+// Raw and API blocks alternate (rounds), so drift of the machine's speed hits both alike.
+const median = (a) => { const b = [...a].sort((x, y) => x - y); return b[Math.floor(b.length / 2)]; };
 const rows = [];
 for (const name of Object.keys(WORKLOADS)) {
-  const raw = time(build(name).step, timing);
+  const raw = build(name).step;
   const m = modelFor(name);
-  const call = await timeAsync(m.call);
-  let step = call;
-  if (m.steady) {
-    const epochs = Math.max(8, Math.min(60, Math.ceil(timing.minMs / raw)));
-    step = await m.steady(epochs);
+  const rawTimes = [], apiTimes = [];
+  const first = time(raw, { warmup: 2, minMs: 0, minIters: 1 });
+  const perBlock = Math.max(3, Math.min(30, Math.ceil((quick ? 300 : 1000) / first)));
+  for (let round = 0; round < (quick ? 2 : 4); round++) {
+    for (let i = 0; i < perBlock; i++) { const t0 = performance.now(); raw(); rawTimes.push(performance.now() - t0); }
+    if (m.steady) apiTimes.push(await m.steady(perBlock + 3));
+    else for (let i = 0; i < perBlock; i++) { const t0 = performance.now(); await m.call(); apiTimes.push(performance.now() - t0); }
   }
-  const raw2 = time(build(name).step, timing); // again after, to bracket drift
-  const kernels = Math.min(raw, raw2);
+  const call = await timeAsync(m.call);
+  const kernels = median(rawTimes), step = median(apiTimes);
   rows.push({ workload: name, api_step_ms: +step.toFixed(3), api_call_ms: +call.toFixed(3), kernels_ms: +kernels.toFixed(3), overhead_pct: +((step / kernels - 1) * 100).toFixed(1) });
 }
 if (json) console.log(JSON.stringify(rows));

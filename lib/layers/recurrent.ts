@@ -186,8 +186,9 @@ class Recurrent extends Layer {
       const reserves: HostArray[] = [];
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, inF, d), sfx = this.suffix(l, d), k = l * D + d;
-        // Final states are handed out (carried between TBPTT windows): fresh each call.
-        const hN = allocLike(ctx.dtype, B * H), cN = lstm ? allocLike(ctx.dtype, B * H) : null;
+        // Final states are handed out through ctx.finalStates: valid until this layer's next call
+        // (truncated BPTT copies them before the next window).
+        const hN = this.buffer(`hN${k}`, ctx.dtype, B * H), cN = lstm ? this.buffer(`cN${k}`, ctx.dtype, B * H) : null;
         const reserve = ctx.training ? this.buffer(`reserve${k}`, ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
         yield ctx.exec.rnnForward({
           ...sp, x: inp, lengths: s.lengths, h0: this.initial(ctx, params, 'h', k, B),

@@ -212,7 +212,7 @@ export abstract class SequenceModel {
       let out: Act, r: ReturnType<typeof computeLoss>;
       try {
         out = await runAsync(this.net.forward(w.x, ctx));
-        carried = detach(ctx.finalStates);
+        if (windows.length > 1) carried = detach(ctx.finalStates);
         if (this.spec.level === 'sequence' && !lastWindow) continue; // the loss sits on the final state
         r = computeLoss(cpu(), this.spec.task, out, w.y!, classWeights);
         if (!Number.isFinite(r.loss)) { if (nonFinite(`loss ${r.loss}`)) { skipped = true; continue; } }

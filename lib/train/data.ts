@@ -37,6 +37,17 @@ export class Samples {
   constructor(readonly spec: DataSpec, readonly items: Sample[]) {}
   get size(): number { return this.items.length; }
   subset(idx: number[]): Samples { return new Samples(this.spec, idx.map((i) => this.items[i])); }
+
+  private pool = new Map<string, HostArray | Int32Array>();
+  /**
+   * Batch memory reused from one batch to the next (zero-filled): a training step consumes its
+   * batch before the next one is made, so steps allocate nothing.
+   */
+  buffer<A extends HostArray | Int32Array>(key: string, make: (n: number) => A, n: number): A {
+    let b = this.pool.get(key) as A | undefined;
+    if (!b || b.length !== n) { b = make(n); this.pool.set(key, b); } else b.fill(0);
+    return b;
+  }
 }
 
 function fail(where: string, msg: string): never { throw new RangeError(`${where}: ${msg}`); }
@@ -165,13 +176,14 @@ export function makeBatch(s: Samples, idx: number[], dtype: DType): Batch {
   const lengths = Int32Array.from(items.map((it) => it.len));
   const spec = s.spec;
   let x: Act;
+  const floats = (n: number): HostArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
   if (spec.input.kind === 'ids') {
-    const d = new Int32Array(T * B);
+    const d = s.buffer('ids', (n) => new Int32Array(n), T * B);
     items.forEach((it, b) => { for (let t = 0; t < it.len; t++) d[t * B + b] = (it.x as Int32Array)[t]; });
     x = { kind: 'ids', data: d, T, B, lengths };
   } else {
     const F = spec.input.F;
-    const d = dtype === 'float64' ? new Float64Array(T * B * F) : new Float32Array(T * B * F);
+    const d = s.buffer('x', floats, T * B * F);
     items.forEach((it, b) => { for (let t = 0; t < it.len; t++) d.set((it.x as Float32Array).subarray(t * F, (t + 1) * F), (t * B + b) * F); });
     x = { kind: 'seq', data: d, T, B, F, lengths };
   }
@@ -183,7 +195,7 @@ export function makeBatch(s: Samples, idx: number[], dtype: DType): Batch {
         ? { kind: 'classes', data: Int32Array.from(items.map((it) => it.y![0])) }
         : { kind: 'values', data: fill(dtype, B * O, (a) => items.forEach((it, b) => a.set(it.y!, b * O))) };
     } else if (spec.task === 'classification') {
-      const d = new Int32Array(T * B).fill(IGNORE);
+      const d = s.buffer('yc', (n) => new Int32Array(n), T * B).fill(IGNORE);
       items.forEach((it, b) => { for (let t = 0; t < it.len; t++) d[t * B + b] = it.y![t]; });
       y = { kind: 'classes', data: d };
     } else {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "threads.h"
+
 namespace rnnkit {
 
 int optim_state_count(OptimKind k) {
@@ -16,8 +18,23 @@ int optim_state_count(OptimKind k) {
 }
 
 template <typename T>
+static void optim_range(OptimKind k, const OptimHyper& h, long step, index_t n, T* p, const T* g,
+                        T* const* state);
+
+template <typename T>
 void optim_step(OptimKind k, const OptimHyper& h, long step, index_t n, T* p, const T* g,
                 T* const* state) {
+  // Element-wise: split the flat buffer over the pool.
+  parallel_for(static_cast<long>(n), 1 << 15, [&](long b, long e) {
+    T* part[3] = {nullptr, nullptr, nullptr};
+    for (int i = 0; i < optim_state_count(k); ++i) part[i] = state[i] + b;
+    optim_range<T>(k, h, step, e - b, p + b, g + b, part);
+  });
+}
+
+template <typename T>
+static void optim_range(OptimKind k, const OptimHyper& h, long step, index_t n, T* p, const T* g,
+                        T* const* state) {
   const T lr = static_cast<T>(h.lr), wd = static_cast<T>(h.weight_decay);
   switch (k) {
     case OptimKind::SGD: {

@@ -13,7 +13,10 @@ namespace rnnkit {
 
 namespace {
 
-thread_local Scratch t_scratch;
+// One scratch block for the process: the binding runs one job at a time (engine mutex), and
+// async jobs land on varying libuv threads, so a per-thread block would go cold between calls.
+// Two: forward and backward keep theirs apart so a backward never reallocates the forward's.
+Scratch g_forward_scratch, g_backward_scratch;
 
 // Reserve layout (elements), every block indexed by time t, not by processing order:
 //   gates  [T,B,G*H]  activated gates (Elman: new h)
@@ -70,7 +73,7 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   std::size_t bytes = Carver::bytes<T>(B * GH) + 4 * Carver::bytes<T>(B * H) +
                       2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
-  Carver cv(t_scratch.get(bytes));
+  Carver cv(g_forward_scratch.get(bytes));
   T* rec = cv.take<T>(B * GH);
   T* h = cv.take<T>(B * H);
   T* c = cv.take<T>(B * H);
@@ -139,7 +142,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   // dgx: [T,B,GH] input-side pre-activation gradients; dgh: recurrent side (GRU only differs).
   std::size_t bytes = Carver::bytes<T>(TB * GH) * (gru ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
                       Carver::bytes<std::uint8_t>(B);
-  Carver cv(t_scratch.get(bytes));
+  Carver cv(g_backward_scratch.get(bytes));
   T* dgx = cv.take<T>(TB * GH);
   T* dgh = gru ? cv.take<T>(TB * GH) : dgx;
   T* dh = cv.take<T>(B * H);

@@ -1,4 +1,5 @@
 // A recurrent layer (one direction) over a whole sequence: forward and BPTT backward.
+// Not reentrant: calls share process-wide scratch memory; the binding serializes them.
 // Shape letters and layouts: docs/conventions.md.
 #pragma once
 #include <cstdint>
