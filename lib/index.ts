@@ -36,3 +36,6 @@ export type { ScheduleOptions } from './train/schedules';
 export type { SequenceInput, TargetInput, ShapedSequences } from './train/data';
 export { saveCheckpoint, loadCheckpoint, saveCheckpointSync, loadCheckpointSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './checkpoint';
 export type { Checkpoint, CheckpointTensor } from './checkpoint';
+export { LanguageModel } from './models/language-model';
+export type { LanguageModelOptions, TextFitOptions, GenerateOptions } from './models/language-model';
+export { Vocabulary } from './text/vocab';

@@ -5,7 +5,8 @@ export type FieldSpec =
   | { type: 'int'; doc: string; min?: number; max?: number; default?: number | null; nullable?: boolean }
   | { type: 'number'; doc: string; min?: number; max?: number; default?: number | null; nullable?: boolean }
   | { type: 'bool'; doc: string; default?: boolean }
-  | { type: 'enum'; doc: string; values: readonly string[]; default?: string };
+  | { type: 'enum'; doc: string; values: readonly string[]; default?: string }
+  | { type: 'string'; doc: string; default?: string | null; nullable?: boolean };
 
 export type Schema = Record<string, FieldSpec>;
 
@@ -47,6 +48,9 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
       }
     } else if (f.type === 'bool') {
       if (typeof v !== 'boolean') throw new TypeError(`${what}: ${k} must be a boolean, received ${describe(v)}`);
+    } else if (f.type === 'string') {
+      if (v === null && f.nullable) { out[k] = null; continue; }
+      if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${what}: ${k} must be a non-empty string, received ${describe(v)}`);
     } else if (f.type === 'enum') {
       if (typeof v !== 'string' || !f.values.includes(v)) {
         const err = typeof v === 'string' ? RangeError : TypeError;

@@ -13,11 +13,14 @@ export interface LinearOptions {
   bias?: boolean;
   /** 'glorot' (Keras glorot_uniform, default) or 'pytorch' (U(±1/sqrt(in)) for weight and bias). */
   init?: 'glorot' | 'pytorch';
+  /** Full name of an [O, I] parameter to use as this layer's weight (weight tying, e.g. 'embedding.weight'); gradients add into it. */
+  tiedTo?: string | null;
 }
 export const LINEAR_OPTIONS: Record<keyof LinearOptions, FieldSpec> = {
   outFeatures: { type: 'int', min: 1, doc: 'output features O' },
   bias: { type: 'bool', default: true, doc: 'add a bias' },
   init: { type: 'enum', values: ['glorot', 'pytorch'], default: 'glorot', doc: 'weight initializer' },
+  tiedTo: { type: 'string', default: null, nullable: true, doc: 'shared weight parameter' },
 };
 
 /** Applies to a vector batch [B,F] or to every step of a sequence [T,B,F]. */
@@ -32,21 +35,31 @@ export class Linear extends Layer {
     this.config = resolveOptions('Linear', LINEAR_OPTIONS, options);
   }
 
+  private get weightName(): string { return this.config.tiedTo ?? this.p('weight'); }
+
   build(input: ActShape, params: FlatParameters): ActShape {
     if (input.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids (add an Embedding first)');
     this.inFeatures = input.F;
-    params.add(this.p('weight'), [this.config.outFeatures, input.F]);
+    const tied = this.config.tiedTo;
+    if (tied) {
+      const e = params.list().find((x) => x.name === tied);
+      if (!e) throw new RangeError(`Linear: tiedTo names no parameter registered before this layer: '${tied}'`);
+      if (e.shape.length !== 2 || e.shape[0] !== this.config.outFeatures || e.shape[1] !== input.F) {
+        throw new RangeError(`Linear: tiedTo '${tied}' must have shape [${this.config.outFeatures},${input.F}], received [${e.shape.join(',')}]`);
+      }
+    } else params.add(this.p('weight'), [this.config.outFeatures, input.F]);
     if (this.config.bias) params.add(this.p('bias'), [this.config.outFeatures]);
     return { kind: input.kind, F: this.config.outFeatures };
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
     const O = this.config.outFeatures, I = this.inFeatures;
+    const tied = this.config.tiedTo !== null;
     if (this.config.init === 'pytorch') {
-      uniform(params.param(this.p('weight')), 1 / Math.sqrt(I), rng);
+      if (!tied) uniform(params.param(this.weightName), 1 / Math.sqrt(I), rng);
       if (this.config.bias) uniform(params.param(this.p('bias')), 1 / Math.sqrt(I), rng);
     } else {
-      glorotUniform(params.param(this.p('weight')), O, I, rng);
+      if (!tied) glorotUniform(params.param(this.weightName), O, I, rng);
       if (this.config.bias) params.param(this.p('bias')).fill(0);
     }
   }
@@ -57,7 +70,7 @@ export class Linear extends Layer {
     const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
     const y = this.buffer('y', ctx.dtype, N * O);
     ctx.exec.be.linearForward({
-      N, I: this.inFeatures, O, x: x.data, weight: params.param(this.p('weight')),
+      N, I: this.inFeatures, O, x: x.data, weight: params.param(this.weightName),
       bias: this.config.bias ? params.param(this.p('bias')) : null, y,
     });
     this.lastInput = x;
@@ -70,8 +83,8 @@ export class Linear extends Layer {
     const N = x.kind === 'seq' ? x.T * x.B : x.B;
     const dx = this.needsInputGrad ? this.buffer('dx', ctx.dtype, N * this.inFeatures, true) : null;
     ctx.exec.be.linearBackward({
-      N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.p('weight')),
-      dy: dy.data, dx, dWeight: params.gradient(this.p('weight')),
+      N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.weightName),
+      dy: dy.data, dx, dWeight: params.gradient(this.weightName),
       dBias: this.config.bias ? params.gradient(this.p('bias')) : null,
     });
     return dx ? { ...x, data: dx } : null;
