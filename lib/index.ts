@@ -39,3 +39,6 @@ export type { Checkpoint, CheckpointTensor } from './checkpoint';
 export { LanguageModel } from './models/language-model';
 export type { LanguageModelOptions, TextFitOptions, GenerateOptions } from './models/language-model';
 export { Vocabulary } from './text/vocab';
+export { Seq2Seq } from './models/seq2seq';
+export type { Seq2SeqOptions, Seq2SeqFitOptions, DecodeOptions, BeamOptions, Decoded } from './models/seq2seq';
+export { LuongAttention } from './layers/attention';

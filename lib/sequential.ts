@@ -14,9 +14,13 @@ export class Sequential {
   private built: ActShape | null = null;
   private inputShape: ActShape | null = null;
 
-  /** Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. */
-  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32') {
-    this.params = new FlatParameters(dtype);
+  /**
+   * Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. Several
+   * containers may share one parameter buffer (`params`), e.g. an encoder and a decoder.
+   */
+  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32', params?: FlatParameters) {
+    if (params && params.dtype !== dtype) throw new TypeError(`Sequential: shared params are ${params.dtype}, received dtype ${dtype}`);
+    this.params = params ?? new FlatParameters(dtype);
     this.layers = layers.map((e, i) => {
       const [name, layer] = Array.isArray(e) ? e : [String(i), e];
       layer.name = name;
@@ -71,34 +75,42 @@ export class Sequential {
 
   /** Names (PyTorch style), shapes and views of every parameter and its gradient. */
   parameters(): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
-    return this.params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: this.params.param(e.name), grad: this.params.gradient(e.name) }));
+    return parameterViews(this.params);
   }
 
   /** Copies of every parameter, by name, as plain typed arrays (torch's state_dict). */
-  stateDict(): Record<string, HostArray> {
-    const out: Record<string, HostArray> = {};
-    for (const e of this.params.list()) out[e.name] = this.params.param(e.name).slice();
-    return out;
-  }
+  stateDict(): Record<string, HostArray> { return stateDictOf(this.params); }
 
   /** Loads named arrays (e.g. exported from PyTorch); every name and size must match. */
-  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true): void {
-    if (sd === null || typeof sd !== 'object') throw new TypeError(`loadStateDict: expected an object of named arrays, received ${sd === null ? 'null' : typeof sd}`);
-    const known = new Set(this.params.list().map((e) => e.name));
-    if (strict) {
-      const unexpected = Object.keys(sd).filter((k) => !known.has(k));
-      const missing = [...known].filter((k) => !(k in sd));
-      if (unexpected.length || missing.length) {
-        throw new RangeError(`loadStateDict: names must match the model's parameters; missing: [${missing.join(', ')}], unexpected: [${unexpected.join(', ')}]`);
-      }
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true): void { loadStateDictInto(this.params, sd, strict); }
+}
+
+export function parameterViews(params: FlatParameters): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
+  return params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: params.param(e.name), grad: params.gradient(e.name) }));
+}
+
+export function stateDictOf(params: FlatParameters): Record<string, HostArray> {
+  const out: Record<string, HostArray> = {};
+  for (const e of params.list()) out[e.name] = params.param(e.name).slice();
+  return out;
+}
+
+export function loadStateDictInto(params: FlatParameters, sd: Record<string, ArrayLike<number>>, strict = true): void {
+  if (sd === null || typeof sd !== 'object') throw new TypeError(`loadStateDict: expected an object of named arrays, received ${sd === null ? 'null' : typeof sd}`);
+  const known = new Set(params.list().map((e) => e.name));
+  if (strict) {
+    const unexpected = Object.keys(sd).filter((k) => !known.has(k));
+    const missing = [...known].filter((k) => !(k in sd));
+    if (unexpected.length || missing.length) {
+      throw new RangeError(`loadStateDict: names must match the model's parameters; missing: [${missing.join(', ')}], unexpected: [${unexpected.join(', ')}]`);
     }
-    for (const e of this.params.list()) {
-      const v = sd[e.name];
-      if (v === undefined) continue;
-      if (!v || typeof v.length !== 'number') throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
-      if (v.length !== e.size) throw new RangeError(`loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`);
-      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
-      this.params.param(e.name).set(v);
-    }
+  }
+  for (const e of params.list()) {
+    const v = sd[e.name];
+    if (v === undefined) continue;
+    if (!v || typeof v.length !== 'number') throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
+    if (v.length !== e.size) throw new RangeError(`loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
+    params.param(e.name).set(v);
   }
 }

@@ -29,6 +29,10 @@ export interface Ctx {
   initialStates: Map<Layer, RecurrentState>;
   /** Final states written by recurrent layers. */
   finalStates: Map<Layer, RecurrentState>;
+  /** Backward: gradients w.r.t. recurrent layers' final states (from outside the chain). */
+  finalStateGrads?: Map<Layer, RecurrentState>;
+  /** Backward: when present, recurrent layers given an initial state write its gradient here. */
+  initialStateGrads?: Map<Layer, RecurrentState>;
 }
 
 export abstract class Layer {

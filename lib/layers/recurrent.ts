@@ -242,27 +242,39 @@ class Recurrent extends Layer {
         dTopStates.push(g);
       }
     }
+    const outside = ctx.finalStateGrads?.get(this);
+    const given = ctx.initialStates.get(this);
+    const initGrads: RecurrentState | null = given && ctx.initialStateGrads ? { h: [], c: lstm ? [] : null } : null;
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const lc = cache.layers[l];
       const dx = l > 0 || this.needsInputGrad ? this.buffer(`dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, lc.inF, d), sfx = this.suffix(l, d), k = l * D + d;
-        const learn = c.initialState === 'learnable' && !ctx.initialStates.get(this);
-        const dh0 = learn ? allocLike(ctx.dtype, B * H) : null, dc0 = learn && lstm ? allocLike(ctx.dtype, B * H) : null;
+        const learn = c.initialState === 'learnable' && !given;
+        const want = learn || initGrads !== null;
+        const dh0 = want ? allocLike(ctx.dtype, B * H) : null, dc0 = want && lstm ? allocLike(ctx.dtype, B * H) : null;
+        let dhN: HostArray | null = dTopStates && l === c.numLayers - 1 ? dTopStates[d] : null;
+        if (outside?.h[k]) dhN = dhN ? dhN.map((v, i) => v + outside.h[k][i]) : outside.h[k];
         yield ctx.exec.rnnBackward({
           ...sp, x: lc.input, lengths, wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
           reserve: lc.reserves[d], dy: dOut ? dOut.subarray(d * H) : null,
-          dhN: dTopStates && l === c.numLayers - 1 ? dTopStates[d] : null,
+          dhN, dcN: lstm && outside?.c?.[k] ? outside.c[k] : null,
           dx, dh0, dc0,
           dwIh: params.gradient(this.p(`weight_ih${sfx}`)), dwHh: params.gradient(this.p(`weight_hh${sfx}`)),
           dbIh: c.bias ? params.gradient(this.p(`bias_ih${sfx}`)) : null, dbHh: c.bias ? params.gradient(this.p(`bias_hh${sfx}`)) : null,
         });
-        if (dh0) addBatchSum(params.gradient(this.p('h0')).subarray(k * H, (k + 1) * H), dh0, B, H);
-        if (dc0) addBatchSum(params.gradient(this.p('c0')).subarray(k * H, (k + 1) * H), dc0, B, H);
+        if (initGrads) {
+          initGrads.h[k] = dh0!;
+          if (initGrads.c) initGrads.c[k] = dc0!;
+        } else {
+          if (dh0) addBatchSum(params.gradient(this.p('h0')).subarray(k * H, (k + 1) * H), dh0, B, H);
+          if (dc0) addBatchSum(params.gradient(this.p('c0')).subarray(k * H, (k + 1) * H), dc0, B, H);
+        }
       }
       if (lc.mask && dx) for (let i = 0; i < dx.length; i++) dx[i] *= lc.mask[i];
       dOut = dx;
     }
+    if (initGrads) ctx.initialStateGrads!.set(this, initGrads);
     return dOut ? { kind: 'seq', data: dOut, T, B, F: this.inputSize, lengths } : null;
   }
 }
