@@ -93,6 +93,13 @@ describe('Seq2Seq', () => {
     const right = out.filter((o, i) => o.text === [...test[i]].reverse().join('')).length;
     expect(right).toBeGreaterThanOrEqual(3);
     expect(m.beamSearch('abc', { width: 3 }).text).toBe('cba');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'rnnkit-s2s-')), 's2s.rnnkit');
+    await m.save(file);
+    const back = await Seq2Seq.load(file);
+    expect(back.greedy(test, { maxLength: 8 }).map((o) => o.text)).toEqual(out.map((o) => o.text));
   });
 
   it('bad input throws clear errors', () => {

@@ -12,6 +12,8 @@
 // previous step's prediction with probability 1 − ratio, and the training pass runs on that
 // mixed input. (Predictions come from the gold prefix, not the mixed one; the argmax carries
 // no gradient either way.)
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { cpu } from '../cpu-backend';
 import { Exec, Gen, runAsync, runSync } from '../exec';
 import type { HostArray } from '../native';
@@ -403,6 +405,10 @@ export class Seq2Seq {
     return { tokens: best.tokens, text: this.target.decode(best.tokens), logProb: best.logProb, attention: best.attention, score: best.score };
   }
 
+  /** Saves architecture, both vocabularies and weights in one file (atomic write). */
+  save(path: string): Promise<void> { return saveSeq2Seq(this, path); }
+  static async load(path: string): Promise<Seq2Seq> { return restoreSeq2Seq(await loadCheckpoint(path), path); }
+
   /**
    * Log-probability of a target given a source: of the complete sequence (end symbol included,
    * default) or of the tokens alone (`end: false`, an unfinished hypothesis).
@@ -419,6 +425,29 @@ export class Seq2Seq {
     }
     return total;
   }
+}
+
+/** @internal */
+export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
+  const tensors: Record<string, CheckpointTensor> = {};
+  for (const e of m.params.list()) tensors[`param/${e.name}`] = { data: m.params.param(e.name).slice(), shape: e.shape };
+  const meta = { format: 'rnnkit-model', version: 1, type: 'Seq2Seq', options: m.config, sourceVocabulary: m.source.toJSON(), targetVocabulary: m.target.toJSON(), training: { epoch: m.epoch } };
+  await saveCheckpoint(path, { meta, tensors });
+}
+
+function restoreSeq2Seq(cp: Checkpoint, path: string): Seq2Seq {
+  const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: { epoch?: number } };
+  if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq') throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
+  const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary) } as Seq2SeqOptions);
+  const sd: Record<string, ArrayLike<number>> = {};
+  for (const e of m.params.list()) {
+    const t = cp.tensors[`param/${e.name}`];
+    if (!t) throw new Error(`rnnkit model ${path}: missing parameter ${e.name}`);
+    sd[e.name] = t.data as ArrayLike<number>;
+  }
+  m.loadStateDict(sd);
+  m.epoch = meta.training?.epoch ?? 0;
+  return m;
 }
 
 function decodeLength(where: string, v: number | undefined): number {
