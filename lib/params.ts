@@ -85,3 +85,21 @@ export function recurrentParameterShapes(o: {
   }
   return out;
 }
+
+/** Every parameter as a checkpoint tensor named `param/<name>` (copies). */
+export function parameterTensors(params: FlatParameters): Record<string, { data: HostArray; shape: number[] }> {
+  const out: Record<string, { data: HostArray; shape: number[] }> = {};
+  for (const e of params.list()) out[`param/${e.name}`] = { data: params.param(e.name).slice(), shape: e.shape.slice() };
+  return out;
+}
+
+/** The `param/<name>` tensors of a checkpoint as a state dict; every parameter must be there. */
+export function stateDictFromTensors(params: FlatParameters, tensors: Record<string, { data: ArrayLike<number> }>, source: string): Record<string, ArrayLike<number>> {
+  const sd: Record<string, ArrayLike<number>> = {};
+  for (const e of params.list()) {
+    const t = tensors[`param/${e.name}`];
+    if (!t) throw new Error(`rnnkit model ${source}: missing parameter ${e.name}`);
+    sd[e.name] = t.data;
+  }
+  return sd;
+}

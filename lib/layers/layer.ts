@@ -81,3 +81,10 @@ export function expectKind<K extends Act['kind']>(what: string, a: Act, kind: K)
   if (a.kind !== kind) throw new TypeError(`${what}: expected a ${kind} input, received a ${a.kind} input`);
   return a as Extract<Act, { kind: K }>;
 }
+
+/** Deep copy of recurrent states (layer buffers are reused; carried states must not be). */
+export function copyStates(m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
+  const out = new Map<Layer, RecurrentState>();
+  for (const [k, v] of m) out.set(k, { h: v.h.map((a) => a.slice()), c: v.c ? v.c.map((a) => a.slice()) : null });
+  return out;
+}

@@ -10,6 +10,8 @@ import { resolveOptions } from '../options';
 import { Rng } from '../rng';
 import { Sequential } from '../sequential';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
+import { copyStates } from '../layers/layer';
+import { parameterTensors, stateDictFromTensors } from '../params';
 import { Batch, DataSpec, Samples, SequenceInput, TargetInput, batchOrder, makeBatch, toSamples } from '../train/data';
 import { EpochInfo, FIT_OBJECT_FIELDS, FIT_OPTIONS, FitOptions, History, Metrics } from '../train/fit-options';
 import { computeLoss, countCorrect, Targets } from '../train/losses';
@@ -212,7 +214,7 @@ export abstract class SequenceModel {
       let out: Act, r: ReturnType<typeof computeLoss>;
       try {
         out = await runAsync(this.net.forward(w.x, ctx));
-        if (windows.length > 1) carried = detach(ctx.finalStates);
+        if (windows.length > 1) carried = copyStates(ctx.finalStates);
         if (this.spec.level === 'sequence' && !lastWindow) continue; // the loss sits on the final state
         r = computeLoss(cpu(), this.spec.task, out, w.y!, classWeights);
         if (!Number.isFinite(r.loss)) { if (nonFinite(`loss ${r.loss}`)) { skipped = true; continue; } }
@@ -321,8 +323,7 @@ export abstract class SequenceModel {
   // ---------------------------------------------------------------- save / load
 
   private checkpoint(): Checkpoint {
-    const tensors: Record<string, CheckpointTensor> = {};
-    for (const e of this.net.params.list()) tensors[`param/${e.name}`] = { data: this.net.params.param(e.name).slice(), shape: e.shape };
+    const tensors: Record<string, CheckpointTensor> = parameterTensors(this.net.params);
     const st = this.train;
     st.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
     const meta = {
@@ -349,13 +350,7 @@ export abstract class SequenceModel {
     const t = meta.training;
     const bad = (what: string) => new Error(`rnnkit model ${path}: ${what}`);
     if (!t || typeof t !== 'object') throw bad('missing training state');
-    const sd: Record<string, ArrayLike<number>> = {};
-    for (const e of this.net.params.list()) {
-      const tt = cp.tensors[`param/${e.name}`];
-      if (!tt) throw bad(`missing parameter ${e.name}`);
-      sd[e.name] = tt.data as ArrayLike<number>;
-    }
-    this.net.loadStateDict(sd);
+    this.net.loadStateDict(stateDictFromTensors(this.net.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
     this.rng.setState(t.rng);
     this.train.epoch = t.epoch;
     this.train.early = t.early ?? { best: null, wait: 0 };
@@ -414,10 +409,5 @@ function sliceWindow(b: Batch, t0: number, t1: number): Batch {
   return { x: xs, y, B, T: W };
 }
 
-function detach(m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
-  const out = new Map<Layer, RecurrentState>();
-  for (const [k, v] of m) out.set(k, { h: v.h.map((a) => a.slice()), c: v.c ? v.c.map((a) => a.slice()) : null });
-  return out;
-}
 
 export type { Gen };

@@ -12,6 +12,8 @@ import { Rng } from '../rng';
 import { Sequential } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
+import { copyStates } from '../layers/layer';
+import { parameterTensors, stateDictFromTensors } from '../params';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { Dropout } from '../layers/dropout';
@@ -274,8 +276,7 @@ export class LanguageModel {
 
   async save(path: string): Promise<void> {
     this.live('save');
-    const tensors: Record<string, CheckpointTensor> = {};
-    for (const e of this.net.params.list()) tensors[`param/${e.name}`] = { data: this.net.params.param(e.name).slice(), shape: e.shape };
+    const tensors: Record<string, CheckpointTensor> = parameterTensors(this.net.params);
     this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
     const meta = { format: 'rnnkit-model', version: 1, type: this.type, options: this.config, vocabulary: this.vocabulary.toJSON(), training: { epoch: this.epoch, rng: this.rng.getState(), optimizer: this.optimizer ? { options: this.optimizerOptions, step: this.optimizer.step } : null } };
     await saveCheckpoint(path, { meta, tensors });
@@ -287,13 +288,7 @@ export class LanguageModel {
     const meta = cp.meta as { format?: string; type?: string; options?: Record<string, unknown>; vocabulary?: unknown; training?: { epoch: number; rng: number[]; optimizer: { options: string | null; step: number } | null } };
     if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel') throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
     const m = new LanguageModel({ ...(meta.options as object), vocabulary: Vocabulary.fromJSON(meta.vocabulary) } as LanguageModelOptions);
-    const sd: Record<string, ArrayLike<number>> = {};
-    for (const e of m.net.params.list()) {
-      const t = cp.tensors[`param/${e.name}`];
-      if (!t) throw new Error(`rnnkit model ${path}: missing parameter ${e.name}`);
-      sd[e.name] = t.data as ArrayLike<number>;
-    }
-    m.net.loadStateDict(sd);
+    m.net.loadStateDict(stateDictFromTensors(m.net.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
     const tr = meta.training;
     if (tr) {
       m.epoch = tr.epoch;
@@ -310,11 +305,6 @@ export class LanguageModel {
   }
 }
 
-function copyStates(m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
-  const out = new Map<Layer, RecurrentState>();
-  for (const [k, v] of m) out.set(k, { h: v.h.map((a) => a.slice()), c: v.c ? v.c.map((a) => a.slice()) : null });
-  return out;
-}
 
 function softmax(z: ArrayLike<number>, temperature: number): number[] {
   let m = -Infinity;

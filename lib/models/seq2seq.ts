@@ -18,7 +18,7 @@ import { cpu } from '../cpu-backend';
 import { Exec, Gen, runAsync, runSync } from '../exec';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
-import { FlatParameters } from '../params';
+import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
 import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
 import { Embedding } from '../layers/embedding';
@@ -429,8 +429,7 @@ export class Seq2Seq {
 
 /** @internal */
 export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
-  const tensors: Record<string, CheckpointTensor> = {};
-  for (const e of m.params.list()) tensors[`param/${e.name}`] = { data: m.params.param(e.name).slice(), shape: e.shape };
+  const tensors: Record<string, CheckpointTensor> = parameterTensors(m.params);
   const meta = { format: 'rnnkit-model', version: 1, type: 'Seq2Seq', options: m.config, sourceVocabulary: m.source.toJSON(), targetVocabulary: m.target.toJSON(), training: { epoch: m.epoch } };
   await saveCheckpoint(path, { meta, tensors });
 }
@@ -439,13 +438,7 @@ function restoreSeq2Seq(cp: Checkpoint, path: string): Seq2Seq {
   const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: { epoch?: number } };
   if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq') throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
   const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary) } as Seq2SeqOptions);
-  const sd: Record<string, ArrayLike<number>> = {};
-  for (const e of m.params.list()) {
-    const t = cp.tensors[`param/${e.name}`];
-    if (!t) throw new Error(`rnnkit model ${path}: missing parameter ${e.name}`);
-    sd[e.name] = t.data as ArrayLike<number>;
-  }
-  m.loadStateDict(sd);
+  m.loadStateDict(stateDictFromTensors(m.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
   m.epoch = meta.training?.epoch ?? 0;
   return m;
 }
