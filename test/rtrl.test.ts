@@ -1,0 +1,74 @@
+// Exact RTRL gives BPTT's gradient (float64, input 3, hidden 5, T = 70, batch 10), for every
+// cell and a two-layer stack; truncated BPTT with a window of 10 does not.
+import { describe, expect, it } from 'vitest';
+import { cpu } from '../lib';
+import { ExactRtrl } from '../lib/online/exact-rtrl';
+import type { RnnSpec } from '../lib/native';
+import { gates, randn, relErr, rng } from './helpers';
+
+const be = cpu();
+const I = 3, H = 5, T = 70, B = 10;
+
+/** Flat parameters in PyTorch order for a stack, and views per layer. */
+function makeParams(cell: RnnSpec['cell'], L: number, seed: number) {
+  const G = gates(cell), r = rng(seed);
+  const layers = [];
+  let total = 0;
+  for (let l = 0; l < L; l++) { const In = l === 0 ? I : H; layers.push({ In, off: total }); total += G * H * (In + H + 2); }
+  const p = randn(total, r, 0.5);
+  const views = (buf: Float64Array) => layers.map(({ In, off }) => ({
+    In, wIh: buf.subarray(off, off + G * H * In), wHh: buf.subarray(off + G * H * In, off + G * H * (In + H)),
+    bIh: buf.subarray(off + G * H * (In + H), off + G * H * (In + H + 1)), bHh: buf.subarray(off + G * H * (In + H + 1), off + G * H * (In + H + 2)),
+  }));
+  return { p, total, views };
+}
+
+/** Gradient of L = Σ_t <y_top,t, R_t> by BPTT over windows of `window` steps (state carried, gradient cut). */
+function bptt(cell: RnnSpec['cell'], L: number, p: Float64Array, total: number, views: ReturnType<typeof makeParams>['views'], x: Float64Array, R: Float64Array, window: number) {
+  const grads = new Float64Array(total);
+  const pv = views(p), gv = views(grads);
+  const lstm = cell === 'lstm';
+  let h = Array.from({ length: L }, () => new Float64Array(B * H)), c = Array.from({ length: L }, () => new Float64Array(B * H));
+  for (let t0 = 0; t0 < T; t0 += window) {
+    const W = Math.min(window, T - t0);
+    const inputs: Float64Array[] = [x.subarray(t0 * B * I, (t0 + W) * B * I)];
+    const reserves: Float64Array[] = [], specs: RnnSpec[] = [];
+    const nh = [], nc = [];
+    for (let l = 0; l < L; l++) {
+      const spec: RnnSpec = { cell, T: W, B, I: pv[l].In, H };
+      const y = new Float64Array(W * B * H), hN = new Float64Array(B * H), cN = new Float64Array(B * H);
+      const reserve = new Float64Array(be.rnnReserveSize(spec));
+      be.rnnForward({ ...spec, x: inputs[l], h0: h[l], c0: lstm ? c[l] : null, ...pv[l], y, hN, cN: lstm ? cN : null, reserve });
+      inputs.push(y); reserves.push(reserve); specs.push(spec); nh.push(hN); nc.push(cN);
+    }
+    let dy: Float64Array = Float64Array.from(R.subarray(t0 * B * H, (t0 + W) * B * H));
+    for (let l = L - 1; l >= 0; l--) {
+      const dx = new Float64Array(W * B * pv[l].In);
+      be.rnnBackward({ ...specs[l], x: inputs[l], wIh: pv[l].wIh, wHh: pv[l].wHh, reserve: reserves[l], dy, dx, dwIh: gv[l].wIh, dwHh: gv[l].wHh, dbIh: gv[l].bIh, dbHh: gv[l].bHh });
+      dy = dx;
+    }
+    h = nh; c = nc;
+  }
+  return grads;
+}
+
+describe('exact RTRL', () => {
+  for (const [cell, L, extra] of [['elman', 1, ''], ['lstm', 1, ''], ['gru', 1, ''], ['lstm', 2, ' two-layer stack'], ['gru', 2, ' two-layer stack']] as const) {
+    it(`${cell}${extra}: RTRL equals BPTT (max relative difference < 1e-9); TBPTT(10) differs`, () => {
+      const { p, total, views } = makeParams(cell, L, 7);
+      const r = rng(3);
+      const x = randn(T * B * I, r), R = randn(T * B * H, r);
+      const full = bptt(cell, L, p, total, views, x, R, T);
+      const rt = new ExactRtrl(be, { cell, inputSize: I, hiddenSize: H, numLayers: L });
+      rt.reset(B);
+      const g = new Float64Array(total);
+      for (let t = 0; t < T; t++) {
+        rt.step(x.subarray(t * B * I, (t + 1) * B * I), p);
+        rt.accumulate(R.subarray(t * B * H, (t + 1) * B * H), g);
+      }
+      expect(relErr(g, full)).toBeLessThan(1e-9);
+      const trunc = bptt(cell, L, p, total, views, x, R, 10);
+      expect(relErr(trunc, full)).toBeGreaterThan(1e-3);
+    });
+  }
+});
