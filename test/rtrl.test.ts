@@ -72,3 +72,59 @@ describe('exact RTRL', () => {
     });
   }
 });
+
+describe('SnAp-1 and UORO', () => {
+  for (const cell of ['elman', 'lstm', 'gru'] as const) {
+    it(`${cell}: SnAp-1 equals exact RTRL where it is exact (one step)`, () => {
+      const { p, total } = makeParams(cell, 1, 11);
+      const r = rng(5);
+      const x = randn(B * I, r), R = randn(B * H, r);
+      const grads = (algorithm: 'rtrl' | 'snap1') => {
+        const e = new ExactRtrl(be, { cell, inputSize: I, hiddenSize: H, algorithm });
+        e.reset(B);
+        e.step(x, p);
+        const g = new Float64Array(total);
+        e.accumulate(R, g);
+        return g;
+      };
+      const exact = grads('rtrl');
+      expect(relErr(grads('snap1'), exact)).toBeLessThan(1e-12);
+      // and it is an approximation afterwards
+      const many = (algorithm: 'rtrl' | 'snap1') => {
+        const e = new ExactRtrl(be, { cell, inputSize: I, hiddenSize: H, algorithm });
+        e.reset(1);
+        const g = new Float64Array(total);
+        const rr = rng(9);
+        for (let t = 0; t < 6; t++) { e.step(randn(I, rr), p); e.accumulate(randn(H, rr), g); }
+        return g;
+      };
+      expect(relErr(many('snap1'), many('rtrl'))).toBeGreaterThan(1e-4);
+    });
+  }
+
+  it('UORO is unbiased: its mean over many draws approaches the exact gradient', () => {
+    const cell = 'gru', h = 4, T6 = 5;
+    const G = gates(cell), total = G * h * (2 + h + 2);
+    const p = randn(total, rng(21), 0.5);
+    const r = rng(22);
+    const xs = Array.from({ length: T6 }, () => randn(2, r)), ds = Array.from({ length: T6 }, () => randn(h, r));
+    const run = (algorithm: 'rtrl' | 'uoro', seed: number) => {
+      const e = new ExactRtrl(be, { cell, inputSize: 2, hiddenSize: h, algorithm, seed });
+      e.reset(1);
+      const g = new Float64Array(total);
+      for (let t = 0; t < T6; t++) { e.step(xs[t], p); e.accumulate(ds[t], g); }
+      return g;
+    };
+    const exact = run('rtrl', 0);
+    const mean = (n: number, from: number) => {
+      const m = new Float64Array(total);
+      for (let s = 0; s < n; s++) run('uoro', from + s).forEach((v, i) => { m[i] += v / n; });
+      return m;
+    };
+    const few = relErr(mean(100, 1), exact), lots = relErr(mean(3200, 1000), exact);
+    expect(lots).toBeLessThan(few);
+    expect(lots).toBeLessThan(0.25);
+    const one = run('uoro', 77);
+    expect(relErr(one, exact)).toBeGreaterThan(lots); // a single draw is noisy
+  });
+});

@@ -13,8 +13,15 @@
 import type { Backend } from '../backend';
 import type { HostArray, RnnSpec } from '../native';
 import { recurrentParameterShapes } from '../params';
+import { Rng } from '../rng';
+
+export type OnlineAlgorithm = 'rtrl' | 'snap1' | 'uoro';
 
 export interface RtrlSpec {
+  /** 'rtrl' (exact, default), 'snap1' (Menick et al. 2020) or 'uoro' (Tallec and Ollivier 2017). */
+  algorithm?: OnlineAlgorithm;
+  /** Seed of UORO's random signs. */
+  seed?: number;
   cell: RnnSpec['cell'];
   inputSize: number;
   hiddenSize: number;
@@ -36,14 +43,23 @@ export class ExactRtrl {
   private B = 0;
   private h: HostArray[][] = []; // [b][l] → [H]
   private c: HostArray[][] = [];
-  private sens: HostArray[] = []; // [b] → [S, P]
+  private sens: HostArray[] = []; // [b] → [S, P] (rtrl, snap1)
+  private sTilde: Float64Array[] = []; // [b] → [S] (uoro)
+  private thTilde: Float64Array[] = []; // [b] → [P] (uoro)
+  readonly algorithm: OnlineAlgorithm;
+  private readonly rng: Rng;
+  private readonly G: number;
 
   constructor(private readonly be: Backend<HostArray>, spec: RtrlSpec) {
+    this.algorithm = spec.algorithm ?? 'rtrl';
+    if (!['rtrl', 'snap1', 'uoro'].includes(this.algorithm)) throw new RangeError(`online learning: algorithm must be one of 'rtrl' 'snap1' 'uoro', received ${JSON.stringify(spec.algorithm)}`);
+    this.rng = new Rng(spec.seed ?? 0);
     const L = spec.numLayers ?? 1, H = spec.hiddenSize;
     this.H = H;
     this.lstm = spec.cell === 'lstm';
     this.dtype = spec.dtype ?? 'float64';
     const G = spec.cell === 'lstm' ? 4 : spec.cell === 'gru' ? 3 : 1;
+    this.G = G;
     const SL = this.lstm ? 2 * H : H;
     this.layers = [];
     let offset = 0;
@@ -69,11 +85,35 @@ export class ExactRtrl {
     this.B = B;
     this.h = Array.from({ length: B }, () => this.layers.map(() => this.alloc(this.H)));
     this.c = Array.from({ length: B }, () => this.layers.map(() => this.alloc(this.H)));
-    this.sens = Array.from({ length: B }, () => this.alloc(this.S * this.P));
+    const uoro = this.algorithm === 'uoro';
+    this.sens = uoro ? [] : Array.from({ length: B }, () => this.alloc(this.S * this.P));
+    this.sTilde = uoro ? Array.from({ length: B }, () => new Float64Array(this.S)) : [];
+    this.thTilde = uoro ? Array.from({ length: B }, () => new Float64Array(this.P)) : [];
   }
 
-  /** Memory of the sensitivities in bytes. */
-  get sensitivityBytes(): number { return this.B * this.S * this.P * (this.dtype === 'float64' ? 8 : 4); }
+  /** Entries the algorithm keeps per sequence: S·P (rtrl), the SnAp-1 pattern, or S + P (uoro). */
+  get keptEntries(): number {
+    if (this.algorithm === 'uoro') return this.S + this.P;
+    if (this.algorithm === 'snap1') return this.layers.reduce((a, L) => a + L.S * this.G * (L.I + this.H + 2), 0);
+    return this.S * this.P;
+  }
+  /** Bytes allocated for the learning state of all sequences (snap1 keeps a dense matrix here). */
+  get sensitivityBytes(): number {
+    const n = this.algorithm === 'uoro' ? (this.S + this.P) * 8 : this.S * this.P * (this.dtype === 'float64' ? 8 : 4);
+    return this.B * n;
+  }
+
+  /** Parameter indices (within a layer's block) owned by unit j: its row in every gate block. */
+  private ownParams(L: LayerInfo, j: number): number[] {
+    const H = this.H, G = this.G, out: number[] = [];
+    for (let g = 0; g < G; g++) {
+      const r = g * H + j;
+      for (let i = 0; i < L.I; i++) out.push(r * L.I + i);
+      for (let i = 0; i < H; i++) out.push(G * H * L.I + r * H + i);
+      out.push(G * H * (L.I + H) + r, G * H * (L.I + H + 1) + r);
+    }
+    return out;
+  }
 
   /**
    * One step: x [B,I] → top-layer h [B,H]; states and sensitivities advance.
@@ -83,51 +123,122 @@ export class ExactRtrl {
     const H = this.H, out = this.alloc(this.B * H);
     for (let b = 0; b < this.B; b++) {
       let inp = x.subarray(b * this.layers[0].I, (b + 1) * this.layers[0].I);
-      const P = this.sens[b];
-      const next = this.alloc(this.S * this.P);
+      const parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }> = [];
       for (let l = 0; l < this.layers.length; l++) {
         const L = this.layers[l];
-        const G = L.P / (H * (L.I + H + 2));
+        const G = this.G;
         const w = (k: number, n: number) => params.subarray(L.offset + k, L.offset + k + n);
         const wIh = w(0, G * H * L.I), wHh = w(G * H * L.I, G * H * H), bIh = w(G * H * (L.I + H), G * H), bHh = w(G * H * (L.I + H + 1), G * H);
         const y = this.alloc(H), hN = this.alloc(H), cN = this.alloc(H);
         const reserve = this.alloc(this.be.rnnReserveSize(L.spec));
         this.be.rnnForward({ ...L.spec, x: inp, h0: this.h[b][l], c0: this.lstm ? this.c[b][l] : null, wIh, wHh, bIh, bHh, y, hN, cN: this.lstm ? cN : null, reserve });
-        // Rows of ∂s/∂s_prev (Jss), ∂s/∂input (Jsx) and ∂s/∂θ_l (Iθ), one state unit at a time.
+        // Rows of ∂s/∂s_prev (Jss), ∂s/∂input (Jsx) and ∂s/∂θ_l (It), one state unit at a time.
         const Jss = this.alloc(L.S * L.S), Jsx = this.alloc(L.S * L.I), It = this.alloc(L.S * L.P);
         for (let k = 0; k < L.S; k++) {
           const dhN = this.alloc(H), dcN = this.lstm ? this.alloc(H) : null;
           if (k < H) dhN[k] = 1; else dcN![k - H] = 1;
-          const dx = Jsx.subarray(k * L.I, (k + 1) * L.I);
           const dh0 = this.alloc(H), dc0 = this.lstm ? this.alloc(H) : null;
           const row = It.subarray(k * L.P, (k + 1) * L.P);
           const gw = (o: number, n: number) => row.subarray(o, o + n);
           this.be.rnnBackward({
-            ...L.spec, x: inp, wIh, wHh, reserve, dhN, dcN, dx, dh0, dc0,
+            ...L.spec, x: inp, wIh, wHh, reserve, dhN, dcN, dx: Jsx.subarray(k * L.I, (k + 1) * L.I), dh0, dc0,
             dwIh: gw(0, G * H * L.I), dwHh: gw(G * H * L.I, G * H * H), dbIh: gw(G * H * (L.I + H), G * H), dbHh: gw(G * H * (L.I + H + 1), G * H),
           });
           Jss.set(dh0, k * L.S);
           if (dc0) Jss.set(dc0, k * L.S + H);
         }
-        // next[l rows] = Jss · P[l rows] + Jsx · next[(l-1) h rows] + Iθ in layer l's columns
-        const rows = (m: HostArray, r0: number, n: number) => m.subarray(r0 * this.P, (r0 + n) * this.P);
-        const dst = rows(next, L.stateRow, L.S);
-        this.be.gemm({ M: L.S, N: this.P, K: L.S, a: Jss, b: rows(P, L.stateRow, L.S), c: dst, beta: 0 });
-        if (l > 0) this.be.gemm({ M: L.S, N: this.P, K: L.I, a: Jsx, b: rows(next, this.layers[l - 1].stateRow, H), c: dst, beta: 1 });
-        for (let k = 0; k < L.S; k++) for (let j = 0; j < L.P; j++) dst[k * this.P + L.offset + j] += It[k * L.P + j];
+        parts.push({ Jss, Jsx, It });
         this.h[b][l] = hN;
         if (this.lstm) this.c[b][l] = cN;
         inp = hN;
       }
-      this.sens[b] = next;
+      if (this.algorithm === 'rtrl') this.updateExact(b, parts);
+      else if (this.algorithm === 'snap1') this.updateSnap1(b, parts);
+      else this.updateUoro(b, parts);
       out.set(inp, b * H);
     }
     return out;
   }
 
+  /** P_t = J_t P_{t-1} + I_t over the whole stack. */
+  private updateExact(b: number, parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }>) {
+    const P = this.sens[b], next = this.alloc(this.S * this.P), H = this.H;
+    const rows = (m: HostArray, r0: number, n: number) => m.subarray(r0 * this.P, (r0 + n) * this.P);
+    this.layers.forEach((L, l) => {
+      const { Jss, Jsx, It } = parts[l];
+      const dst = rows(next, L.stateRow, L.S);
+      this.be.gemm({ M: L.S, N: this.P, K: L.S, a: Jss, b: rows(P, L.stateRow, L.S), c: dst, beta: 0 });
+      if (l > 0) this.be.gemm({ M: L.S, N: this.P, K: L.I, a: Jsx, b: rows(next, this.layers[l - 1].stateRow, H), c: dst, beta: 1 });
+      for (let k = 0; k < L.S; k++) for (let j = 0; j < L.P; j++) dst[k * this.P + L.offset + j] += It[k * L.P + j];
+    });
+    this.sens[b] = next;
+  }
+
+  /** SnAp-1: only the entries of each unit's own parameters, updated with that unit's state block of J. */
+  private updateSnap1(b: number, parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }>) {
+    const P = this.sens[b], H = this.H;
+    this.layers.forEach((L, l) => {
+      const { Jss, It } = parts[l];
+      for (let j = 0; j < H; j++) {
+        const ks = this.lstm ? [j, H + j] : [j];
+        const own = this.ownParams(L, j);
+        const old = ks.map((k) => own.map((p) => P[(L.stateRow + k) * this.P + L.offset + p]));
+        for (const k of ks) for (let q = 0; q < own.length; q++) {
+          let v = It[k * L.P + own[q]];
+          ks.forEach((k2, i2) => { v += Jss[k * L.S + k2] * old[i2][q]; });
+          P[(L.stateRow + k) * this.P + L.offset + own[q]] = v;
+        }
+      }
+    });
+  }
+
+  /** UORO: s̃ ← ρ0 J s̃ + ρ1 ν, θ̃ ← θ̃/ρ0 + (νᵀ I)/ρ1, ν random signs. */
+  private updateUoro(b: number, parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }>) {
+    const H = this.H, s = this.sTilde[b], th = this.thTilde[b];
+    // J s̃ layer by layer (a layer's input is the new h of the layer below)
+    const js = new Float64Array(this.S);
+    this.layers.forEach((L, l) => {
+      const { Jss, Jsx } = parts[l];
+      for (let k = 0; k < L.S; k++) {
+        let v = 0;
+        for (let k2 = 0; k2 < L.S; k2++) v += Jss[k * L.S + k2] * s[L.stateRow + k2];
+        if (l > 0) { const prev = this.layers[l - 1].stateRow; for (let i = 0; i < L.I; i++) v += Jsx[k * L.I + i] * js[prev + i]; }
+        js[L.stateRow + k] = v;
+      }
+    });
+    // νᵀ I over the stack: reverse through the layers (the input path carries to the layer below)
+    const nu = Float64Array.from({ length: this.S }, () => (this.rng.next() < 0.5 ? -1 : 1));
+    const nuI = new Float64Array(this.P);
+    let carry: Float64Array | null = null;
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      const L = this.layers[l], { Jsx, It } = parts[l];
+      const r = new Float64Array(L.S);
+      for (let k = 0; k < L.S; k++) r[k] = nu[L.stateRow + k] + (carry && k < H ? carry[k] : 0);
+      for (let k = 0; k < L.S; k++) if (r[k] !== 0) for (let p = 0; p < L.P; p++) nuI[L.offset + p] += r[k] * It[k * L.P + p];
+      const next = new Float64Array(L.I);
+      for (let k = 0; k < L.S; k++) for (let i = 0; i < L.I; i++) next[i] += r[k] * Jsx[k * L.I + i];
+      carry = next;
+    }
+    const norm = (a: Float64Array) => Math.sqrt(a.reduce((x, v) => x + v * v, 0));
+    const eps = 1e-7;
+    const rho0 = Math.sqrt((norm(th) + eps) / (norm(js) + eps));
+    const rho1 = Math.sqrt((norm(nuI) + eps) / (norm(nu) + eps));
+    for (let k = 0; k < this.S; k++) s[k] = rho0 * js[k] + rho1 * nu[k];
+    for (let p = 0; p < this.P; p++) th[p] = th[p] / rho0 + nuI[p] / rho1;
+  }
+
   /** grads [P] += Σ_b dL/dh_top[b] · P_b[top h rows].  dh: [B,H]. */
   accumulate(dh: HostArray, grads: HostArray): void {
     const top = this.layers[this.layers.length - 1];
+    if (this.algorithm === 'uoro') {
+      // unbiased estimate: (dL/ds · s̃) θ̃
+      for (let b = 0; b < this.B; b++) {
+        let k = 0;
+        for (let j = 0; j < this.H; j++) k += dh[b * this.H + j] * this.sTilde[b][top.stateRow + j];
+        for (let p = 0; p < this.P; p++) grads[p] += k * this.thTilde[b][p];
+      }
+      return;
+    }
     for (let b = 0; b < this.B; b++) {
       this.be.gemm({ M: 1, N: this.P, K: this.H, a: dh.subarray(b * this.H, (b + 1) * this.H), b: this.sens[b].subarray(top.stateRow * this.P, (top.stateRow + this.H) * this.P), c: grads, beta: 1 });
     }
