@@ -42,3 +42,7 @@ export { Vocabulary } from './text/vocab';
 export { Seq2Seq } from './models/seq2seq';
 export type { Seq2SeqOptions, Seq2SeqFitOptions, DecodeOptions, BeamOptions, Decoded } from './models/seq2seq';
 export { LuongAttention } from './layers/attention';
+export { ExactRtrl } from './online/exact-rtrl';
+export type { RtrlSpec, OnlineAlgorithm } from './online/exact-rtrl';
+export { OnlineLearner } from './online/learner';
+export type { OnlineLearnerOptions } from './online/learner';

@@ -65,6 +65,9 @@ export abstract class SequenceModel {
   /** Frees the model's buffers; every later call throws. */
   dispose(): void { this.disposed = true; this.train.optimizer = null; }
 
+  /** @internal The network and what it expects (online learners drive it directly). */
+  internals(): { net: Sequential; spec: DataSpec; recurrent: Layer[] } { this.live('internals'); return { net: this.net, spec: this.spec, recurrent: this.recurrent }; }
+
   /** Completed training epochs (restored by load). */
   get epoch(): number { return this.train.epoch; }
 

@@ -1,0 +1,142 @@
+// An online learner: feeds a stream one step at a time to a SequenceTagger (unidirectional,
+// feature inputs), predicts, and learns with RTRL, SnAp-1 or UORO — the recurrent stack's
+// gradient is carried forward in time, the linear head is trained by ordinary backprop at each
+// step, and the weights are updated every `updateEvery` steps. Memory does not grow with the
+// stream: the learning state is fixed-size (see ExactRtrl).
+import { cpu } from '../cpu-backend';
+import { Exec } from '../exec';
+import type { HostArray } from '../native';
+import { FieldSpec, resolveOptions } from '../options';
+import { SequenceModel } from '../models/base';
+import { Optimizer, OptimizerOptions } from '../train/optimizer';
+import { ExactRtrl, OnlineAlgorithm } from './exact-rtrl';
+
+export interface OnlineLearnerOptions {
+  /** 'rtrl' (exact, default), 'snap1' or 'uoro'. */
+  algorithm?: OnlineAlgorithm;
+  optimizer?: OptimizerOptions;
+  /** Apply the accumulated gradient every this many steps (default 1). */
+  updateEvery?: number;
+  /** Clip the global gradient norm of each update (default none). */
+  clipNorm?: number | null;
+  /** Seed of UORO's random signs (default 0). */
+  seed?: number;
+}
+const OPTIONS: Record<string, FieldSpec> = {
+  algorithm: { type: 'enum', values: ['rtrl', 'snap1', 'uoro'], default: 'rtrl', doc: 'learning rule' },
+  updateEvery: { type: 'int', min: 1, default: 1, doc: 'steps per update' },
+  clipNorm: { type: 'number', min: 0, default: null, nullable: true, doc: 'clip' },
+  seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
+};
+
+export class OnlineLearner {
+  readonly config: { algorithm: OnlineAlgorithm; updateEvery: number; clipNorm: number | null; seed: number };
+  private readonly engine: ExactRtrl;
+  private readonly optimizer: Optimizer;
+  private readonly rnnOffset: number;
+  private readonly headW: HostArray;
+  private readonly headB: HostArray | null;
+  private readonly dHeadW: HostArray;
+  private readonly dHeadB: HostArray | null;
+  private readonly params: HostArray;
+  private readonly grads: HostArray;
+  private readonly task: 'classification' | 'regression' | 'multilabel';
+  private readonly inputSize: number;
+  private readonly outSize: number;
+  private pending = 0;
+  /** Steps seen since the last reset. */
+  steps = 0;
+
+  constructor(model: SequenceModel, options: OnlineLearnerOptions = {}) {
+    if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger') throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
+    const { optimizer, ...rest } = options;
+    this.config = resolveOptions('OnlineLearner', OPTIONS, rest);
+    const { net, spec } = model.internals();
+    const c = model.config as Record<string, unknown>;
+    if (c.bidirectional) throw new RangeError('OnlineLearner: a bidirectional model needs the whole sequence; online learning (RTRL, SnAp-1, UORO) runs forward in time only');
+    if (spec.input.kind !== 'features') throw new RangeError('OnlineLearner: the model must take feature inputs (inputSize), not token ids');
+    if (c.initialState === 'learnable' || c.dropout !== 0) throw new RangeError('OnlineLearner: learnable initial states and dropout are not supported online');
+    if (c.dtype !== 'float32' && c.dtype !== 'float64') throw new TypeError('OnlineLearner: unsupported dtype');
+    const entries = net.params.list();
+    const first = entries.find((e) => e.name === 'rnn.weight_ih_l0');
+    if (!first) throw new Error('OnlineLearner: the model has no recurrent layer named rnn');
+    this.rnnOffset = first.offset;
+    const cell = c.cell === 'rnn' ? 'elman' : (c.cell as 'lstm' | 'gru');
+    this.engine = new ExactRtrl(cpu(), {
+      algorithm: this.config.algorithm, seed: this.config.seed, cell, inputSize: spec.input.F, hiddenSize: c.hiddenSize as number,
+      numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: c.dtype as 'float32',
+    });
+    this.params = net.params.params;
+    this.grads = net.params.grads;
+    this.headW = net.params.param('head.weight');
+    this.dHeadW = net.params.gradient('head.weight');
+    this.headB = net.params.has('head.bias') ? net.params.param('head.bias') : null;
+    this.dHeadB = net.params.has('head.bias') ? net.params.gradient('head.bias') : null;
+    this.task = spec.task;
+    this.inputSize = spec.input.F;
+    this.outSize = spec.outSize;
+    this.optimizer = new Optimizer(optimizer, new Exec(cpu(), false), this.params.length, c.dtype as 'float32');
+    this.reset();
+  }
+
+  /** Forgets the state (and the carried sensitivities); keeps the weights. */
+  reset(): void {
+    this.engine.reset(1);
+    this.grads.fill(0);
+    this.pending = 0;
+    this.steps = 0;
+  }
+
+  /** Bytes of the learning state (constant over the stream). */
+  get stateBytes(): number { return this.engine.sensitivityBytes; }
+
+  /**
+   * One step of the stream: x (input features) → the prediction for this step (class
+   * probabilities, sigmoid outputs or values). With a target, the gradient accumulates and the
+   * weights update every `updateEvery` steps.
+   */
+  step(x: ArrayLike<number>, target?: number | ArrayLike<number>): number[] {
+    if (!x || x.length !== this.inputSize) throw new RangeError(`OnlineLearner.step: x must have ${this.inputSize} features, received ${x ? x.length : typeof x}`);
+    const xs = this.params instanceof Float64Array ? Float64Array.from(x) : Float32Array.from(x);
+    for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) throw new RangeError(`OnlineLearner.step: x[${i}] must be a finite number, received ${xs[i]}`);
+    const rnnParams = this.params.subarray(this.rnnOffset, this.rnnOffset + this.engine.P);
+    const h = this.engine.step(xs, rnnParams);
+    const H = h.length, O = this.outSize;
+    const z = new Float64Array(O);
+    for (let o = 0; o < O; o++) { let v = this.headB ? this.headB[o] : 0; for (let j = 0; j < H; j++) v += this.headW[o * H + j] * h[j]; z[o] = v; }
+    const pred = this.task === 'classification' ? softmax(z) : this.task === 'multilabel' ? Array.from(z, (v) => 1 / (1 + Math.exp(-v))) : Array.from(z);
+    this.steps++;
+    if (target === undefined) return pred;
+    // dL/dz for this step's loss (cross-entropy, binary cross-entropy or squared error)
+    const dz = new Float64Array(O);
+    if (this.task === 'classification') {
+      if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= O) throw new RangeError(`OnlineLearner.step: target must be a class id in [0, ${O - 1}], received ${String(target)}`);
+      for (let o = 0; o < O; o++) dz[o] = pred[o] - (o === target ? 1 : 0);
+    } else {
+      const t = typeof target === 'number' ? [target] : Array.from(target);
+      if (t.length !== O || !t.every(Number.isFinite)) throw new RangeError(`OnlineLearner.step: target must be ${O} finite numbers`);
+      for (let o = 0; o < O; o++) dz[o] = this.task === 'multilabel' ? pred[o] - t[o] : 2 * (pred[o] - t[o]) / O;
+    }
+    const dh = this.params instanceof Float64Array ? new Float64Array(H) : new Float32Array(H);
+    for (let o = 0; o < O; o++) {
+      if (this.dHeadB) this.dHeadB[o] += dz[o];
+      for (let j = 0; j < H; j++) { this.dHeadW[o * H + j] += dz[o] * h[j]; dh[j] += this.headW[o * H + j] * dz[o]; }
+    }
+    this.engine.accumulate(dh, this.grads.subarray(this.rnnOffset, this.rnnOffset + this.engine.P));
+    if (++this.pending >= this.config.updateEvery) {
+      const g = this.grads;
+      if (this.config.clipNorm !== null) { const n = cpu().l2Norm(g); if (n > this.config.clipNorm) { const k = this.config.clipNorm / (n + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; } }
+      this.optimizer.update(this.params, g, this.optimizer.config.lr, 0);
+      g.fill(0);
+      this.pending = 0;
+    }
+    return pred;
+  }
+}
+
+function softmax(z: Float64Array): number[] {
+  const m = Math.max(...z);
+  const e = Array.from(z, (v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}

@@ -1,0 +1,51 @@
+// The online learner: a dependency longer than a short truncation window is learnt by online
+// RTRL and missed by truncated BPTT with that window; constant memory; refusals.
+import { describe, expect, it } from 'vitest';
+import { OnlineLearner, Rng, SequenceClassifier, SequenceTagger } from '../lib';
+
+describe('OnlineLearner', () => {
+  it('learns a 4-step echo online with RTRL that truncated BPTT with a 2-step window misses', async () => {
+    const delay = 4, n = 8000;
+    const r = new Rng(1);
+    const stream = Array.from({ length: n }, () => (r.next() < 0.5 ? 1 : 0));
+    const m = new SequenceTagger({ inputSize: 1, hiddenSize: 12, outputSize: 2, cell: 'gru', seed: 1 });
+    const learner = new OnlineLearner(m, { algorithm: 'rtrl', optimizer: { type: 'adam', lr: 0.005 }, clipNorm: 1 });
+    const bytes = learner.stateBytes;
+    let ok = 0;
+    for (let t = 0; t < n; t++) {
+      const p = learner.step([stream[t]], t >= delay ? stream[t - delay] : 0);
+      if (t >= n - 2000 && (p[1] > 0.5 ? 1 : 0) === stream[t - delay]) ok++;
+    }
+    expect(learner.stateBytes).toBe(bytes); // memory does not grow with the stream
+    expect(ok / 2000).toBeGreaterThan(0.95);
+
+    const tb = new SequenceTagger({ inputSize: 1, hiddenSize: 12, outputSize: 2, cell: 'gru', seed: 1 });
+    const seqs = Array.from({ length: 8 }, (_, i) => stream.slice(i * 1000, (i + 1) * 1000));
+    const tags = seqs.map((s) => s.map((_, t) => (t >= delay ? s[t - delay] : 0)));
+    await tb.fit(seqs.map((s) => s.map((v) => [v])), tags, { epochs: 20, batchSize: 8, tbptt: 2, optimizer: { type: 'adam', lr: 0.01 } });
+    const test = Array.from({ length: 2000 }, () => (r.next() < 0.5 ? 1 : 0));
+    const p = tb.predict([test.map((v) => [v])]) as number[][][];
+    let ok2 = 0;
+    for (let t = delay; t < 2000; t++) if ((p[0][t][1] > 0.5 ? 1 : 0) === test[t - delay]) ok2++;
+    expect(ok2 / (2000 - delay)).toBeLessThan(0.6);
+  });
+
+  it('predicts without a target, resets, and refuses what cannot run online', () => {
+    const m = new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'lstm' });
+    const l = new OnlineLearner(m, { algorithm: 'uoro', updateEvery: 4 });
+    const before = m.stateDict()['head.weight'].slice();
+    for (let t = 0; t < 3; t++) expect(l.step([0.1, -0.2], 1)).toHaveLength(3);
+    expect(m.stateDict()['head.weight']).toEqual(before); // not yet: updateEvery 4
+    l.step([0.3, 0.1], 2);
+    expect(m.stateDict()['head.weight']).not.toEqual(before);
+    const p = l.step([0.3, 0.1]);
+    expect(p.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 10);
+    l.reset();
+    expect(l.steps).toBe(0);
+    expect(() => l.step([1], 0)).toThrow(/x must have 2 features, received 1/);
+    expect(() => l.step([1, 2], 5)).toThrow(/target must be a class id in \[0, 2\], received 5/);
+    expect(() => new OnlineLearner(new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true }))).toThrow(/bidirectional model needs the whole sequence/);
+    expect(() => new OnlineLearner(new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 2 }))).toThrow(/must be a SequenceTagger/);
+    expect(() => new OnlineLearner(m, { algorithm: 'bptt' as never })).toThrow(/algorithm must be one of 'rtrl' 'snap1' 'uoro'/);
+  });
+});
