@@ -49,3 +49,33 @@ describe('OnlineLearner', () => {
     expect(() => new OnlineLearner(m, { algorithm: 'bptt' as never })).toThrow(/algorithm must be one of 'rtrl' 'snap1' 'uoro'/);
   });
 });
+
+describe("fit({ learning: 'rtrl' | 'snap1' | 'uoro' })", () => {
+  const r = new Rng(4);
+  const xs = Array.from({ length: 6 }, (_, i) => Array.from({ length: 3 + i }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]));
+  it('exact RTRL in fit makes the same update as BPTT (tagger with padding, classifier), float64', async () => {
+    for (const make of [
+      () => new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'lstm', numLayers: 2, dtype: 'float64', seed: 2 }),
+      () => new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'gru', dtype: 'float64', seed: 2 }),
+    ]) {
+      const a = make(), b = make();
+      const targets = a.type === 'SequenceTagger' ? xs.map((s) => s.map((_, t) => t % 3)) : xs.map((_, i) => i % 3);
+      const opts = { epochs: 1, batchSize: 6, shuffle: false, optimizer: { type: 'sgd' as const, lr: 0.5 } };
+      const ha = await a.fit(xs, targets as never, { ...opts, learning: 'bptt' });
+      const hb = await b.fit(xs, targets as never, { ...opts, learning: 'rtrl' });
+      expect(hb.epochs[0].loss).toBeCloseTo(ha.epochs[0].loss, 12);
+      const sa = a.stateDict(), sb = b.stateDict();
+      for (const k of Object.keys(sa)) sa[k].forEach((v, i) => expect(sb[k][i]).toBeCloseTo(v, 10));
+    }
+  });
+  it('SnAp-1 and UORO train too; bidirectional models are refused', async () => {
+    const tags = xs.map((s) => s.map((v) => (v[0] > 0 ? 1 : 0)));
+    for (const learning of ['snap1', 'uoro'] as const) {
+      const m = new SequenceTagger({ inputSize: 2, hiddenSize: 6, outputSize: 2, cell: 'gru' });
+      const h = await m.fit(xs, tags, { epochs: 30, batchSize: 6, learning, optimizer: { lr: 0.02 } });
+      expect(h.epochs[29].loss).toBeLessThan(h.epochs[0].loss);
+    }
+    const bi = new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true });
+    await expect(bi.fit(xs, tags, { learning: 'rtrl' })).rejects.toThrow(/learning 'rtrl' runs forward in time and cannot train a bidirectional model/);
+  });
+});

@@ -9,7 +9,10 @@ import type { HostArray } from '../native';
 import { resolveOptions } from '../options';
 import { Rng } from '../rng';
 import { Sequential } from '../sequential';
-import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
+import type { Act, Ctx, Layer, RecurrentState, SeqAct, VecAct } from '../layers/layer';
+import { allocLike } from '../layers/layer';
+import { ExactRtrl } from '../online/exact-rtrl';
+import type { OnlineAlgorithm } from '../online/exact-rtrl';
 import { copyStates } from '../layers/layer';
 import { parameterTensors, stateDictFromTensors } from '../params';
 import { Batch, DataSpec, Samples, SequenceInput, TargetInput, batchOrder, makeBatch, toSamples } from '../train/data';
@@ -194,10 +197,71 @@ export abstract class SequenceModel {
   private async trainBatch(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
     this.inStep = true;
     try {
+      if (o.learning !== 'bptt') return await this.trainOnline(batch, o, opt, lr, classWeights, epoch, bi);
       return await this.trainWindows(batch, o, opt, lr, classWeights, epoch, bi);
     } finally {
       this.inStep = false;
     }
+  }
+
+  /**
+   * One batch with gradients carried forward in time (RTRL, SnAp-1, UORO): the recurrent stack
+   * steps through the batch, the head's loss is taken at every valid step (taggers) or at each
+   * sequence's last step (classifiers), and one update follows, as with BPTT.
+   */
+  private async trainOnline(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
+    const c = this.config as Record<string, unknown>;
+    if (c.bidirectional) throw new RangeError(`${this.type}.fit: learning '${o.learning}' runs forward in time and cannot train a bidirectional model`);
+    if (this.spec.input.kind !== 'features' || c.initialState === 'learnable' || (c.dropout as number) > 0 || (c.pooling !== undefined && c.pooling !== 'last')) {
+      throw new RangeError(`${this.type}.fit: learning '${o.learning}' needs feature inputs, pooling 'last', no dropout and no learnable initial state`);
+    }
+    const x = batch.x as SeqAct, y = batch.y!;
+    const { T, B, F } = x;
+    const H = c.hiddenSize as number, O = this.spec.outSize;
+    const P = this.net.params, g = P.grads;
+    const rnnOffset = P.list().find((e) => e.name === 'rnn.weight_ih_l0')!.offset;
+    const engine = new ExactRtrl(cpu(), { algorithm: o.learning as OnlineAlgorithm, seed: this.rng.nextU32(), cell: c.cell === 'rnn' ? 'elman' : (c.cell as 'lstm' | 'gru'), inputSize: F, hiddenSize: H, numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: this.config.dtype });
+    engine.reset(B);
+    P.zeroGrad();
+    const rnnParams = P.params.subarray(rnnOffset, rnnOffset + engine.P), rnnGrads = g.subarray(rnnOffset, rnnOffset + engine.P);
+    const head = (this.net.layers[this.net.layers.length - 1]);
+    const lengths = x.lengths ?? new Int32Array(B).fill(T);
+    const totalRows = this.spec.level === 'step' ? lengths.reduce((a, v) => a + v, 0) : B;
+    let loss = 0, count = 0, correct = 0, total = 0;
+    for (let t = 0; t < T; t++) {
+      const h = engine.step(x.data.subarray(t * B * F, (t + 1) * B * F), rnnParams);
+      const stepRows = Array.from({ length: B }, (_, b) => (this.spec.level === 'step' ? t < lengths[b] : t === lengths[b] - 1));
+      if (!stepRows.some(Boolean)) continue;
+      const ctx = this.ctx(false, true);
+      const out = runSync(head.forward({ kind: 'vec', data: h, B, F: H }, ctx, P)) as VecAct;
+      // the loss of this step: its counted rows only, weighted as in the batch-wide mean of BPTT
+      const rows = stepRows.flatMap((v, b) => (v ? [b] : []));
+      const sub: VecAct = { kind: 'vec', data: out.data.slice(0, 0), B: rows.length, F: O };
+      sub.data = this.config.dtype === 'float64' ? new Float64Array(rows.length * O) : new Float32Array(rows.length * O);
+      rows.forEach((b, i) => sub.data.set(out.data.subarray(b * O, (b + 1) * O), i * O));
+      const tRow = (b: number) => (this.spec.level === 'sequence' ? b : t * B + b);
+      const targets: Targets = y.kind === 'classes'
+        ? { kind: 'classes', data: Int32Array.from(rows, (b) => y.data[tRow(b)]) }
+        : { kind: 'values', data: (() => { const d = sub.data.slice(); rows.forEach((b, i) => d.set(y.data.subarray(tRow(b) * O, (tRow(b) + 1) * O), i * O)); return d; })() };
+      const r = computeLoss(cpu(), this.spec.task, sub, targets, classWeights);
+      if (!Number.isFinite(r.loss)) throw new Error(`${this.type}.fit: non-finite loss ${r.loss} at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+      const dOut = allocLike(this.config.dtype, B * O);
+      const share = rows.length / totalRows;
+      rows.forEach((b, i) => { for (let j = 0; j < O; j++) dOut[b * O + j] = r.grad.data[i * O + j] * share; });
+      const dh = runSync(head.backward({ kind: 'vec', data: dOut, B, F: O }, ctx, P)) as VecAct;
+      engine.accumulate(dh.data, rnnGrads);
+      const cc = countCorrect(this.spec.task, sub, targets);
+      loss += r.loss * rows.length; count += rows.length; correct += cc.correct; total += cc.total;
+    }
+    const norm = cpu().l2Norm(g);
+    if (!Number.isFinite(norm)) throw new Error(`${this.type}.fit: non-finite gradient (norm ${norm}) at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+    if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
+    if (o.clipValue !== null) { const v = o.clipValue; for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i])); }
+    const p = P.params;
+    const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
+    if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) { const k = 1 - lr * o.weightDecay; for (let i = 0; i < p.length; i++) p[i] *= k; }
+    await opt.update(p, g, lr, opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0);
+    return { loss: count ? loss / count : NaN, count, gradNorm: norm, updates: 1, correct, total, skipped: false };
   }
 
   private async trainWindows(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {

@@ -46,6 +46,12 @@ export interface FitOptions {
   l1?: number;
   /** Truncated BPTT: window length in steps; the state is carried between windows (default: whole sequences). */
   tbptt?: number | null;
+  /**
+   * How gradients are computed: 'bptt' (default; with `tbptt` for windows), or forward in time
+   * with 'rtrl' (exact), 'snap1' or 'uoro' (unidirectional models with feature inputs; see
+   * docs/online.md). The optimizer, clipping and weight decay are unchanged.
+   */
+  learning?: 'bptt' | 'rtrl' | 'snap1' | 'uoro';
   /** Stop when the monitored loss has not improved by minDelta for patience epochs. */
   earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience?: number; minDelta?: number; restoreBest?: boolean } | null;
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
@@ -73,6 +79,7 @@ export const FIT_OPTIONS: Record<string, FieldSpec> = {
   weightDecayMode: { type: 'enum', values: ['l2', 'decoupled'], default: 'l2', doc: 'how weight decay applies' },
   l1: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'L1 penalty' },
   tbptt: { type: 'int', min: 1, default: null, nullable: true, doc: 'TBPTT window' },
+  learning: { type: 'enum', values: ['bptt', 'rtrl', 'snap1', 'uoro'], default: 'bptt', doc: 'gradient algorithm' },
   onNonFinite: { type: 'enum', values: ['error', 'skip'], default: 'error', doc: 'non-finite handling' },
   resume: { type: 'bool', default: false, doc: 'continue a loaded run' },
 };
