@@ -79,3 +79,23 @@ describe("fit({ learning: 'rtrl' | 'snap1' | 'uoro' })", () => {
     await expect(bi.fit(xs, tags, { learning: 'rtrl' })).rejects.toThrow(/learning 'rtrl' runs forward in time and cannot train a bidirectional model/);
   });
 });
+
+describe('OnlineLearner save and load', () => {
+  for (const algorithm of ['rtrl', 'uoro'] as const) {
+    it(`${algorithm}: a saved learner continues exactly like the original (sensitivities included)`, async () => {
+      const { mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const m = new SequenceTagger({ inputSize: 2, hiddenSize: 5, outputSize: 2, cell: 'lstm', numLayers: 2 });
+      const a = new OnlineLearner(m, { algorithm, updateEvery: 3, optimizer: { type: 'adam', lr: 0.01 } });
+      const r = new Rng(6);
+      const stream = Array.from({ length: 40 }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]);
+      for (let t = 0; t < 20; t++) a.step(stream[t], t % 2);
+      const file = join(mkdtempSync(join(tmpdir(), 'rnnkit-online-')), 'learner.rnnkit');
+      await a.save(file);
+      const b = await OnlineLearner.load(file);
+      expect(b.steps).toBe(20);
+      for (let t = 20; t < 40; t++) expect(b.step(stream[t], t % 2)).toEqual(a.step(stream[t], t % 2));
+    });
+  }
+});

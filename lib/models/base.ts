@@ -389,7 +389,8 @@ export abstract class SequenceModel {
 
   // ---------------------------------------------------------------- save / load
 
-  private checkpoint(): Checkpoint {
+  /** @internal Everything save() writes. */
+  checkpoint(): Checkpoint {
     const tensors: Record<string, CheckpointTensor> = parameterTensors(this.net.params);
     const st = this.train;
     st.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
@@ -441,7 +442,8 @@ export abstract class SequenceModel {
   }
 }
 
-function restore(cp: Checkpoint, path: string): SequenceModel {
+/** @internal Rebuilds a model from a decoded model file. */
+export function restore(cp: Checkpoint, path: string): SequenceModel {
   const meta = cp.meta as { format?: string; type?: string; options?: unknown };
   if (!meta || meta.format !== MODEL_FORMAT) throw new Error(`rnnkit model ${path}: not an rnnkit model file (format ${JSON.stringify(meta?.format)})`);
   const make = registry.get(String(meta.type));

@@ -91,6 +91,24 @@ export class ExactRtrl {
     this.thTilde = uoro ? Array.from({ length: B }, () => new Float64Array(this.P)) : [];
   }
 
+  /** @internal States, sensitivities and the sign generator, for saving. */
+  getState(): { B: number; h: HostArray[][]; c: HostArray[][]; sens: HostArray[]; sTilde: Float64Array[]; thTilde: Float64Array[]; rng: number[] } {
+    return { B: this.B, h: this.h, c: this.c, sens: this.sens, sTilde: this.sTilde, thTilde: this.thTilde, rng: this.rng.getState() };
+  }
+  /** @internal */
+  setState(st: { B: number; h: HostArray[][]; c: HostArray[][]; sens: HostArray[]; sTilde: Float64Array[]; thTilde: Float64Array[]; rng: number[] }): void {
+    this.reset(st.B);
+    const copy = (dst: HostArray[], src: HostArray[], what: string) => dst.forEach((d, i) => {
+      if (!src[i] || src[i].length !== d.length) throw new RangeError(`online learner state: ${what} ${i} must have ${d.length} elements`);
+      d.set(src[i]);
+    });
+    for (let b = 0; b < st.B; b++) { copy(this.h[b], st.h[b], 'h'); copy(this.c[b], st.c[b], 'c'); }
+    copy(this.sens, st.sens, 'sensitivities');
+    copy(this.sTilde, st.sTilde, 's~');
+    copy(this.thTilde, st.thTilde, 'theta~');
+    this.rng.setState(st.rng);
+  }
+
   /** Entries the algorithm keeps per sequence: S·P (rtrl), the SnAp-1 pattern, or S + P (uoro). */
   get keptEntries(): number {
     if (this.algorithm === 'uoro') return this.S + this.P;

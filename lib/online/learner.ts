@@ -7,7 +7,9 @@ import { cpu } from '../cpu-backend';
 import { Exec } from '../exec';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
-import { SequenceModel } from '../models/base';
+import { SequenceModel, restore } from '../models/base';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import type { CheckpointTensor } from '../checkpoint';
 import { Optimizer, OptimizerOptions } from '../train/optimizer';
 import { ExactRtrl, OnlineAlgorithm } from './exact-rtrl';
 
@@ -46,8 +48,12 @@ export class OnlineLearner {
   private pending = 0;
   /** Steps seen since the last reset. */
   steps = 0;
+  private readonly model: SequenceModel;
+  private readonly optimizerOptions: OptimizerOptions | undefined;
 
   constructor(model: SequenceModel, options: OnlineLearnerOptions = {}) {
+    this.model = model;
+    this.optimizerOptions = options.optimizer;
     if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger') throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
     const { optimizer, ...rest } = options;
     this.config = resolveOptions('OnlineLearner', OPTIONS, rest);
@@ -85,6 +91,55 @@ export class OnlineLearner {
     this.grads.fill(0);
     this.pending = 0;
     this.steps = 0;
+  }
+
+  /** Saves the model and the learner's whole state: states, sensitivities, optimizer, pending gradient. */
+  async save(path: string): Promise<void> {
+    const cp = this.model.checkpoint();
+    const st = this.engine.getState();
+    const t = cp.tensors as Record<string, CheckpointTensor>;
+    const put = (name: string, a: HostArray | Float64Array) => { t[name] = { data: a.slice(), shape: [a.length] }; };
+    st.h.forEach((hs, b) => hs.forEach((a, l) => put(`learner/h/${b}/${l}`, a)));
+    st.c.forEach((cs, b) => cs.forEach((a, l) => put(`learner/c/${b}/${l}`, a)));
+    st.sens.forEach((a, b) => put(`learner/sens/${b}`, a));
+    st.sTilde.forEach((a, b) => put(`learner/stilde/${b}`, a));
+    st.thTilde.forEach((a, b) => put(`learner/thtilde/${b}`, a));
+    put('learner/grads', this.grads);
+    this.optimizer.state.forEach((a, i) => put(`learner/optimizer/${i}`, a));
+    (cp.meta as Record<string, unknown>).learner = {
+      config: this.config, optimizer: this.optimizerOptions ?? null, optimizerStep: this.optimizer.step,
+      steps: this.steps, pending: this.pending, layers: st.h[0]?.length ?? 0, B: st.B, rng: st.rng,
+    };
+    await saveCheckpoint(path, cp);
+  }
+
+  /** Restores a learner (and its model) saved by save(); the stream continues where it stopped. */
+  static async load(path: string): Promise<OnlineLearner> {
+    const cp = await loadCheckpoint(path);
+    const meta = cp.meta as { learner?: { config: OnlineLearnerOptions; optimizer: OptimizerOptions | null; optimizerStep: number; steps: number; pending: number; layers: number; B: number; rng: number[] } };
+    const m = meta?.learner;
+    if (!m) throw new Error(`rnnkit model ${path}: no online learner state in this file`);
+    const model = restore(cp, path);
+    const l = new OnlineLearner(model, { ...m.config, optimizer: m.optimizer ?? undefined });
+    const get = (name: string) => {
+      const t = cp.tensors[name];
+      if (!t) throw new Error(`rnnkit model ${path}: missing ${name}`);
+      return t.data as HostArray;
+    };
+    const sens: HostArray[] = [], sT: Float64Array[] = [], thT: Float64Array[] = [], h: HostArray[][] = [], c: HostArray[][] = [];
+    for (let b = 0; b < m.B; b++) {
+      h.push(Array.from({ length: m.layers }, (_, i) => get(`learner/h/${b}/${i}`)));
+      c.push(Array.from({ length: m.layers }, (_, i) => get(`learner/c/${b}/${i}`)));
+      if (l.config.algorithm === 'uoro') { sT.push(get(`learner/stilde/${b}`) as Float64Array); thT.push(get(`learner/thtilde/${b}`) as Float64Array); }
+      else sens.push(get(`learner/sens/${b}`));
+    }
+    l.engine.setState({ B: m.B, h, c, sens, sTilde: sT, thTilde: thT, rng: m.rng });
+    l.grads.set(get('learner/grads'));
+    l.optimizer.state.forEach((a, i) => a.set(get(`learner/optimizer/${i}`)));
+    l.optimizer.step = m.optimizerStep;
+    l.steps = m.steps;
+    l.pending = m.pending;
+    return l;
   }
 
   /** Bytes of the learning state (constant over the stream). */
