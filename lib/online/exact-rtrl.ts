@@ -86,7 +86,8 @@ export class ExactRtrl {
     this.h = Array.from({ length: B }, () => this.layers.map(() => this.alloc(this.H)));
     this.c = Array.from({ length: B }, () => this.layers.map(() => this.alloc(this.H)));
     const uoro = this.algorithm === 'uoro';
-    this.sens = uoro ? [] : Array.from({ length: B }, () => this.alloc(this.S * this.P));
+    const per = this.algorithm === 'snap1' ? this.keptEntries : this.S * this.P;
+    this.sens = uoro ? [] : Array.from({ length: B }, () => this.alloc(per));
     this.sTilde = uoro ? Array.from({ length: B }, () => new Float64Array(this.S)) : [];
     this.thTilde = uoro ? Array.from({ length: B }, () => new Float64Array(this.P)) : [];
   }
@@ -115,10 +116,20 @@ export class ExactRtrl {
     if (this.algorithm === 'snap1') return this.layers.reduce((a, L) => a + L.S * this.G * (L.I + this.H + 2), 0);
     return this.S * this.P;
   }
-  /** Bytes allocated for the learning state of all sequences (snap1 keeps a dense matrix here). */
+  /** Bytes allocated for the learning state of all sequences. */
   get sensitivityBytes(): number {
-    const n = this.algorithm === 'uoro' ? (this.S + this.P) * 8 : this.S * this.P * (this.dtype === 'float64' ? 8 : 4);
+    const n = this.algorithm === 'uoro' ? (this.S + this.P) * 8 : this.keptEntries * (this.dtype === 'float64' ? 8 : 4);
     return this.B * n;
+  }
+
+  /** SnAp-1 layout: per layer, per unit j, its state rows (h_j, c_j) × its own parameters. */
+  private snapBlock(l: number, j: number): { start: number; ks: number[]; own: number[] } {
+    let start = 0;
+    for (let i = 0; i < l; i++) start += this.layers[i].S * this.G * (this.layers[i].I + this.H + 2);
+    const L = this.layers[l], ks = this.lstm ? [j, this.H + j] : [j];
+    const own = this.ownParams(L, j);
+    start += j * ks.length * own.length;
+    return { start, ks, own };
   }
 
   /** Parameter indices (within a layer's block) owned by unit j: its row in every gate block. */
@@ -198,14 +209,15 @@ export class ExactRtrl {
     this.layers.forEach((L, l) => {
       const { Jss, It } = parts[l];
       for (let j = 0; j < H; j++) {
-        const ks = this.lstm ? [j, H + j] : [j];
-        const own = this.ownParams(L, j);
-        const old = ks.map((k) => own.map((p) => P[(L.stateRow + k) * this.P + L.offset + p]));
-        for (const k of ks) for (let q = 0; q < own.length; q++) {
-          let v = It[k * L.P + own[q]];
-          ks.forEach((k2, i2) => { v += Jss[k * L.S + k2] * old[i2][q]; });
-          P[(L.stateRow + k) * this.P + L.offset + own[q]] = v;
-        }
+        const { start, ks, own } = this.snapBlock(l, j), n = own.length;
+        const old = P.slice(start, start + ks.length * n);
+        ks.forEach((k, i) => {
+          for (let q = 0; q < n; q++) {
+            let v = It[k * L.P + own[q]];
+            ks.forEach((k2, i2) => { v += Jss[k * L.S + k2] * old[i2 * n + q]; });
+            P[start + i * n + q] = v;
+          }
+        });
       }
     });
   }
@@ -254,6 +266,16 @@ export class ExactRtrl {
         let k = 0;
         for (let j = 0; j < this.H; j++) k += dh[b * this.H + j] * this.sTilde[b][top.stateRow + j];
         for (let p = 0; p < this.P; p++) grads[p] += k * this.thTilde[b][p];
+      }
+      return;
+    }
+    if (this.algorithm === 'snap1') {
+      const l = this.layers.length - 1, L = top;
+      for (let b = 0; b < this.B; b++) for (let j = 0; j < this.H; j++) {
+        const d = dh[b * this.H + j];
+        if (d === 0) continue;
+        const { start, own } = this.snapBlock(l, j); // h_j is the first state row of the block
+        for (let q = 0; q < own.length; q++) grads[L.offset + own[q]] += d * this.sens[b][start + q];
       }
       return;
     }
