@@ -75,6 +75,9 @@ describe("fit({ learning: 'rtrl' | 'snap1' | 'uoro' })", () => {
       const h = await m.fit(xs, tags, { epochs: 30, batchSize: 6, learning, optimizer: { lr: 0.02 } });
       expect(h.epochs[29].loss).toBeLessThan(h.epochs[0].loss);
     }
+    let steps = 0;
+    await new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2 }).fit(xs, tags, { batchSize: 6, learning: { tbptt: 3 }, onBatchEnd: (b) => { steps = b.step; } });
+    expect(steps).toBe(Math.ceil(8 / 3)); // windows of the longest sequence (8 steps)
     const bi = new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true });
     await expect(bi.fit(xs, tags, { learning: 'rtrl' })).rejects.toThrow(/learning 'rtrl' runs forward in time and cannot train a bidirectional model/);
   });

@@ -128,3 +128,20 @@ describe('SnAp-1 and UORO', () => {
     expect(relErr(one, exact)).toBeGreaterThan(lots); // a single draw is noisy
   });
 });
+
+describe('RTRL in float32', () => {
+  it('agrees with float64', () => {
+    const { p, total } = makeParams('lstm', 2, 13);
+    const r = rng(8);
+    const x = randn(20 * 2 * I, r), R = randn(20 * 2 * H, r);
+    const run = (dtype: 'float32' | 'float64') => {
+      const e = new ExactRtrl(be, { cell: 'lstm', inputSize: I, hiddenSize: H, numLayers: 2, dtype });
+      e.reset(2);
+      const cast = (a: Float64Array) => (dtype === 'float32' ? Float32Array.from(a) : a);
+      const g = dtype === 'float32' ? new Float32Array(total) : new Float64Array(total);
+      for (let t = 0; t < 20; t++) { e.step(cast(x.subarray(t * 2 * I, (t + 1) * 2 * I)), cast(p)); e.accumulate(cast(R.subarray(t * 2 * H, (t + 1) * 2 * H)), g); }
+      return g;
+    };
+    expect(relErr(run('float32'), run('float64'))).toBeLessThan(1e-4);
+  });
+});

@@ -173,6 +173,15 @@ export abstract class SequenceModel {
     if (options === null || typeof options !== 'object') throw new TypeError(`${this.type}.fit: options must be an object, received ${options === null ? 'null' : typeof options}`);
     const plain: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(options)) if (!FIT_OBJECT_FIELDS.includes(k)) plain[k] = v;
+    // learning: { tbptt: k } is another way to write truncated BPTT
+    const l = plain.learning as unknown;
+    if (l !== null && typeof l === 'object') {
+      const k = (l as { tbptt?: unknown }).tbptt;
+      if (Object.keys(l).length !== 1 || k === undefined) throw new TypeError(`${this.type}.fit: learning must be 'bptt', 'rtrl', 'snap1', 'uoro' or { tbptt: k }, received ${JSON.stringify(l)}`);
+      if (plain.tbptt !== undefined && plain.tbptt !== k) throw new RangeError(`${this.type}.fit: give the TBPTT window once (learning.tbptt ${String(k)} and tbptt ${String(plain.tbptt)})`);
+      plain.learning = 'bptt';
+      plain.tbptt = k;
+    }
     const o = resolveOptions<Resolved>(`${this.type}.fit`, FIT_OPTIONS, plain);
     for (const k of ['onBatchEnd', 'onEpochEnd'] as const) {
       if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${this.type}.fit: ${k} must be a function, received ${typeof options[k]}`);

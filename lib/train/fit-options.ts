@@ -49,9 +49,10 @@ export interface FitOptions {
   /**
    * How gradients are computed: 'bptt' (default; with `tbptt` for windows), or forward in time
    * with 'rtrl' (exact), 'snap1' or 'uoro' (unidirectional models with feature inputs; see
-   * docs/online.md). The optimizer, clipping and weight decay are unchanged.
+   * docs/online.md); `{ tbptt: k }` is the same as `tbptt: k`. The optimizer, clipping and
+   * weight decay are unchanged.
    */
-  learning?: 'bptt' | 'rtrl' | 'snap1' | 'uoro';
+  learning?: 'bptt' | 'rtrl' | 'snap1' | 'uoro' | { tbptt: number };
   /** Stop when the monitored loss has not improved by minDelta for patience epochs. */
   earlyStopping?: { monitor?: 'loss' | 'valLoss'; patience?: number; minDelta?: number; restoreBest?: boolean } | null;
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
