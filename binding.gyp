@@ -32,6 +32,7 @@
         "native/kernels/gemm_builtin_generic.cpp",
         "native/kernels/rnn_steps_generic.cpp",
         "native/kernels/rnn.cpp",
+        "native/kernels/rtrl.cpp",
         "native/kernels/ops.cpp",
         "native/kernels/optim.cpp",
         "native/binding/args.cpp",

@@ -30,6 +30,7 @@ export class CpuBackend implements Backend<HostArray> {
   rnnForwardAsync: NativeAddon['rnnForwardAsync'] = (a) => this.n.rnnForwardAsync(a);
   rnnBackward: NativeAddon['rnnBackward'] = (a) => this.n.rnnBackward(a);
   rnnBackwardAsync: NativeAddon['rnnBackwardAsync'] = (a) => this.n.rnnBackwardAsync(a);
+  rnnStepJacobians: NativeAddon['rnnStepJacobians'] = (a) => this.n.rnnStepJacobians(a);
   linearForward: NativeAddon['linearForward'] = (a) => this.n.linearForward(a);
   linearBackward: NativeAddon['linearBackward'] = (a) => this.n.linearBackward(a);
   embeddingForward: NativeAddon['embeddingForward'] = (a) => this.n.embeddingForward(a);

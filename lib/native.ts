@@ -59,6 +59,20 @@ export interface RnnBackwardArgs<A = HostArray> extends RnnSpec {
   dbHh?: A | null; // accumulated
 }
 
+/** One step of one sequence and the rows of its Jacobians (RTRL): s = h, or [h; c] for LSTM. */
+export interface RnnStepJacobiansArgs<A = HostArray> {
+  cell: RnnSpec['cell']; I: number; H: number; activation?: RnnSpec['activation']; gruVariant?: RnnSpec['gruVariant'];
+  x: A; // [I]
+  h0: A; // [H]
+  c0?: A | null; // [H] LSTM
+  wIh: A; wHh: A; bIh?: A | null; bHh?: A | null;
+  h1: A; // [H] out
+  c1?: A | null; // [H] out, LSTM
+  jss: A; // [S,S] out: ∂s'/∂s
+  jsx: A; // [S,I] out: ∂s'/∂x
+  jth: A; // [S,P] out: ∂s'/∂θ (w_ih, w_hh, b_ih, b_hh)
+}
+
 export interface LinearForwardArgs<A = HostArray> { N: number; I: number; O: number; x: A; weight: A; bias?: A | null; y: A }
 export interface LinearBackwardArgs<A = HostArray> {
   N: number; I: number; O: number; x: A; weight: A; dy: A; dx?: A | null; dWeight: A; dBias?: A | null;
@@ -117,6 +131,7 @@ export interface NativeAddon {
   rnnForwardAsync(a: RnnForwardArgs): Promise<void>;
   rnnBackward(a: RnnBackwardArgs): void;
   rnnBackwardAsync(a: RnnBackwardArgs): Promise<void>;
+  rnnStepJacobians(a: RnnStepJacobiansArgs): void;
   linearForward(a: LinearForwardArgs): void;
   linearBackward(a: LinearBackwardArgs): void;
   embeddingForward(a: EmbeddingForwardArgs): void;

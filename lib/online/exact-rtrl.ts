@@ -4,9 +4,9 @@
 // of the stack) and updates it every step:
 //   P_t = J_t P_{t-1} + I_t
 // where J_t = ∂S_t/∂S_{t-1} (including a layer's dependence on the new state of the layer
-// below) and I_t = ∂S_t/∂θ. The rows of J_t and I_t come from the native single-step backward
-// kernel seeded with one state unit at a time (the exact same math as BPTT, so no separate
-// derivation per cell); the products are native GEMMs. The gradient of a loss at step t is
+// below) and I_t = ∂S_t/∂θ. The rows of J_t and I_t come from one native call per layer and
+// step (rnnStepJacobians: the single-step backward kernel seeded with one state unit at a time,
+// the exact same math as BPTT, so no separate derivation per cell); the products are native GEMMs. The gradient of a loss at step t is
 // dL/dθ += (∂L/∂h_top,t) · P_t[h_top rows].
 // Cost per step and sequence: S single-step backward passes, O(S·P), plus the products,
 // O(S²·P) — for n units per layer O(n⁴) time and O(n³) memory.
@@ -158,24 +158,14 @@ export class ExactRtrl {
         const G = this.G;
         const w = (k: number, n: number) => params.subarray(L.offset + k, L.offset + k + n);
         const wIh = w(0, G * H * L.I), wHh = w(G * H * L.I, G * H * H), bIh = w(G * H * (L.I + H), G * H), bHh = w(G * H * (L.I + H + 1), G * H);
-        const y = this.alloc(H), hN = this.alloc(H), cN = this.alloc(H);
-        const reserve = this.alloc(this.be.rnnReserveSize(L.spec));
-        this.be.rnnForward({ ...L.spec, x: inp, h0: this.h[b][l], c0: this.lstm ? this.c[b][l] : null, wIh, wHh, bIh, bHh, y, hN, cN: this.lstm ? cN : null, reserve });
-        // Rows of ∂s/∂s_prev (Jss), ∂s/∂input (Jsx) and ∂s/∂θ_l (It), one state unit at a time.
+        const hN = this.alloc(H), cN = this.alloc(H);
+        // One native call: the step and the rows of ∂s'/∂s, ∂s'/∂x and ∂s'/∂θ.
         const Jss = this.alloc(L.S * L.S), Jsx = this.alloc(L.S * L.I), It = this.alloc(L.S * L.P);
-        for (let k = 0; k < L.S; k++) {
-          const dhN = this.alloc(H), dcN = this.lstm ? this.alloc(H) : null;
-          if (k < H) dhN[k] = 1; else dcN![k - H] = 1;
-          const dh0 = this.alloc(H), dc0 = this.lstm ? this.alloc(H) : null;
-          const row = It.subarray(k * L.P, (k + 1) * L.P);
-          const gw = (o: number, n: number) => row.subarray(o, o + n);
-          this.be.rnnBackward({
-            ...L.spec, x: inp, wIh, wHh, reserve, dhN, dcN, dx: Jsx.subarray(k * L.I, (k + 1) * L.I), dh0, dc0,
-            dwIh: gw(0, G * H * L.I), dwHh: gw(G * H * L.I, G * H * H), dbIh: gw(G * H * (L.I + H), G * H), dbHh: gw(G * H * (L.I + H + 1), G * H),
-          });
-          Jss.set(dh0, k * L.S);
-          if (dc0) Jss.set(dc0, k * L.S + H);
-        }
+        this.be.rnnStepJacobians({
+          cell: L.spec.cell, I: L.I, H, activation: L.spec.activation, gruVariant: L.spec.gruVariant,
+          x: inp, h0: this.h[b][l], c0: this.lstm ? this.c[b][l] : null, wIh, wHh, bIh, bHh,
+          h1: hN, c1: this.lstm ? cN : null, jss: Jss, jsx: Jsx, jth: It,
+        });
         parts.push({ Jss, Jsx, It });
         this.h[b][l] = hN;
         if (this.lstm) this.c[b][l] = cN;

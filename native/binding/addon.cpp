@@ -59,6 +59,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("rnnForwardAsync", Bind<RnnForward, true>);
   fn("rnnBackward", Bind<RnnBackward, false>);
   fn("rnnBackwardAsync", Bind<RnnBackward, true>);
+  fn("rnnStepJacobians", RnnStepJacobians);
   fn("linearForward", LinearForward);
   fn("linearBackward", LinearBackward);
   fn("embeddingForward", EmbeddingForward);

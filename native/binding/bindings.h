@@ -17,6 +17,7 @@ auto with_dtype(Dtype dt, F&& f) {
 Napi::Value RnnReserveSize(const Napi::CallbackInfo& info);
 Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async);
+Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info);
 
 Napi::Value LinearForward(const Napi::CallbackInfo& info);
 Napi::Value LinearBackward(const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
 // rnnForward / rnnBackward / rnnReserveSize and their async variants.
 #include "bindings.h"
 #include "../kernels/rnn.h"
+#include "../kernels/rtrl.h"
 
 namespace rnnkit {
 namespace binding {
@@ -128,6 +129,49 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
     return 0.0;
   };
   return run_job(a, std::move(job), async);
+}
+
+Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
+  Args a(info, "rnnStepJacobians");
+  RnnShape s;
+  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  s.T = 1;
+  s.B = 1;
+  s.I = a.integer("I", 1, 1 << 20);
+  s.H = a.integer("H", 1, 1 << 14);
+  s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
+  s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
+  const std::int64_t G = s.G(), H = s.H, I = s.I, S = s.cell == CellType::LSTM ? 2 * H : H;
+  a.product({G, H, I + H + 2}, "G*H*(I+H+2)");
+  Dtype dt = a.dtype_of("x");
+  FloatView x = a.floats("x", dt, I, "[I]");
+  FloatView h0 = a.floats("h0", dt, H, "[H]");
+  FloatView c0 = s.cell == CellType::LSTM ? a.floats("c0", dt, H, "[H]") : FloatView{};
+  FloatView wih = a.floats("wIh", dt, G * H * I, "[G*H,I]");
+  FloatView whh = a.floats("wHh", dt, G * H * H, "[G*H,H]");
+  FloatView bih = a.floats("bIh", dt, G * H, "[G*H]", false);
+  FloatView bhh = a.floats("bHh", dt, G * H, "[G*H]", false);
+  if (bih.present() != bhh.present()) a.fail_type("bHh", "given together with bIh", bih.present() ? "undefined" : "a buffer");
+  const std::int64_t P = G * H * (I + H) + (bih.present() ? 2 * G * H : 0);
+  FloatView h1 = a.floats("h1", dt, H, "[H]");
+  FloatView c1 = s.cell == CellType::LSTM ? a.floats("c1", dt, H, "[H]") : FloatView{};
+  FloatView jss = a.floats("jss", dt, a.product({S, S}, "S*S"), "[S,S]");
+  FloatView jsx = a.floats("jsx", dt, a.product({S, I}, "S*I"), "[S,I]");
+  FloatView jth = a.floats("jth", dt, a.product({S, P}, "S*P"), "[S,P]");
+  a.require_finite("x", x);
+  a.require_finite("h0", h0);
+  a.require_finite("c0", c0);
+  for (auto [name, v] : {std::pair{"h1", h1}, {"c1", c1}, {"jss", jss}, {"jsx", jsx}, {"jth", jth}}) a.require_disjoint(name, v);
+  Job job;
+  job.work = [=]() {
+    with_dtype(dt, [&](auto tag) {
+      using T = decltype(tag);
+      rnn_step_jacobians<T>(s, x.as<T>(), h0.as<T>(), c0.as<T>(), wih.as<T>(), whh.as<T>(), bih.as<T>(), bhh.as<T>(),
+                            h1.as<T>(), c1.as<T>(), jss.as<T>(), jsx.as<T>(), jth.as<T>());
+    });
+    return 0.0;
+  };
+  return run_job(a, std::move(job), false);
 }
 
 }  // namespace binding

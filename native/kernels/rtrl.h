@@ -1,0 +1,17 @@
+// Jacobians of one recurrent step, for real-time recurrent learning: the rows of ∂s'/∂s,
+// ∂s'/∂x and ∂s'/∂θ for one sequence, where s = h (Elman, GRU) or [h; c] (LSTM). Each row is one
+// single-step backward pass seeded with one state unit, so the math is exactly BPTT's.
+#pragma once
+#include "rnn.h"
+
+namespace rnnkit {
+
+// s: one layer with T = 1, B = 1. x: [I]; h0, c0: [H] (c0 LSTM only); weights as rnn_forward
+// (biases may be null). Out: h1, c1: [H] the new state; jss: [S,S]; jsx: [S,I];
+// jth: [S,P] with P = G*H*(I+H) (+ 2*G*H with biases) laid out w_ih, w_hh, b_ih, b_hh.
+template <typename T>
+void rnn_step_jacobians(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
+                        const T* w_hh, const T* b_ih, const T* b_hh, T* h1, T* c1, T* jss,
+                        T* jsx, T* jth);
+
+}  // namespace rnnkit
