@@ -93,16 +93,27 @@ export interface GemmArgs<A = HostArray> {
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 /** Hyper-parameters, with PyTorch's names (camelCase) and defaults. */
 export interface OptimHyper {
+  /** Learning rate (fit's default: 1e-3 for adam/adamw; 1e-2 for sgd, rmsprop and adagrad, as Keras). */
   lr: number;
+  /** L2 added to the gradient; decoupled (p *= 1 - lr*wd) for AdamW (default 0). */
   weightDecay?: number;
+  /** SGD / RMSprop momentum (default 0). */
   momentum?: number;
+  /** SGD dampening (default 0). */
   dampening?: number;
+  /** SGD Nesterov momentum (default false; needs momentum > 0). */
   nesterov?: boolean;
+  /** Adam/AdamW beta1 (default 0.9). */
   beta1?: number;
+  /** Adam/AdamW beta2 (default 0.999). */
   beta2?: number;
+  /** Denominator epsilon (default 1e-8; Adagrad 1e-10). */
   eps?: number;
+  /** RMSprop smoothing constant (default 0.99). */
   alpha?: number;
+  /** RMSprop: normalize by the centered second moment (default false). */
   centered?: boolean;
+  /** Adagrad learning-rate decay (default 0). */
   lrDecay?: number;
 }
 export interface OptimStepArgs<A = HostArray> extends OptimHyper {

@@ -1,34 +1,14 @@
 // An optimizer over a model's flat parameter buffer: hyper-parameters validated once, state
 // buffers owned here (and saved in checkpoints), updates run natively in one call.
 import { FieldSpec, resolveOptions } from '../options';
-import type { HostArray, OptimizerKind } from '../native';
+import type { HostArray, OptimHyper, OptimizerKind } from '../native';
 import { Exec } from '../exec';
 import type { Step } from '../exec';
 
-/** Optimizer options: PyTorch's names (camelCase) and defaults. */
-export interface OptimizerOptions {
+/** Optimizer options: the hyper-parameters of OptimHyper (all optional here) plus the rule. */
+export interface OptimizerOptions extends Partial<Omit<OptimHyper, 'weightDecay'>> {
   /** 'sgd', 'adam' (default), 'adamw', 'rmsprop' or 'adagrad'. */
   type?: OptimizerKind;
-  /** Learning rate (default 1e-3; 1e-2 for sgd, rmsprop and adagrad, as Keras). */
-  lr?: number;
-  /** SGD / RMSprop momentum (default 0). */
-  momentum?: number;
-  /** SGD dampening (default 0). */
-  dampening?: number;
-  /** SGD Nesterov momentum (default false; needs momentum > 0). */
-  nesterov?: boolean;
-  /** Adam/AdamW beta1 (default 0.9). */
-  beta1?: number;
-  /** Adam/AdamW beta2 (default 0.999). */
-  beta2?: number;
-  /** Denominator epsilon (default 1e-8; Adagrad 1e-10). */
-  eps?: number;
-  /** RMSprop smoothing constant (default 0.99). */
-  alpha?: number;
-  /** RMSprop: normalize by the centered second moment (default false). */
-  centered?: boolean;
-  /** Adagrad learning-rate decay (default 0). */
-  lrDecay?: number;
   /** Adagrad initial accumulator value (default 0). */
   initialAccumulatorValue?: number;
 }
