@@ -3,7 +3,7 @@
 // addon directly, so another backend slots in behind the same calls.
 import type {
   BackendInfo, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs, HostArray, LinearBackwardArgs,
-  LinearForwardArgs, MseLossArgs, RnnStepJacobiansArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
+  LinearForwardArgs, MseLossArgs, RnnStepJacobiansArgs, RnnStepJvpArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
   SoftmaxCrossEntropyArgs,
 } from './native';
 
@@ -28,6 +28,7 @@ export interface Backend<A = HostArray> {
   rnnBackward(a: RnnBackwardArgs<A>): void;
   rnnBackwardAsync(a: RnnBackwardArgs<A>): Promise<void>;
   rnnStepJacobians(a: RnnStepJacobiansArgs<A>): void;
+  rnnStepJvp(a: RnnStepJvpArgs<A>): void;
   linearForward(a: LinearForwardArgs<A>): void;
   linearBackward(a: LinearBackwardArgs<A>): void;
   embeddingForward(a: EmbeddingForwardArgs<A>): void;

@@ -31,6 +31,7 @@ export class CpuBackend implements Backend<HostArray> {
   rnnBackward: NativeAddon['rnnBackward'] = (a) => this.n.rnnBackward(a);
   rnnBackwardAsync: NativeAddon['rnnBackwardAsync'] = (a) => this.n.rnnBackwardAsync(a);
   rnnStepJacobians: NativeAddon['rnnStepJacobians'] = (a) => this.n.rnnStepJacobians(a);
+  rnnStepJvp: NativeAddon['rnnStepJvp'] = (a) => this.n.rnnStepJvp(a);
   linearForward: NativeAddon['linearForward'] = (a) => this.n.linearForward(a);
   linearBackward: NativeAddon['linearBackward'] = (a) => this.n.linearBackward(a);
   embeddingForward: NativeAddon['embeddingForward'] = (a) => this.n.embeddingForward(a);

@@ -73,6 +73,17 @@ export interface RnnStepJacobiansArgs<A = HostArray> {
   jth: A; // [S,P] out: ∂s'/∂θ (w_ih, w_hh, b_ih, b_hh)
 }
 
+/** One step of one sequence and the tangent of its new state (J·v + ∂s'/∂x·u), O(n²). */
+export interface RnnStepJvpArgs<A = HostArray> {
+  cell: RnnSpec['cell']; I: number; H: number; activation?: RnnSpec['activation']; gruVariant?: RnnSpec['gruVariant'];
+  x: A; h0: A; c0?: A | null; wIh: A; wHh: A; bIh?: A | null; bHh?: A | null;
+  u?: A | null; // [I] input tangent
+  vh: A; // [H] tangent of h
+  vc?: A | null; // [H] tangent of c (LSTM)
+  h1: A; c1?: A | null; // new state out
+  th1: A; tc1?: A | null; // its tangent out
+}
+
 export interface LinearForwardArgs<A = HostArray> { N: number; I: number; O: number; x: A; weight: A; bias?: A | null; y: A }
 export interface LinearBackwardArgs<A = HostArray> {
   N: number; I: number; O: number; x: A; weight: A; dy: A; dx?: A | null; dWeight: A; dBias?: A | null;
@@ -143,6 +154,7 @@ export interface NativeAddon {
   rnnBackward(a: RnnBackwardArgs): void;
   rnnBackwardAsync(a: RnnBackwardArgs): Promise<void>;
   rnnStepJacobians(a: RnnStepJacobiansArgs): void;
+  rnnStepJvp(a: RnnStepJvpArgs): void;
   linearForward(a: LinearForwardArgs): void;
   linearBackward(a: LinearBackwardArgs): void;
   embeddingForward(a: EmbeddingForwardArgs): void;

@@ -145,3 +145,29 @@ describe('RTRL in float32', () => {
     expect(relErr(run('float32'), run('float64'))).toBeLessThan(1e-4);
   });
 });
+
+describe('step Jacobian-vector products', () => {
+  for (const [cell, extra] of [['elman', { activation: 'tanh' }], ['elman', { activation: 'sigmoid' }], ['lstm', {}], ['gru', { gruVariant: 'pytorch' }], ['gru', { gruVariant: 'original' }]] as const) {
+    it(`${cell} ${JSON.stringify(extra)}: rnnStepJvp equals the Jacobian rows times the tangent`, () => {
+      const G = gates(cell), r = rng(31);
+      const S = cell === 'lstm' ? 2 * H : H, P = G * H * (I + H + 2);
+      const a = { cell, I, H, ...extra, x: randn(I, r), h0: randn(H, r, 0.5), c0: cell === 'lstm' ? randn(H, r, 0.5) : null,
+        wIh: randn(G * H * I, r, 0.6), wHh: randn(G * H * H, r, 0.6), bIh: randn(G * H, r, 0.3), bHh: randn(G * H, r, 0.3) };
+      const jss = new Float64Array(S * S), jsx = new Float64Array(S * I), jth = new Float64Array(S * P);
+      be.rnnStepJacobians({ ...a, h1: new Float64Array(H), c1: cell === 'lstm' ? new Float64Array(H) : null, jss, jsx, jth });
+      const u = randn(I, r), vh = randn(H, r), vc = randn(H, r);
+      const th1 = new Float64Array(H), tc1 = new Float64Array(H);
+      be.rnnStepJvp({ ...a, u, vh, vc: cell === 'lstm' ? vc : null, h1: new Float64Array(H), c1: cell === 'lstm' ? new Float64Array(H) : null, th1, tc1: cell === 'lstm' ? tc1 : null });
+      const v = cell === 'lstm' ? [...vh, ...vc] : [...vh];
+      const want = new Float64Array(S);
+      for (let k = 0; k < S; k++) {
+        let s = 0;
+        for (let m = 0; m < S; m++) s += jss[k * S + m] * v[m];
+        for (let i = 0; i < I; i++) s += jsx[k * I + i] * u[i];
+        want[k] = s;
+      }
+      const got = cell === 'lstm' ? [...th1, ...tc1] : [...th1];
+      expect(relErr(got, want)).toBeLessThan(1e-12);
+    });
+  }
+});

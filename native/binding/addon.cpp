@@ -60,6 +60,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("rnnBackward", Bind<RnnBackward, false>);
   fn("rnnBackwardAsync", Bind<RnnBackward, true>);
   fn("rnnStepJacobians", RnnStepJacobians);
+  fn("rnnStepJvp", RnnStepJvp);
   fn("linearForward", LinearForward);
   fn("linearBackward", LinearBackward);
   fn("embeddingForward", EmbeddingForward);

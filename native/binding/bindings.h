@@ -18,6 +18,7 @@ Napi::Value RnnReserveSize(const Napi::CallbackInfo& info);
 Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info);
+Napi::Value RnnStepJvp(const Napi::CallbackInfo& info);
 
 Napi::Value LinearForward(const Napi::CallbackInfo& info);
 Napi::Value LinearBackward(const Napi::CallbackInfo& info);

@@ -174,5 +174,47 @@ Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
   return run_job(a, std::move(job), false);
 }
 
+Napi::Value RnnStepJvp(const Napi::CallbackInfo& info) {
+  Args a(info, "rnnStepJvp");
+  RnnShape s;
+  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  s.T = 1;
+  s.B = 1;
+  s.I = a.integer("I", 1, 1 << 20);
+  s.H = a.integer("H", 1, 1 << 14);
+  s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
+  s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
+  const std::int64_t G = s.G(), H = s.H, I = s.I;
+  const bool lstm = s.cell == CellType::LSTM;
+  a.product({G, H, I + H + 2}, "G*H*(I+H+2)");
+  Dtype dt = a.dtype_of("x");
+  FloatView x = a.floats("x", dt, I, "[I]");
+  FloatView h0 = a.floats("h0", dt, H, "[H]");
+  FloatView c0 = lstm ? a.floats("c0", dt, H, "[H]") : FloatView{};
+  FloatView wih = a.floats("wIh", dt, G * H * I, "[G*H,I]");
+  FloatView whh = a.floats("wHh", dt, G * H * H, "[G*H,H]");
+  FloatView bih = a.floats("bIh", dt, G * H, "[G*H]", false);
+  FloatView bhh = a.floats("bHh", dt, G * H, "[G*H]", false);
+  FloatView u = a.floats("u", dt, I, "[I]", false);
+  FloatView vh = a.floats("vh", dt, H, "[H]");
+  FloatView vc = lstm ? a.floats("vc", dt, H, "[H]") : FloatView{};
+  FloatView h1 = a.floats("h1", dt, H, "[H]");
+  FloatView c1 = lstm ? a.floats("c1", dt, H, "[H]") : FloatView{};
+  FloatView th1 = a.floats("th1", dt, H, "[H]");
+  FloatView tc1 = lstm ? a.floats("tc1", dt, H, "[H]") : FloatView{};
+  for (auto [name, v] : {std::pair{"x", x}, {"h0", h0}, {"c0", c0}, {"u", u}, {"vh", vh}, {"vc", vc}}) a.require_finite(name, v);
+  for (auto [name, v] : {std::pair{"h1", h1}, {"c1", c1}, {"th1", th1}, {"tc1", tc1}}) a.require_disjoint(name, v);
+  Job job;
+  job.work = [=]() {
+    with_dtype(dt, [&](auto tag) {
+      using T = decltype(tag);
+      rnn_step_jvp<T>(s, x.as<T>(), h0.as<T>(), c0.as<T>(), wih.as<T>(), whh.as<T>(), bih.as<T>(), bhh.as<T>(),
+                      u.as<T>(), vh.as<T>(), vc.as<T>(), h1.as<T>(), c1.as<T>(), th1.as<T>(), tc1.as<T>());
+    });
+    return 0.0;
+  };
+  return run_job(a, std::move(job), false);
+}
+
 }  // namespace binding
 }  // namespace rnnkit

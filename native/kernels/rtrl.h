@@ -14,4 +14,12 @@ void rnn_step_jacobians(const RnnShape& s, const T* x, const T* h0, const T* c0,
                         const T* w_hh, const T* b_ih, const T* b_hh, T* h1, T* c1, T* jss,
                         T* jsx, T* jth);
 
+// Forward-mode derivative of one step (J·v): the tangent of the new state for a tangent v of
+// the previous state (vh, and vc for LSTM) and u of the input (or null). O(n²).
+// Out: h1, c1: [H] the new state; th1, tc1: [H] its tangent (tc1 LSTM only).
+template <typename T>
+void rnn_step_jvp(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
+                  const T* w_hh, const T* b_ih, const T* b_hh, const T* u, const T* vh,
+                  const T* vc, T* h1, T* c1, T* th1, T* tc1);
+
 }  // namespace rnnkit
