@@ -152,6 +152,7 @@ export class ExactRtrl {
     const H = this.H, out = this.alloc(this.B * H);
     for (let b = 0; b < this.B; b++) {
       let inp = x.subarray(b * this.layers[0].I, (b + 1) * this.layers[0].I);
+      if (this.algorithm === 'uoro') { out.set(this.stepUoro(b, inp, params), b * H); continue; }
       const parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }> = [];
       for (let l = 0; l < this.layers.length; l++) {
         const L = this.layers[l];
@@ -172,8 +173,7 @@ export class ExactRtrl {
         inp = hN;
       }
       if (this.algorithm === 'rtrl') this.updateExact(b, parts);
-      else if (this.algorithm === 'snap1') this.updateSnap1(b, parts);
-      else this.updateUoro(b, parts);
+      else this.updateSnap1(b, parts);
       out.set(inp, b * H);
     }
     return out;
@@ -212,39 +212,61 @@ export class ExactRtrl {
     });
   }
 
-  /** UORO: s̃ ← ρ0 J s̃ + ρ1 ν, θ̃ ← θ̃/ρ0 + (νᵀ I)/ρ1, ν random signs. */
-  private updateUoro(b: number, parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }>) {
-    const H = this.H, s = this.sTilde[b], th = this.thTilde[b];
-    // J s̃ layer by layer (a layer's input is the new h of the layer below)
+  private layerWeights(params: HostArray, L: LayerInfo) {
+    const H = this.H, G = this.G;
+    const w = (k: number, n: number) => params.subarray(L.offset + k, L.offset + k + n);
+    return { wIh: w(0, G * H * L.I), wHh: w(G * H * L.I, G * H * H), bIh: w(G * H * (L.I + H), G * H), bHh: w(G * H * (L.I + H + 1), G * H) };
+  }
+
+  /**
+   * UORO in O(n²) per step: s̃ ← ρ0 J s̃ + ρ1 ν (one forward-mode step per layer) and
+   * θ̃ ← θ̃/ρ0 + (νᵀ I)/ρ1 (one backward step per layer seeded with ν), ν random signs.
+   */
+  private stepUoro(b: number, x: HostArray, params: HostArray): HostArray {
+    const H = this.H, s = this.sTilde[b], th = this.thTilde[b], nL = this.layers.length;
+    const f64 = (a: ArrayLike<number>) => (this.dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a));
+    const inputs: HostArray[] = [], reserves: HostArray[] = [];
     const js = new Float64Array(this.S);
+    let inp = x;
+    let uTan: HostArray | null = null;
     this.layers.forEach((L, l) => {
-      const { Jss, Jsx } = parts[l];
-      for (let k = 0; k < L.S; k++) {
-        let v = 0;
-        for (let k2 = 0; k2 < L.S; k2++) v += Jss[k * L.S + k2] * s[L.stateRow + k2];
-        if (l > 0) { const prev = this.layers[l - 1].stateRow; for (let i = 0; i < L.I; i++) v += Jsx[k * L.I + i] * js[prev + i]; }
-        js[L.stateRow + k] = v;
-      }
+      const w = this.layerWeights(params, L);
+      const common = { cell: L.spec.cell, I: L.I, H, activation: L.spec.activation, gruVariant: L.spec.gruVariant, x: inp, h0: this.h[b][l], c0: this.lstm ? this.c[b][l] : null, ...w };
+      const reserve = this.alloc(this.be.rnnReserveSize(L.spec));
+      const hN = this.alloc(H), cN = this.alloc(H);
+      this.be.rnnForward({ ...L.spec, x: inp, h0: common.h0, c0: common.c0, ...w, y: this.alloc(H), hN, cN: this.lstm ? cN : null, reserve });
+      const th1 = this.alloc(H), tc1 = this.alloc(H);
+      this.be.rnnStepJvp({ ...common, u: uTan, vh: f64(s.subarray(L.stateRow, L.stateRow + H)), vc: this.lstm ? f64(s.subarray(L.stateRow + H, L.stateRow + 2 * H)) : null,
+        h1: this.alloc(H), c1: this.lstm ? this.alloc(H) : null, th1, tc1: this.lstm ? tc1 : null });
+      js.set(th1, L.stateRow);
+      if (this.lstm) js.set(tc1, L.stateRow + H);
+      inputs.push(inp); reserves.push(reserve);
+      this.h[b][l] = hN;
+      if (this.lstm) this.c[b][l] = cN;
+      uTan = th1;
+      inp = hN;
     });
-    // νᵀ I over the stack: reverse through the layers (the input path carries to the layer below)
     const nu = Float64Array.from({ length: this.S }, () => (this.rng.next() < 0.5 ? -1 : 1));
-    const nuI = new Float64Array(this.P);
-    let carry: Float64Array | null = null;
-    for (let l = this.layers.length - 1; l >= 0; l--) {
-      const L = this.layers[l], { Jsx, It } = parts[l];
-      const r = new Float64Array(L.S);
-      for (let k = 0; k < L.S; k++) r[k] = nu[L.stateRow + k] + (carry && k < H ? carry[k] : 0);
-      for (let k = 0; k < L.S; k++) if (r[k] !== 0) for (let p = 0; p < L.P; p++) nuI[L.offset + p] += r[k] * It[k * L.P + p];
-      const next = new Float64Array(L.I);
-      for (let k = 0; k < L.S; k++) for (let i = 0; i < L.I; i++) next[i] += r[k] * Jsx[k * L.I + i];
-      carry = next;
+    const nuI = this.alloc(this.P);
+    let carry: HostArray | null = null;
+    for (let l = nL - 1; l >= 0; l--) {
+      const L = this.layers[l], w = this.layerWeights(params, L), G = this.G;
+      const dhN = this.alloc(H);
+      for (let j = 0; j < H; j++) dhN[j] = nu[L.stateRow + j] + (carry ? carry[j] : 0);
+      const dcN = this.lstm ? f64(nu.subarray(L.stateRow + H, L.stateRow + 2 * H)) : null;
+      const dx = this.alloc(L.I);
+      const blk = (o: number, n: number) => nuI.subarray(L.offset + o, L.offset + o + n);
+      this.be.rnnBackward({ ...L.spec, x: inputs[l], wIh: w.wIh, wHh: w.wHh, reserve: reserves[l], dhN, dcN, dx,
+        dwIh: blk(0, G * H * L.I), dwHh: blk(G * H * L.I, G * H * H), dbIh: blk(G * H * (L.I + H), G * H), dbHh: blk(G * H * (L.I + H + 1), G * H) });
+      carry = dx;
     }
-    const norm = (a: Float64Array) => Math.sqrt(a.reduce((x, v) => x + v * v, 0));
+    const norm = (a: ArrayLike<number>) => { let q = 0; for (let i = 0; i < a.length; i++) q += a[i] * a[i]; return Math.sqrt(q); };
     const eps = 1e-7;
     const rho0 = Math.sqrt((norm(th) + eps) / (norm(js) + eps));
     const rho1 = Math.sqrt((norm(nuI) + eps) / (norm(nu) + eps));
     for (let k = 0; k < this.S; k++) s[k] = rho0 * js[k] + rho1 * nu[k];
     for (let p = 0; p < this.P; p++) th[p] = th[p] / rho0 + nuI[p] / rho1;
+    return inp;
   }
 
   /** grads [P] += Σ_b dL/dh_top[b] · P_b[top h rows].  dh: [B,H]. */
