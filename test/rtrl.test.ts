@@ -171,3 +171,21 @@ describe('step Jacobian-vector products', () => {
     });
   }
 });
+
+describe('SnAp-1 in O(n²)', () => {
+  for (const [cell, L] of [['elman', 1], ['lstm', 1], ['gru', 1], ['lstm', 2], ['gru', 2]] as const) {
+    it(`${cell}${L > 1 ? ' two-layer stack' : ''}: equals SnAp-1 built from the full Jacobian rows`, () => {
+      const { p, total } = makeParams(cell, L, 41);
+      const r = rng(42);
+      const x = randn(12 * 3 * I, r), R = randn(12 * 3 * H, r);
+      const run = (jacobianRows: boolean) => {
+        const e = new ExactRtrl(be, { cell, inputSize: I, hiddenSize: H, numLayers: L, algorithm: 'snap1', jacobianRows });
+        e.reset(3);
+        const g = new Float64Array(total);
+        for (let t = 0; t < 12; t++) { e.step(x.subarray(t * 3 * I, (t + 1) * 3 * I), p); e.accumulate(R.subarray(t * 3 * H, (t + 1) * 3 * H), g); }
+        return g;
+      };
+      expect(relErr(run(false), run(true))).toBeLessThan(1e-11);
+    });
+  }
+});

@@ -22,6 +22,8 @@ export interface RtrlSpec {
   algorithm?: OnlineAlgorithm;
   /** Seed of UORO's random signs. */
   seed?: number;
+  /** @internal SnAp-1 from full Jacobian rows (O(n³); the reference the O(n²) path is tested against). */
+  jacobianRows?: boolean;
   cell: RnnSpec['cell'];
   inputSize: number;
   hiddenSize: number;
@@ -49,6 +51,7 @@ export class ExactRtrl {
   readonly algorithm: OnlineAlgorithm;
   private readonly rng: Rng;
   private readonly G: number;
+  private readonly snapRows: boolean;
 
   constructor(private readonly be: Backend<HostArray>, spec: RtrlSpec) {
     this.algorithm = spec.algorithm ?? 'rtrl';
@@ -60,6 +63,8 @@ export class ExactRtrl {
     this.dtype = spec.dtype ?? 'float64';
     const G = spec.cell === 'lstm' ? 4 : spec.cell === 'gru' ? 3 : 1;
     this.G = G;
+    // The O(n²) SnAp-1 step needs unit-local cells; GRU 'original' mixes units through W_hn (r⊙h).
+    this.snapRows = spec.jacobianRows === true || (spec.cell === 'gru' && spec.gruVariant === 'original');
     const SL = this.lstm ? 2 * H : H;
     this.layers = [];
     let offset = 0;
@@ -153,6 +158,7 @@ export class ExactRtrl {
     for (let b = 0; b < this.B; b++) {
       let inp = x.subarray(b * this.layers[0].I, (b + 1) * this.layers[0].I);
       if (this.algorithm === 'uoro') { out.set(this.stepUoro(b, inp, params), b * H); continue; }
+      if (this.algorithm === 'snap1' && !this.snapRows) { out.set(this.stepSnap1(b, inp, params), b * H); continue; }
       const parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }> = [];
       for (let l = 0; l < this.layers.length; l++) {
         const L = this.layers[l];
@@ -210,6 +216,60 @@ export class ExactRtrl {
         });
       }
     });
+  }
+
+  /**
+   * SnAp-1 in O(n²) per step. Each weight row (gate g, unit j) reaches only unit j's state, so one
+   * backward step seeded with ones on every h (and one on every c, LSTM) yields all units' own
+   * immediate sensitivities at once; bias_hh's gradient is the recurrent-side local derivative,
+   * which with the seeded dh0/dc0 gives each unit's diagonal block of J.
+   */
+  private stepSnap1(b: number, x: HostArray, params: HostArray): HostArray {
+    const H = this.H, G = this.G, P = this.sens[b];
+    let inp = x;
+    this.layers.forEach((L, l) => {
+      const w = this.layerWeights(params, L);
+      const reserve = this.alloc(this.be.rnnReserveSize(L.spec));
+      const hN = this.alloc(H), cN = this.alloc(H);
+      this.be.rnnForward({ ...L.spec, x: inp, h0: this.h[b][l], c0: this.lstm ? this.c[b][l] : null, ...w, y: this.alloc(H), hN, cN: this.lstm ? cN : null, reserve });
+      // seeds: 0 = every h, 1 = every c (LSTM)
+      const seeds = this.lstm ? [0, 1] : [0];
+      const loc = seeds.map((seed) => {
+        const g = this.alloc(L.P), dh0 = this.alloc(H), dc0 = this.lstm ? this.alloc(H) : null;
+        const blk = (o: number, n: number) => g.subarray(o, o + n);
+        this.be.rnnBackward({ ...L.spec, x: inp, wIh: w.wIh, wHh: w.wHh, reserve,
+          dhN: this.alloc(H).fill(seed === 0 ? 1 : 0), dcN: this.lstm ? this.alloc(H).fill(seed === 1 ? 1 : 0) : null, dh0, dc0,
+          dwIh: blk(0, G * H * L.I), dwHh: blk(G * H * L.I, G * H * H), dbIh: blk(G * H * (L.I + H), G * H), dbHh: blk(G * H * (L.I + H + 1), G * H) });
+        // the W_hh path of dh0 mixes units: (W_hhᵀ · dbHh)_j; what is left is the direct part
+        const dbhh = blk(G * H * (L.I + H + 1), G * H);
+        const mixed = this.alloc(H);
+        this.be.gemm({ M: 1, N: H, K: G * H, a: dbhh, b: w.wHh, c: mixed, beta: 0 });
+        return { g, dh0, dc0, dbhh, mixed };
+      });
+      for (let j = 0; j < H; j++) {
+        const { start, ks, own } = this.snapBlock(l, j), n = own.length;
+        // D[k][k2]: ∂(state k of unit j)/∂(previous state k2 of unit j)
+        const D = ks.map((_, i) => {
+          const lc = loc[i];
+          let self = 0;
+          for (let gg = 0; gg < G; gg++) self += lc.dbhh[gg * H + j] * w.wHh[(gg * H + j) * H + j];
+          const dhh = lc.dh0[j] - lc.mixed[j] + self;
+          return this.lstm ? [dhh, lc.dc0![j]] : [dhh];
+        });
+        const old = P.slice(start, start + ks.length * n);
+        ks.forEach((_, i) => {
+          for (let q = 0; q < n; q++) {
+            let v = loc[i].g[own[q]];
+            for (let i2 = 0; i2 < ks.length; i2++) v += D[i][i2] * old[i2 * n + q];
+            P[start + i * n + q] = v;
+          }
+        });
+      }
+      this.h[b][l] = hN;
+      if (this.lstm) this.c[b][l] = cN;
+      inp = hN;
+    });
+    return inp;
   }
 
   private layerWeights(params: HostArray, L: LayerInfo) {
