@@ -27,16 +27,22 @@ for (const cell of ['elman', 'gru', 'lstm']) {
     }
   }
 }
-const growth = ['elman', 'gru', 'lstm'].map((cell) => {
-  const a = rows.find((r) => r.cell === cell && r.n === 16 && r.algorithm === 'rtrl');
-  const b = rows.find((r) => r.cell === cell && r.n === 32 && r.algorithm === 'rtrl');
-  return { cell, rtrl_time_16_to_32: +(b.ms_per_step / a.ms_per_step).toFixed(2), rtrl_memory_16_to_32: +(b.state_bytes / a.state_bytes).toFixed(2) };
-});
+const at = (cell, n, algorithm) => rows.find((r) => r.cell === cell && r.n === n && r.algorithm === algorithm);
+const growth = ['elman', 'gru', 'lstm'].map((cell) => ({
+  cell,
+  rtrl_time_16_to_32: +(at(cell, 32, 'rtrl').ms_per_step / at(cell, 16, 'rtrl').ms_per_step).toFixed(2),
+  rtrl_memory_16_to_32: +(at(cell, 32, 'rtrl').state_bytes / at(cell, 16, 'rtrl').state_bytes).toFixed(2),
+  rtrl_time_32_to_64: +(at(cell, 64, 'rtrl').ms_per_step / at(cell, 32, 'rtrl').ms_per_step).toFixed(2),
+  snap1_time_32_to_64: +(at(cell, 64, 'snap1').ms_per_step / at(cell, 32, 'snap1').ms_per_step).toFixed(2),
+  uoro_time_32_to_64: +(at(cell, 64, 'uoro').ms_per_step / at(cell, 32, 'uoro').ms_per_step).toFixed(2),
+}));
 if (process.argv.includes('--json')) console.log(JSON.stringify({ rows, growth }));
 else {
   const i = backendInfo();
   console.log(`online learning, one sequence (${i.gemm}/${i.simd}, ${i.threads} threads)`);
   console.log('cell   n   algorithm  steps/s   ms/step   state bytes  kept entries');
   for (const r of rows) console.log(`${r.cell.padEnd(6)} ${String(r.n).padStart(2)}  ${r.algorithm.padEnd(9)} ${String(r.steps_per_s).padStart(8)} ${r.ms_per_step.toFixed(3).padStart(9)} ${String(r.state_bytes).padStart(13)} ${String(r.kept_entries).padStart(13)}`);
-  for (const gr of growth) console.log(`${gr.cell}: exact RTRL n 16 -> 32: time x${gr.rtrl_time_16_to_32} (O(n^4) predicts 16), memory x${gr.rtrl_memory_16_to_32} (O(n^3) predicts 8)`);
+  for (const gr of growth) {
+    console.log(`${gr.cell}: exact RTRL n 16 -> 32: time x${gr.rtrl_time_16_to_32} (O(n^4) predicts 16), memory x${gr.rtrl_memory_16_to_32} (O(n^3) predicts 8); n 32 -> 64: RTRL x${gr.rtrl_time_32_to_64}, SnAp-1 x${gr.snap1_time_32_to_64}, UORO x${gr.uoro_time_32_to_64} (O(n^2) predicts 4)`);
+  }
 }
