@@ -43,6 +43,7 @@ const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
   ['an unknown optimizer', () => addon.optimStateCount({ kind: 'lamb' }), RangeError, /kind must be one of 'sgd' 'adam' 'adamw' 'rmsprop' 'adagrad', received string "lamb"/],
   ['RTRL Jacobians with a jth of the wrong size', () => addon.rnnStepJacobians({ cell: 'gru', I: 2, H: 3, x: f32(2), h0: f32(3), wIh: f32(18), wHh: f32(27), bIh: f32(9), bHh: f32(9), h1: f32(3), jss: f32(9), jsx: f32(6), jth: f32(5) }), RangeError, /rnnStepJacobians: jth must be a Float32Array of length 189 \[S,P\], received Float32Array of length 5/],
   ['RTRL Jacobians with one bias only', () => addon.rnnStepJacobians({ cell: 'elman', I: 2, H: 3, x: f32(2), h0: f32(3), wIh: f32(6), wHh: f32(9), bIh: f32(3), h1: f32(3), jss: f32(9), jsx: f32(6), jth: f32(21) }), TypeError, /bHh must be given together with bIh, received undefined/],
+  ['a JVP tangent with NaN', () => { const vh = f32(3); vh[1] = NaN; return addon.rnnStepJvp({ cell: 'elman', I: 2, H: 3, x: f32(2), h0: f32(3), wIh: f32(6), wHh: f32(9), vh, h1: f32(3), th1: f32(3) }); }, RangeError, /rnnStepJvp: vh\[1\] must be a finite number, received number NaN/],
   ['alloc with a negative length', () => be.alloc('float32', -1), RangeError, /alloc: length must be an integer in \[0, 2\^32\], received -1/],
 ];
 
