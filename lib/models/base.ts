@@ -99,20 +99,24 @@ export abstract class SequenceModel {
       train = all.subset([...Array(all.size - nVal).keys()]);
       val = all.subset([...Array(nVal).keys()].map((i) => all.size - nVal + i));
     }
+    if (o.tbptt !== null && o.learning !== 'bptt') throw new RangeError(`${this.type}.fit: tbptt applies to learning 'bptt' only, received learning '${o.learning}'`);
     if (o.tbptt !== null && this.spec.level === 'sequence' && this.needsWholeSequence()) {
       throw new RangeError(`${this.type}.fit: tbptt needs pooling 'last' (the loss must depend on the final state only)`);
     }
     const classWeights = this.classWeights(options.classWeights);
     if (o.seed !== null) this.rng = new Rng(o.seed);
     const st = this.train;
+    let newOptimizer = false;
     if (!st.optimizer || JSON.stringify(options.optimizer) !== JSON.stringify(st.optimizerOptions)) {
       if (!(o.resume && st.optimizer)) {
         st.optimizer = new Optimizer(options.optimizer, new Exec(cpu(), true), this.net.params.size, this.config.dtype);
         st.optimizerOptions = options.optimizer;
+        newOptimizer = true;
       }
     }
     const opt = st.optimizer!;
-    if (!st.schedule || JSON.stringify(options.schedule) !== JSON.stringify(st.scheduleOptions)) {
+    // a new optimizer brings its own learning rate: the schedule restarts from it
+    if (!st.schedule || newOptimizer || JSON.stringify(options.schedule) !== JSON.stringify(st.scheduleOptions)) {
       if (!(o.resume && st.schedule)) {
         st.schedule = new Schedule(options.schedule, opt.config.lr);
         st.scheduleOptions = options.schedule;
@@ -235,7 +239,14 @@ export abstract class SequenceModel {
     const rnnParams = P.params.subarray(rnnOffset, rnnOffset + engine.P), rnnGrads = g.subarray(rnnOffset, rnnOffset + engine.P);
     const head = (this.net.layers[this.net.layers.length - 1]);
     const lengths = x.lengths ?? new Int32Array(B).fill(T);
-    const totalRows = this.spec.level === 'step' ? lengths.reduce((a, v) => a + v, 0) : B;
+    // BPTT's loss is one mean over every counted row (weighted by class weights): each step's
+    // share of it is its rows' total weight over the batch's
+    const rowWeight = (t: number, b: number) => (y.kind === 'classes' && classWeights ? classWeights[y.data[this.spec.level === 'sequence' ? b : t * B + b]] : 1);
+    let totalWeight = 0;
+    for (let b = 0; b < B; b++) {
+      if (this.spec.level === 'sequence') totalWeight += rowWeight(lengths[b] - 1, b);
+      else for (let t = 0; t < lengths[b]; t++) totalWeight += rowWeight(t, b);
+    }
     let loss = 0, count = 0, correct = 0, total = 0;
     for (let t = 0; t < T; t++) {
       const h = engine.step(x.data.subarray(t * B * F, (t + 1) * B * F), rnnParams);
@@ -253,24 +264,32 @@ export abstract class SequenceModel {
         ? { kind: 'classes', data: Int32Array.from(rows, (b) => y.data[tRow(b)]) }
         : { kind: 'values', data: (() => { const d = sub.data.slice(); rows.forEach((b, i) => d.set(y.data.subarray(tRow(b) * O, (tRow(b) + 1) * O), i * O)); return d; })() };
       const r = computeLoss(cpu(), this.spec.task, sub, targets, classWeights);
-      if (!Number.isFinite(r.loss)) throw new Error(`${this.type}.fit: non-finite loss ${r.loss} at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+      if (!Number.isFinite(r.loss)) {
+        if (o.onNonFinite === 'skip') return { loss: NaN, count: 0, gradNorm: 0, updates: 0, correct: 0, total: 0, skipped: true };
+        throw new Error(`${this.type}.fit: non-finite loss ${r.loss} at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+      }
       const dOut = allocLike(this.config.dtype, B * O);
-      const share = rows.length / totalRows;
+      const share = rows.reduce((a, b2) => a + rowWeight(t, b2), 0) / totalWeight;
       rows.forEach((b, i) => { for (let j = 0; j < O; j++) dOut[b * O + j] = r.grad.data[i * O + j] * share; });
       const dh = runSync(head.backward({ kind: 'vec', data: dOut, B, F: O }, ctx, P)) as VecAct;
       engine.accumulate(dh.data, rnnGrads);
       const cc = countCorrect(this.spec.task, sub, targets);
-      loss += r.loss * rows.length; count += rows.length; correct += cc.correct; total += cc.total;
+      loss += r.loss * share; count += rows.length; correct += cc.correct; total += cc.total;
     }
+    const p = P.params;
+    if (o.l1 > 0) for (let i = 0; i < g.length; i++) g[i] += o.l1 * Math.sign(p[i]);
     const norm = cpu().l2Norm(g);
-    if (!Number.isFinite(norm)) throw new Error(`${this.type}.fit: non-finite gradient (norm ${norm}) at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+    if (!Number.isFinite(norm)) {
+      if (o.onNonFinite === 'skip') return { loss: NaN, count: 0, gradNorm: 0, updates: 0, correct: 0, total: 0, skipped: true };
+      throw new Error(`${this.type}.fit: non-finite gradient (norm ${norm}) at epoch ${epoch}, batch ${bi}, step ${opt.step + 1}`);
+    }
     if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
     if (o.clipValue !== null) { const v = o.clipValue; for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i])); }
-    const p = P.params;
     const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
     if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) { const k = 1 - lr * o.weightDecay; for (let i = 0; i < p.length; i++) p[i] *= k; }
     await opt.update(p, g, lr, opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0);
-    return { loss: count ? loss / count : NaN, count, gradNorm: norm, updates: 1, correct, total, skipped: false };
+    // loss is already the batch-wide (weighted) mean, as BPTT reports it
+    return { loss: count ? loss : NaN, count, gradNorm: norm, updates: 1, correct, total, skipped: false };
   }
 
   private async trainWindows(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
@@ -278,7 +297,7 @@ export abstract class SequenceModel {
     let carried: Map<Layer, RecurrentState> = new Map();
     let loss = 0, count = 0, normSum = 0, updates = 0, correct = 0, total = 0, skipped = false;
     for (const [t0, t1] of windows) {
-      const w = windows.length === 1 ? batch : sliceWindow(batch, t0, t1);
+      const w = windows.length === 1 ? batch : sliceWindow(batch, t0, t1, this.spec.level === 'step');
       const lastWindow = t1 === batch.T;
       const ctx = this.ctx(true, true);
       ctx.initialStates = carried;
@@ -469,7 +488,7 @@ function splitWindows(T: number, k: number): number[][] {
 }
 
 /** Steps [t0, t1) of a batch, lengths clipped to the window (padding carries the state). */
-function sliceWindow(b: Batch, t0: number, t1: number): Batch {
+function sliceWindow(b: Batch, t0: number, t1: number, perStep: boolean): Batch {
   const W = t1 - t0, B = b.B;
   const x = b.x;
   const lens = x.kind !== 'vec' && x.lengths ? Int32Array.from(x.lengths, (l) => Math.max(0, Math.min(W, l - t0))) : null;
@@ -478,11 +497,9 @@ function sliceWindow(b: Batch, t0: number, t1: number): Batch {
   else if (x.kind === 'seq') xs = { kind: 'seq', data: x.data.slice(t0 * B * x.F, t1 * B * x.F), T: W, B, F: x.F, lengths: lens };
   else xs = x;
   let y: Targets | null = b.y;
-  if (y && y.data.length !== B && !(y.kind === 'values' && b.x.kind === 'vec')) {
+  if (y && perStep) {  // per-step targets are time-major [T*B] or [T*B,O]; sequence targets stay whole
     const per = y.data.length / (b.T * B);
-    if (per >= 1 && Number.isInteger(per) && y.data.length === b.T * B * per) {
-      y = y.kind === 'classes' ? { kind: 'classes', data: y.data.slice(t0 * B, t1 * B) } : { kind: 'values', data: y.data.slice(t0 * B * per, t1 * B * per) };
-    }
+    y = y.kind === 'classes' ? { kind: 'classes', data: y.data.slice(t0 * B, t1 * B) } : { kind: 'values', data: y.data.slice(t0 * B * per, t1 * B * per) };
   }
   return { x: xs, y, B, T: W };
 }

@@ -132,7 +132,12 @@ export class LanguageModel {
     this.net.initialize(this.rng);
   }
 
-  private live(what: string) { if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`); }
+  /** True between a training window's forward and its update: layer buffers are in use. */
+  private inStep = false;
+  private live(what: string) {
+    if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`);
+    if (this.inStep) throw new Error(`LanguageModel.${what}: the model is in the middle of a training step; call it from onBatchEnd/onEpochEnd or after fit`);
+  }
   dispose(): void { this.disposed = true; }
   parameters() { this.live('parameters'); return this.net.parameters(); }
   stateDict() { return this.net.stateDict(); }
@@ -185,15 +190,21 @@ export class LanguageModel {
         if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('fit was aborted', 'AbortError');
         const ctx = this.ctx(true, true, state);
         this.net.params.zeroGrad();
-        const out = await runAsync(this.net.forward(w.x, ctx));
-        state = copyStates(ctx.finalStates);
-        const r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
-        if (!Number.isFinite(r.loss)) throw new Error(`LanguageModel.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, window ${bi}, step ${opt.step + 1}`);
-        await runAsync(this.net.backward(r.grad, ctx));
-        const g = this.net.params.grads;
-        const norm = cpu().l2Norm(g);
-        if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
-        await opt.update(this.net.params.params, g, sched.lr, 0);
+        this.inStep = true;
+        let r: ReturnType<typeof computeLoss>, norm: number;
+        try {
+          const out = await runAsync(this.net.forward(w.x, ctx));
+          state = copyStates(ctx.finalStates);
+          r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
+          if (!Number.isFinite(r.loss)) throw new Error(`LanguageModel.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, window ${bi}, step ${opt.step + 1}`);
+          await runAsync(this.net.backward(r.grad, ctx));
+          const g = this.net.params.grads;
+          norm = cpu().l2Norm(g);
+          if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
+          await opt.update(this.net.params.params, g, sched.lr, 0);
+        } finally {
+          this.inStep = false;
+        }
         sum += r.loss * r.count; n += r.count;
         if (options.onBatchEnd) await options.onBatchEnd({ epoch: this.epoch, batch: bi, step: opt.step, loss: r.loss, gradNorm: norm, lr: sched.lr });
         bi++;
@@ -213,11 +224,13 @@ export class LanguageModel {
   /** Mean cross-entropy per token (nats) and perplexity of a text, state carried through. */
   async evaluate(text: string | number[], options: { batchSize?: number; seqLen?: number } = {}): Promise<{ loss: number; perplexity: number }> {
     this.live('evaluate');
+    const o = resolveOptions<{ batchSize: number; seqLen: number }>('LanguageModel.evaluate', { batchSize: TEXT_FIT_OPTIONS.batchSize, seqLen: { ...TEXT_FIT_OPTIONS.seqLen, default: 200 } as FieldSpec }, options);
     const ids = this.encode('LanguageModel.evaluate', text);
-    const B = Math.max(1, Math.min(options.batchSize ?? 32, Math.floor((ids.length - 1) / 2)));
+    if (ids.length < 2) throw new RangeError(`LanguageModel.evaluate: text must hold at least 2 tokens, received ${ids.length}`);
+    const B = Math.max(1, Math.min(o.batchSize, Math.floor((ids.length - 1) / 2)));
     let state = new Map<Layer, RecurrentState>();
     let sum = 0, n = 0;
-    for (const w of this.windows(ids, B, options.seqLen ?? 200)) {
+    for (const w of this.windows(ids, B, o.seqLen)) {
       const ctx = this.ctx(true, false, state);
       const out = await runAsync(this.net.forward(w.x, ctx));
       state = copyStates(ctx.finalStates);

@@ -125,7 +125,13 @@ export class Seq2Seq {
   private readonly head: Linear;
   private rng: Rng;
   private optimizer: Optimizer | null = null;
+  /** True while fit is inside a step: layer buffers are in use. */
+  private inStep = false;
   epoch = 0;
+
+  private live(what: string): void {
+    if (this.inStep) throw new Error(`Seq2Seq.${what}: the model is in the middle of a training step; call it from onEpochEnd or after fit`);
+  }
 
   constructor(options: Seq2SeqOptions) {
     if (!options || !(options.sourceVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
@@ -264,6 +270,7 @@ export class Seq2Seq {
 
   /** Teacher-forced loss of pairs and its gradient w.r.t. every parameter (accumulated in params.grads). */
   lossAndGradient(sources: Src[], targets: Src[]): number {
+    this.live('lossAndGradient');
     const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
@@ -271,6 +278,7 @@ export class Seq2Seq {
   }
 
   async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}) {
+    this.live('fit');
     const plain: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(options)) if (!['optimizer', 'onEpochEnd', 'signal'].includes(k)) plain[k] = v;
     const o = resolveOptions<{ epochs: number; batchSize: number; shuffle: boolean; clipNorm: number | null; teacherForcing: number; teacherForcingDecay: number }>('Seq2Seq.fit', FIT_OPTIONS, plain);
@@ -292,14 +300,20 @@ export class Seq2Seq {
         const bi = idx.slice(i, i + o.batchSize);
         const src = this.batchIds(bi.map((k) => S[k]));
         let { tgtIn, tgtOut } = this.targets(bi.map((k) => Tg[k]));
-        if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false), false)), ratio, this.rng);
-        this.params.zeroGrad();
-        const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true), true));
-        if (!Number.isFinite(r.loss)) throw new Error(`Seq2Seq.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, step ${opt.step + 1}`);
-        const g = this.params.grads;
-        const norm = cpu().l2Norm(g);
-        if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let j = 0; j < g.length; j++) g[j] *= k; }
-        await opt.update(this.params.params, g, opt.config.lr, 0);
+        this.inStep = true;
+        let r: { loss: number; count: number };
+        try {
+          if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false), false)), ratio, this.rng);
+          this.params.zeroGrad();
+          r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true), true));
+          if (!Number.isFinite(r.loss)) throw new Error(`Seq2Seq.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, step ${opt.step + 1}`);
+          const g = this.params.grads;
+          const norm = cpu().l2Norm(g);
+          if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let j = 0; j < g.length; j++) g[j] *= k; }
+          await opt.update(this.params.params, g, opt.config.lr, 0);
+        } finally {
+          this.inStep = false;
+        }
         sum += r.loss * r.count; n += r.count;
       }
       const info = { epoch: this.epoch, loss: sum / Math.max(1, n), teacherForcing: ratio };
@@ -340,6 +354,7 @@ export class Seq2Seq {
 
   /** Greedy decoding of a batch of sources. */
   greedy(sources: Src[], options: DecodeOptions = {}): Decoded[] {
+    this.live('greedy');
     const maxLength = decodeLength('Seq2Seq.greedy', options.maxLength);
     if (!Array.isArray(sources) || sources.length === 0) throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
     const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy');
@@ -366,6 +381,7 @@ export class Seq2Seq {
 
   /** Beam search for one source: the hypothesis with the best length-normalised score. */
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
+    this.live('beamSearch');
     const maxLength = decodeLength('Seq2Seq.beamSearch', options.maxLength);
     const width = options.width ?? 5, alpha = options.lengthPenalty ?? 0.6;
     if (!Number.isInteger(width) || width < 1) throw new RangeError(`Seq2Seq.beamSearch: width must be an integer >= 1, received ${width}`);
@@ -396,9 +412,15 @@ export class Seq2Seq {
       }
       state = r.state;
       beams = next;
-      // stop when no live beam can beat the best finished one (log-probabilities only fall)
-      if (finished.length >= width) break;
+      // Stop once no live beam can still beat the best finished hypothesis: its log-probability
+      // only falls, so its normalised score is at most logP / maxLength^alpha.
+      if (finished.length > 0 && beams.length > 0) {
+        const bestDone = Math.max(...finished.map((f) => f.score));
+        const bestLive = Math.max(...beams.map((b) => b.logProb)) / Math.pow(maxLength, alpha);
+        if (bestDone >= bestLive) { beams = []; break; }
+      }
     }
+    // hypotheses still open after maxLength steps compete as they are
     for (const b of beams) finished.push({ ...b, score: norm(b, false) });
     finished.sort((a, b) => b.score - a.score);
     const best = finished[0];
@@ -414,6 +436,7 @@ export class Seq2Seq {
    * default) or of the tokens alone (`end: false`, an unfinished hypothesis).
    */
   scoreTarget(source: Src, target: Src, options: { end?: boolean } = {}): number {
+    this.live('scoreTarget');
     const t = (typeof target === 'string' ? target.length : target.length) === 0 ? [] : this.ids('Seq2Seq.scoreTarget', this.target, target, 0);
     const { ctx, encOut, init } = this.encodeFor([source], 'Seq2Seq.scoreTarget');
     let state = init, prev = this.target.bos, total = 0;
