@@ -131,9 +131,16 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
   return run_job(a, std::move(job), async);
 }
 
-Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
-  Args a(info, "rnnStepJacobians");
+namespace {
+// What both single-step RTRL calls read: one layer, one sequence, one step.
+struct StepInputs {
   RnnShape s;
+  Dtype dt;
+  FloatView x, h0, c0, wih, whh, bih, bhh, h1, c1;
+};
+StepInputs read_step(Args& a) {
+  StepInputs in;
+  RnnShape& s = in.s;
   s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
   s.T = 1;
   s.B = 1;
@@ -141,20 +148,32 @@ Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
   s.H = a.integer("H", 1, 1 << 14);
   s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
   s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
-  const std::int64_t G = s.G(), H = s.H, I = s.I, S = s.cell == CellType::LSTM ? 2 * H : H;
+  const std::int64_t G = s.G(), H = s.H, I = s.I;
+  const bool lstm = s.cell == CellType::LSTM;
   a.product({G, H, I + H + 2}, "G*H*(I+H+2)");
-  Dtype dt = a.dtype_of("x");
-  FloatView x = a.floats("x", dt, I, "[I]");
-  FloatView h0 = a.floats("h0", dt, H, "[H]");
-  FloatView c0 = s.cell == CellType::LSTM ? a.floats("c0", dt, H, "[H]") : FloatView{};
-  FloatView wih = a.floats("wIh", dt, G * H * I, "[G*H,I]");
-  FloatView whh = a.floats("wHh", dt, G * H * H, "[G*H,H]");
-  FloatView bih = a.floats("bIh", dt, G * H, "[G*H]", false);
-  FloatView bhh = a.floats("bHh", dt, G * H, "[G*H]", false);
+  const Dtype dt = in.dt = a.dtype_of("x");
+  in.x = a.floats("x", dt, I, "[I]");
+  in.h0 = a.floats("h0", dt, H, "[H]");
+  in.c0 = lstm ? a.floats("c0", dt, H, "[H]") : FloatView{};
+  in.wih = a.floats("wIh", dt, G * H * I, "[G*H,I]");
+  in.whh = a.floats("wHh", dt, G * H * H, "[G*H,H]");
+  in.bih = a.floats("bIh", dt, G * H, "[G*H]", false);
+  in.bhh = a.floats("bHh", dt, G * H, "[G*H]", false);
+  in.h1 = a.floats("h1", dt, H, "[H]");
+  in.c1 = lstm ? a.floats("c1", dt, H, "[H]") : FloatView{};
+  return in;
+}
+}  // namespace
+
+Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
+  Args a(info, "rnnStepJacobians");
+  const StepInputs in = read_step(a);
+  const RnnShape s = in.s;
+  const Dtype dt = in.dt;
+  const FloatView x = in.x, h0 = in.h0, c0 = in.c0, wih = in.wih, whh = in.whh, bih = in.bih, bhh = in.bhh, h1 = in.h1, c1 = in.c1;
+  const std::int64_t G = s.G(), H = s.H, I = s.I, S = s.cell == CellType::LSTM ? 2 * H : H;
   if (bih.present() != bhh.present()) a.fail_type("bHh", "given together with bIh", bih.present() ? "undefined" : "a buffer");
   const std::int64_t P = G * H * (I + H) + (bih.present() ? 2 * G * H : 0);
-  FloatView h1 = a.floats("h1", dt, H, "[H]");
-  FloatView c1 = s.cell == CellType::LSTM ? a.floats("c1", dt, H, "[H]") : FloatView{};
   FloatView jss = a.floats("jss", dt, a.product({S, S}, "S*S"), "[S,S]");
   FloatView jsx = a.floats("jsx", dt, a.product({S, I}, "S*I"), "[S,I]");
   FloatView jth = a.floats("jth", dt, a.product({S, P}, "S*P"), "[S,P]");
@@ -176,30 +195,15 @@ Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
 
 Napi::Value RnnStepJvp(const Napi::CallbackInfo& info) {
   Args a(info, "rnnStepJvp");
-  RnnShape s;
-  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
-  s.T = 1;
-  s.B = 1;
-  s.I = a.integer("I", 1, 1 << 20);
-  s.H = a.integer("H", 1, 1 << 14);
-  s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
-  s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
-  const std::int64_t G = s.G(), H = s.H, I = s.I;
+  const StepInputs in = read_step(a);
+  const RnnShape s = in.s;
+  const Dtype dt = in.dt;
+  const FloatView x = in.x, h0 = in.h0, c0 = in.c0, wih = in.wih, whh = in.whh, bih = in.bih, bhh = in.bhh, h1 = in.h1, c1 = in.c1;
+  const std::int64_t H = s.H, I = s.I;
   const bool lstm = s.cell == CellType::LSTM;
-  a.product({G, H, I + H + 2}, "G*H*(I+H+2)");
-  Dtype dt = a.dtype_of("x");
-  FloatView x = a.floats("x", dt, I, "[I]");
-  FloatView h0 = a.floats("h0", dt, H, "[H]");
-  FloatView c0 = lstm ? a.floats("c0", dt, H, "[H]") : FloatView{};
-  FloatView wih = a.floats("wIh", dt, G * H * I, "[G*H,I]");
-  FloatView whh = a.floats("wHh", dt, G * H * H, "[G*H,H]");
-  FloatView bih = a.floats("bIh", dt, G * H, "[G*H]", false);
-  FloatView bhh = a.floats("bHh", dt, G * H, "[G*H]", false);
   FloatView u = a.floats("u", dt, I, "[I]", false);
   FloatView vh = a.floats("vh", dt, H, "[H]");
   FloatView vc = lstm ? a.floats("vc", dt, H, "[H]") : FloatView{};
-  FloatView h1 = a.floats("h1", dt, H, "[H]");
-  FloatView c1 = lstm ? a.floats("c1", dt, H, "[H]") : FloatView{};
   FloatView th1 = a.floats("th1", dt, H, "[H]");
   FloatView tc1 = lstm ? a.floats("tc1", dt, H, "[H]") : FloatView{};
   for (auto [name, v] : {std::pair{"x", x}, {"h0", h0}, {"c0", c0}, {"u", u}, {"vh", vh}, {"vc", vc}}) a.require_finite(name, v);
