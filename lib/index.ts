@@ -13,6 +13,7 @@ export type { ParamEntry } from './params';
 export { Sequential } from './sequential';
 export { Rng } from './rng';
 export { runSync, runAsync, Exec } from './exec';
+export { Tape, Scratch, ScratchPool } from './graph/tape';
 export { Layer } from './layers/layer';
 export type { Act, SeqAct, VecAct, IdsAct, ActShape, Ctx, RecurrentState } from './layers/layer';
 export { Linear } from './layers/linear';

@@ -1,5 +1,6 @@
 // Vocabularies and the language model: gradient check (tied weights), training, generation,
 // streaming, save/load, bad input.
+import { Tape } from '../lib/graph/tape';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ describe('LanguageModel', () => {
     expect(net.parameters().map((p) => p.name)).not.toContain('head.weight');
     const x: Act = { kind: 'ids', data: Int32Array.from([1, 2, 3, 4, 5, 0, 2, 2]), T: 4, B: 2, lengths: null };
     const y = { kind: 'classes' as const, data: Int32Array.from([2, 3, 4, 5, 0, 1, 3, 3]) };
-    const ctx = (): Ctx => ({ exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map() });
+    const ctx = (): Ctx => ({ exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map(), tape: new Tape() });
     const p = net.params.params as Float64Array;
     const loss = () => computeLoss(cpu(), 'classification', runSync(net.forward(x, ctx())), y, null).loss;
     net.params.zeroGrad();

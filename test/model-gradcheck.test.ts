@@ -1,12 +1,13 @@
 // Float64 gradient checks of composed models: every parameter and the input, through stacked
 // bidirectional layers with variable lengths, pooling, heads and embeddings.
+import { Tape } from '../lib/graph/tape';
 import { describe, expect, it } from 'vitest';
 import { cpu, Embedding, Exec, GRU, Linear, LSTM, Rng, runSync, Sequential, SimpleRNN, TimePooling } from '../lib';
 import type { Act, Ctx, Layer } from '../lib';
 import { dot, numericGrad, randn, relErr, rng } from './helpers';
 
 function ctxFor(): Ctx {
-  return { exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map() };
+  return { exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map(), tape: new Tape() };
 }
 
 function check(layers: Array<[string, Layer]>, x: Act, seed: number) {

@@ -14,7 +14,6 @@ export type AttentionScore = 'dot' | 'general';
 export class LuongAttention {
   private Hd = 0;
   private He = 0;
-  private cache: { dec: SeqAct; enc: SeqAct; encA: HostArray; alpha: Float64Array; cat: HostArray; tilde: HostArray } | null = null;
 
   constructor(readonly name: string, readonly score: AttentionScore) {}
 
@@ -67,14 +66,13 @@ export class LuongAttention {
     const tilde = allocLike(ctx.dtype, T * B * Hd);
     be.linearForward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), y: tilde });
     for (let i = 0; i < tilde.length; i++) tilde[i] = Math.tanh(tilde[i]);
-    this.cache = { dec, enc, encA, alpha, cat, tilde };
+    if (ctx.training) ctx.tape.record(this, { dec, enc, encA, alpha, cat, tilde });
     return { out: { ...dec, data: tilde, F: Hd }, alpha };
   }
 
   /** Gradients w.r.t. the decoder and encoder outputs; parameter gradients accumulate. */
   backward(ctx: Ctx, params: FlatParameters, dOut: HostArray): { dDec: HostArray; dEnc: HostArray } {
-    const cc = this.cache;
-    if (!cc) throw new Error('attention.backward: call forward first');
+    const cc = ctx.tape.take<{ dec: SeqAct; enc: SeqAct; encA: HostArray; alpha: Float64Array; cat: HostArray; tilde: HostArray }>(this, 'attention');
     const { dec, enc, encA, alpha, cat, tilde } = cc;
     const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, be = ctx.exec.be;
     const dPre = allocLike(ctx.dtype, T * B * Hd);

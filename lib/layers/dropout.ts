@@ -16,7 +16,6 @@ export const DROPOUT_OPTIONS: Record<keyof DropoutOptions, FieldSpec> = {
 export class Dropout extends Layer {
   readonly type = 'Dropout';
   readonly config: Required<DropoutOptions>;
-  private mask: HostArray | null = null;
 
   constructor(options: DropoutOptions = {}) {
     super();
@@ -30,20 +29,20 @@ export class Dropout extends Layer {
 
   *forward(x: Act, ctx: Ctx): Gen<Act> {
     if (x.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
-    if (!ctx.training || this.config.p === 0) { this.mask = null; return x; }
-    const mask = this.buffer('mask', ctx.dtype, x.data.length);
+    if (!ctx.training || this.config.p === 0) { if (ctx.training) ctx.tape.record(this, null); return x; }
+    const mask = this.buffer(ctx, 'mask', ctx.dtype, x.data.length);
     ctx.exec.be.dropoutMask(this.config.p, ctx.rng.seed(), mask);
-    const y = this.buffer('y', ctx.dtype, x.data.length);
+    const y = this.buffer(ctx, 'y', ctx.dtype, x.data.length);
     for (let i = 0; i < y.length; i++) y[i] = x.data[i] * mask[i];
-    this.mask = mask;
+    ctx.tape.record(this, mask);
     return { ...x, data: y };
   }
 
-  *backward(dy: Act): Gen<Act | null> {
+  *backward(dy: Act, ctx: Ctx): Gen<Act | null> {
     if (dy.kind === 'ids') throw new Error('Dropout.backward: unexpected ids');
-    const m = this.mask;
+    const m = ctx.tape.take<HostArray | null>(this, 'Dropout');
     if (!m) return dy;
-    const dx = this.buffer('dx', dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
+    const dx = this.buffer(ctx, 'dx', dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
     for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * m[i];
     return { ...dy, data: dx };
   }

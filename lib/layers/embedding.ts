@@ -23,7 +23,6 @@ export const EMBEDDING_OPTIONS: Record<keyof EmbeddingOptions, FieldSpec> = {
 export class Embedding extends Layer {
   readonly type = 'Embedding';
   readonly config: Required<EmbeddingOptions>;
-  private lastIds: Int32Array | null = null;
 
   constructor(options: EmbeddingOptions) {
     super();
@@ -51,18 +50,19 @@ export class Embedding extends Layer {
     const ids = expectKind('Embedding', x, 'ids');
     const { numEmbeddings: V, embeddingDim: E } = this.config;
     const N = ids.T * ids.B;
-    const y = this.buffer('y', ctx.dtype, N * E);
+    const y = this.buffer(ctx, 'y', ctx.dtype, N * E);
     // The kernel refuses ids outside [0,V) with a RangeError naming the position.
     ctx.exec.be.embeddingForward({ N, V, E, ids: ids.data, weight: params.param(this.p('weight')), y });
-    this.lastIds = ids.data;
+    if (ctx.training) ctx.tape.record(this, ids.data);
     return { kind: 'seq', data: y, T: ids.T, B: ids.B, F: E, lengths: ids.lengths };
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
-    if (!this.lastIds || dy.kind === 'ids') throw new Error('Embedding.backward: call forward first');
+    const lastIds = ctx.tape.take<Int32Array>(this, 'Embedding');
+    if (dy.kind === 'ids') throw new Error('Embedding.backward: unexpected ids');
     const { numEmbeddings: V, embeddingDim: E, paddingIdx } = this.config;
     ctx.exec.be.embeddingBackward({
-      N: this.lastIds.length, V, E, ids: this.lastIds, dy: dy.data,
+      N: lastIds.length, V, E, ids: lastIds, dy: dy.data,
       dWeight: params.gradient(this.p('weight')), paddingIdx: paddingIdx ?? -1,
     });
     return null;

@@ -1,6 +1,7 @@
 // What flows between layers, and the interface every layer implements.
 import type { DType } from '../backend';
 import type { Exec, Gen } from '../exec';
+import type { Tape } from '../graph/tape';
 import type { HostArray } from '../native';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
@@ -33,6 +34,8 @@ export interface Ctx {
   finalStateGrads?: Map<Layer, RecurrentState>;
   /** Backward: when present, recurrent layers given an initial state write its gradient here. */
   initialStateGrads?: Map<Layer, RecurrentState>;
+  /** This call's record: forward caches and scratch buffers live here, never in a layer. */
+  tape: Tape;
 }
 
 export abstract class Layer {
@@ -56,20 +59,12 @@ export abstract class Layer {
 
   protected p(name: string): string { return this.name ? `${this.name}.${name}` : name; }
 
-  private buffers = new Map<string, HostArray>();
   /**
-   * A buffer owned by this layer, reused across calls of the same size: training steps then
-   * allocate (and page-fault) nothing. Outputs built on it are valid until the layer's next call.
+   * A scratch buffer of this call (reused by later calls that take the same scratch, so
+   * training steps allocate nothing). Outputs built on it are valid until the call ends.
    */
-  protected buffer(key: string, dtype: DType, n: number, zero = false): HostArray {
-    let b = this.buffers.get(key);
-    if (!b || b.length !== n || (dtype === 'float64') !== (b instanceof Float64Array)) {
-      b = allocLike(dtype, n);
-      this.buffers.set(key, b);
-    } else if (zero) {
-      b.fill(0);
-    }
-    return b;
+  protected buffer(ctx: Ctx, key: string, dtype: DType, n: number, zero = false): HostArray {
+    return ctx.tape.scratch.take(this, key, dtype, n, zero);
   }
 }
 

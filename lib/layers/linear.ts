@@ -28,7 +28,6 @@ export class Linear extends Layer {
   readonly type = 'Linear';
   readonly config: Required<LinearOptions>;
   private inFeatures = 0;
-  private lastInput: Act | null = null;
 
   constructor(options: LinearOptions) {
     super();
@@ -68,20 +67,20 @@ export class Linear extends Layer {
     if (x.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids');
     if (x.F !== this.inFeatures) throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
     const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
-    const y = this.buffer('y', ctx.dtype, N * O);
+    const y = this.buffer(ctx, 'y', ctx.dtype, N * O);
     ctx.exec.be.linearForward({
       N, I: this.inFeatures, O, x: x.data, weight: params.param(this.weightName),
       bias: this.config.bias ? params.param(this.p('bias')) : null, y,
     });
-    this.lastInput = x;
+    if (ctx.training) ctx.tape.record(this, x);
     return x.kind === 'seq' ? { ...x, data: y, F: O } : { kind: 'vec', data: y, B: x.B, F: O };
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
-    const x = this.lastInput;
-    if (!x || x.kind === 'ids' || dy.kind === 'ids') throw new Error('Linear.backward: call forward first');
+    const x = ctx.tape.take<Act>(this, 'Linear');
+    if (x.kind === 'ids' || dy.kind === 'ids') throw new Error('Linear.backward: unexpected ids');
     const N = x.kind === 'seq' ? x.T * x.B : x.B;
-    const dx = this.needsInputGrad ? this.buffer('dx', ctx.dtype, N * this.inFeatures, true) : null;
+    const dx = this.needsInputGrad ? this.buffer(ctx, 'dx', ctx.dtype, N * this.inFeatures, true) : null;
     ctx.exec.be.linearBackward({
       N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.weightName),
       dy: dy.data, dx, dWeight: params.gradient(this.weightName),

@@ -15,8 +15,6 @@ export const POOLING_OPTIONS: Record<keyof PoolingOptions, FieldSpec> = {
 export class TimePooling extends Layer {
   readonly type = 'TimePooling';
   readonly config: Required<PoolingOptions>;
-  private last: SeqAct | null = null;
-  private argmax: Int32Array | null = null;
 
   constructor(options: PoolingOptions = {}) {
     super();
@@ -51,16 +49,15 @@ export class TimePooling extends Layer {
         }
       }
     }
-    this.last = s;
-    this.argmax = am;
+    if (ctx.training) ctx.tape.record(this, { s, am });
     return { kind: 'vec', data: y, B, F };
   }
 
   *backward(dy: Act, ctx: Ctx): Gen<Act | null> {
-    const s = this.last;
-    if (!s || dy.kind !== 'vec') throw new Error('TimePooling.backward: call forward first');
+    const { s, am } = ctx.tape.take<{ s: SeqAct; am: Int32Array | null }>(this, 'TimePooling');
+    if (dy.kind !== 'vec') throw new Error('TimePooling.backward: expected a vec gradient');
     const { T, B, F } = s;
-    const dx = this.buffer('dx', ctx.dtype, T * B * F, true);
+    const dx = this.buffer(ctx, 'dx', ctx.dtype, T * B * F, true);
     for (let b = 0; b < B; b++) {
       const len = s.lengths ? s.lengths[b] : T;
       if (len === 0) continue;
@@ -68,7 +65,7 @@ export class TimePooling extends Layer {
         const g = dy.data[b * F + j];
         if (this.config.mode === 'last') dx[((len - 1) * B + b) * F + j] = g;
         else if (this.config.mode === 'mean') for (let t = 0; t < len; t++) dx[(t * B + b) * F + j] = g / len;
-        else dx[(this.argmax![b * F + j] * B + b) * F + j] = g;
+        else dx[(am![b * F + j] * B + b) * F + j] = g;
       }
     }
     return { ...s, data: dx };

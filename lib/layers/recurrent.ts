@@ -73,7 +73,6 @@ class Recurrent extends Layer {
   readonly config: Required<RecurrentOptions>;
   readonly cell: RnnSpec['cell'];
   private inputSize = 0;
-  private cache: { x: SeqAct; layers: LayerCache[] } | null = null;
 
   constructor(type: string, cell: RnnSpec['cell'], options: RecurrentOptions) {
     super();
@@ -176,20 +175,20 @@ class Recurrent extends Layer {
     for (let l = 0; l < c.numLayers; l++) {
       let mask: HostArray | null = null;
       if (l > 0 && c.dropout > 0 && ctx.training) {
-        mask = this.buffer(`mask${l}`, ctx.dtype, inp.length);
+        mask = this.buffer(ctx, `mask${l}`, ctx.dtype, inp.length);
         ctx.exec.be.dropoutMask(c.dropout, ctx.rng.seed(), mask);
-        const dropped = this.buffer(`dropped${l}`, ctx.dtype, inp.length);
+        const dropped = this.buffer(ctx, `dropped${l}`, ctx.dtype, inp.length);
         for (let i = 0; i < dropped.length; i++) dropped[i] = inp[i] * mask[i];
         inp = dropped;
       }
-      const out = this.buffer(`out${l}`, ctx.dtype, T * B * D * H);
+      const out = this.buffer(ctx, `out${l}`, ctx.dtype, T * B * D * H);
       const reserves: HostArray[] = [];
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, inF, d), sfx = this.suffix(l, d), k = l * D + d;
         // Final states are handed out through ctx.finalStates: valid until this layer's next call
         // (truncated BPTT copies them before the next window).
-        const hN = this.buffer(`hN${k}`, ctx.dtype, B * H), cN = lstm ? this.buffer(`cN${k}`, ctx.dtype, B * H) : null;
-        const reserve = ctx.training ? this.buffer(`reserve${k}`, ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
+        const hN = this.buffer(ctx, `hN${k}`, ctx.dtype, B * H), cN = lstm ? this.buffer(ctx, `cN${k}`, ctx.dtype, B * H) : null;
+        const reserve = ctx.training ? this.buffer(ctx, `reserve${k}`, ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
         yield ctx.exec.rnnForward({
           ...sp, x: inp, lengths: s.lengths, h0: this.initial(ctx, params, 'h', k, B),
           c0: lstm ? this.initial(ctx, params, 'c', k, B) : null,
@@ -206,7 +205,7 @@ class Recurrent extends Layer {
       inF = D * H;
     }
     ctx.finalStates.set(this, final);
-    this.cache = ctx.training ? { x: s, layers } : null;
+    if (ctx.training) ctx.tape.record(this, { x: s, layers });
     const top = layers[layers.length - 1].out;
     const merge = D === 2 ? c.merge : 'concat';
     if (c.returnSequences) {
@@ -222,8 +221,7 @@ class Recurrent extends Layer {
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
-    const cache = this.cache;
-    if (!cache) throw new Error(`${this.type}.backward: call forward in training mode first`);
+    const cache = ctx.tape.take<{ x: SeqAct; layers: LayerCache[] }>(this, this.type);
     if (dy.kind === 'ids') throw new Error(`${this.type}.backward: unexpected ids`);
     const c = this.config, H = c.hiddenSize, D = this.directions, { T, B, lengths } = cache.x;
     const lstm = this.cell === 'lstm';
@@ -247,7 +245,7 @@ class Recurrent extends Layer {
     const initGrads: RecurrentState | null = given && ctx.initialStateGrads ? { h: [], c: lstm ? [] : null } : null;
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const lc = cache.layers[l];
-      const dx = l > 0 || this.needsInputGrad ? this.buffer(`dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
+      const dx = l > 0 || this.needsInputGrad ? this.buffer(ctx, `dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, lc.inF, d), sfx = this.suffix(l, d), k = l * D + d;
         const learn = c.initialState === 'learnable' && !given;

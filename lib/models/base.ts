@@ -5,6 +5,8 @@ import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync 
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { cpu } from '../cpu-backend';
 import { Exec, Gen, runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { resolveOptions } from '../options';
 import { Rng } from '../rng';
@@ -50,8 +52,10 @@ export abstract class SequenceModel {
   protected rng!: Rng;
   private disposed = false;
   private busy = false;
-  /** True between a training step's forward and its update: layer buffers are in use. */
-  private inStep = false;
+  /** Scratch buffers of calls: each call takes its own, so concurrent calls never share one. */
+  private readonly scratch = new ScratchPool();
+  /** Predictions read, fit's updates write: a prediction never sees half an update. */
+  private readonly weights = new WeightsLock();
   private train: TrainState = { optimizer: null, optimizerOptions: undefined, schedule: null, scheduleOptions: undefined, epoch: 0, early: { best: null, wait: 0 } };
 
   /** Called by subclasses once the network is built. */
@@ -62,7 +66,6 @@ export abstract class SequenceModel {
 
   protected live(what: string): void {
     if (this.disposed) throw new Error(`${this.type}.${what}: the model was disposed`);
-    if (this.inStep) throw new Error(`${this.type}.${what}: the model is in the middle of a training step; call it from onBatchEnd/onEpochEnd or after fit`);
   }
 
   /** Frees the model's buffers; every later call throws. */
@@ -79,15 +82,20 @@ export abstract class SequenceModel {
   stateDict() { this.live('stateDict'); return this.net.stateDict(); }
   loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { this.live('loadStateDict'); this.net.loadStateDict(sd, strict); }
 
-  private ctx(async: boolean, training: boolean): Ctx {
-    return { exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype, initialStates: new Map(), finalStates: new Map() };
+  /** A call's context; the scratch is reset, so buffers of the previous call it served are reused. */
+  private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
+    scratch.reset();
+    return {
+      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
+    };
   }
 
   // ---------------------------------------------------------------- fit
 
   async fit(inputs: SequenceInput, targets: TargetInput, options: FitOptions = {}): Promise<History> {
     this.live('fit');
-    if (this.busy) throw new Error(`${this.type}.fit: the model is already training or predicting asynchronously`);
+    if (this.busy) throw new Error(`${this.type}.fit: the model is already training (another fit is running); one model runs one fit at a time`);
     const o = this.fitOptions(options);
     const all = toSamples(`${this.type}.fit`, this.spec, inputs, targets, this.config.dtype);
     let train = all, val: Samples | null = null;
@@ -133,6 +141,7 @@ export abstract class SequenceModel {
     let bestParams: HostArray | null = null;
 
     this.busy = true;
+    const scratch = this.scratch.acquire();
     try {
       for (let e = start; e < end; e++) {
         const order = batchOrder(train, o.batchSize, o.shuffle, o.bucketByLength, this.rng);
@@ -140,7 +149,7 @@ export abstract class SequenceModel {
         for (let bi = 0; bi < order.length; bi++) {
           if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('fit was aborted', 'AbortError');
           const batch = makeBatch(train, order[bi], this.config.dtype);
-          const r = await this.trainBatch(batch, o, opt, sched.lr, classWeights, e, bi);
+          const r = await this.trainBatch(batch, o, opt, sched.lr, classWeights, e, bi, scratch);
           if (!r.skipped) {
             lossSum += r.loss * r.count; lossCount += r.count; normSum += r.gradNorm; updates += r.updates;
             correct += r.correct; total += r.total;
@@ -162,13 +171,14 @@ export abstract class SequenceModel {
             if (es.restoreBest) bestParams = this.net.params.params.slice();
           } else if (++st.early.wait >= es.patience) {
             history.stoppedEarly = true;
-            if (bestParams) this.net.params.params.set(bestParams);
+            if (bestParams) { const best = bestParams; await this.weights.write(async () => { this.net.params.params.set(best); }); }
             break;
           }
         }
       }
     } finally {
       this.busy = false;
+      this.scratch.release(scratch);
     }
     return history;
   }
@@ -207,14 +217,9 @@ export abstract class SequenceModel {
   /** Whether the loss needs every step at once (pooling other than 'last'). */
   protected needsWholeSequence(): boolean { return false; }
 
-  private async trainBatch(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
-    this.inStep = true;
-    try {
-      if (o.learning !== 'bptt') return await this.trainOnline(batch, o, opt, lr, classWeights, epoch, bi);
-      return await this.trainWindows(batch, o, opt, lr, classWeights, epoch, bi);
-    } finally {
-      this.inStep = false;
-    }
+  private async trainBatch(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number, scratch: Scratch) {
+    if (o.learning !== 'bptt') return this.trainOnline(batch, o, opt, lr, classWeights, epoch, bi, scratch);
+    return this.trainWindows(batch, o, opt, lr, classWeights, epoch, bi, scratch);
   }
 
   /**
@@ -222,7 +227,7 @@ export abstract class SequenceModel {
    * steps through the batch, the head's loss is taken at every valid step (taggers) or at each
    * sequence's last step (classifiers), and one update follows, as with BPTT.
    */
-  private async trainOnline(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
+  private async trainOnline(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number, scratch: Scratch) {
     const c = this.config as Record<string, unknown>;
     if (c.bidirectional) throw new RangeError(`${this.type}.fit: learning '${o.learning}' runs forward in time and cannot train a bidirectional model`);
     if (this.spec.input.kind !== 'features' || c.initialState === 'learnable' || (c.dropout as number) > 0 || (c.pooling !== undefined && c.pooling !== 'last')) {
@@ -252,7 +257,7 @@ export abstract class SequenceModel {
       const h = engine.step(x.data.subarray(t * B * F, (t + 1) * B * F), rnnParams);
       const stepRows = Array.from({ length: B }, (_, b) => (this.spec.level === 'step' ? t < lengths[b] : t === lengths[b] - 1));
       if (!stepRows.some(Boolean)) continue;
-      const ctx = this.ctx(false, true);
+      const ctx = this.ctx(false, true, scratch);
       const out = runSync(head.forward({ kind: 'vec', data: h, B, F: H }, ctx, P)) as VecAct;
       // the loss of this step: its counted rows only, weighted as in the batch-wide mean of BPTT
       const rows = stepRows.flatMap((v, b) => (v ? [b] : []));
@@ -285,21 +290,31 @@ export abstract class SequenceModel {
     }
     if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
     if (o.clipValue !== null) { const v = o.clipValue; for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i])); }
-    const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
-    if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) { const k = 1 - lr * o.weightDecay; for (let i = 0; i < p.length; i++) p[i] *= k; }
-    await opt.update(p, g, lr, opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0);
+    await this.update(opt, p, g, lr, o);
     // loss is already the batch-wide (weighted) mean, as BPTT reports it
     return { loss: count ? loss : NaN, count, gradNorm: norm, updates: 1, correct, total, skipped: false };
   }
 
-  private async trainWindows(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number) {
+  /** Weight decay and the optimizer step: the one place fit writes the weights. */
+  private update(opt: Optimizer, p: HostArray, g: HostArray, lr: number, o: Resolved): Promise<void> {
+    return this.weights.write(async () => {
+      const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
+      if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) {
+        const k = 1 - lr * o.weightDecay;
+        for (let i = 0; i < p.length; i++) p[i] *= k;
+      }
+      await opt.update(p, g, lr, opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0);
+    });
+  }
+
+  private async trainWindows(batch: Batch, o: Resolved, opt: Optimizer, lr: number, classWeights: HostArray | null, epoch: number, bi: number, scratch: Scratch) {
     const windows = o.tbptt === null ? [[0, batch.T]] : splitWindows(batch.T, o.tbptt);
     let carried: Map<Layer, RecurrentState> = new Map();
     let loss = 0, count = 0, normSum = 0, updates = 0, correct = 0, total = 0, skipped = false;
     for (const [t0, t1] of windows) {
       const w = windows.length === 1 ? batch : sliceWindow(batch, t0, t1, this.spec.level === 'step');
       const lastWindow = t1 === batch.T;
-      const ctx = this.ctx(true, true);
+      const ctx = this.ctx(true, true, scratch);
       ctx.initialStates = carried;
       this.net.params.zeroGrad();
       const nonFinite = (what: string) => {
@@ -327,9 +342,7 @@ export abstract class SequenceModel {
       if (!Number.isFinite(norm)) { if (nonFinite(`gradient (norm ${norm})`)) { skipped = true; continue; } }
       if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
       if (o.clipValue !== null) { const v = o.clipValue; for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i])); }
-      const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
-      if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) { const k = 1 - lr * o.weightDecay; for (let i = 0; i < p.length; i++) p[i] *= k; }
-      await opt.update(p, g, lr, opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0);
+      await this.update(opt, p, g, lr, o);
       const c = countCorrect(this.spec.task, out, w.y!);
       loss += r.loss * r.count; count += r.count; normSum += norm; updates++; correct += c.correct; total += c.total;
     }
@@ -351,15 +364,29 @@ export abstract class SequenceModel {
 
   private async evaluateSamples(s: Samples, batchSize: number, classWeights: HostArray | null, async: boolean): Promise<Metrics> {
     let loss = 0, count = 0, correct = 0, total = 0;
-    for (const idx of batchOrder(s, batchSize, false, false, this.rng)) {
-      const b = makeBatch(s, idx, this.config.dtype);
-      const g = this.net.forward(b.x, this.ctx(async, false));
-      const out = async ? await runAsync(g) : runSync(g);
+    const add = (out: Act, b: Batch) => {
       const r = computeLoss(cpu(), this.spec.task, out, b.y!, classWeights);
       const c = countCorrect(this.spec.task, out, b.y!);
       loss += r.loss * r.count; count += r.count; correct += c.correct; total += c.total;
+    };
+    const batches = batchOrder(s, batchSize, false, false, this.rng);
+    const done = () => this.metrics(count ? loss / count : NaN, correct, total);
+    if (!async) {
+      return this.weights.readSync(`${this.type}.evaluate`, () => this.scratch.usingSync((scratch) => {
+        for (const idx of batches) {
+          const b = makeBatch(s, idx, this.config.dtype);
+          add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
+        }
+        return done();
+      }));
     }
-    return this.metrics(count ? loss / count : NaN, correct, total);
+    return this.weights.read(() => this.scratch.using(async (scratch) => {
+      for (const idx of batches) {
+        const b = makeBatch(s, idx, this.config.dtype);
+        add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
+      }
+      return done();
+    }));
   }
 
   /** Loss and metrics (accuracy, per-token accuracy, perplexity or MSE, as the task has them). */
@@ -387,13 +414,21 @@ export abstract class SequenceModel {
     const results: Array<number[] | number[][]> = [];
     const collect = (out: Act, b: Batch, idx: number[]) => this.collect(out, b, idx, results);
     if (!async) {
-      for (const idx of batches) { const b = makeBatch(s, idx, this.config.dtype); collect(runSync(this.net.forward(b.x, this.ctx(false, false))), b, idx); }
-      return results;
+      return this.weights.readSync(`${this.type}.predict`, () => this.scratch.usingSync((scratch) => {
+        for (const idx of batches) {
+          const b = makeBatch(s, idx, this.config.dtype);
+          collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
+        }
+        return results;
+      }));
     }
-    return (async () => {
-      for (const idx of batches) { const b = makeBatch(s, idx, this.config.dtype); collect(await runAsync(this.net.forward(b.x, this.ctx(true, false))), b, idx); }
+    return this.weights.read(() => this.scratch.using(async (scratch) => {
+      for (const idx of batches) {
+        const b = makeBatch(s, idx, this.config.dtype);
+        collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
+      }
       return results;
-    })();
+    }));
   }
 
   /** Output rows as probabilities (classification: softmax; multilabel: sigmoid) or values. */

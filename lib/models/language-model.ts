@@ -6,6 +6,8 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { cpu } from '../cpu-backend';
 import { Exec, runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
 import { Rng } from '../rng';
@@ -109,6 +111,9 @@ export class LanguageModel {
   private optimizer: Optimizer | null = null;
   private optimizerOptions: string | null = null;
   private disposed = false;
+  private busy = false;
+  private readonly scratch = new ScratchPool();
+  private readonly weights = new WeightsLock();
   epoch = 0;
 
   constructor(options: LanguageModelOptions) {
@@ -132,19 +137,20 @@ export class LanguageModel {
     this.net.initialize(this.rng);
   }
 
-  /** True between a training window's forward and its update: layer buffers are in use. */
-  private inStep = false;
   private live(what: string) {
     if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`);
-    if (this.inStep) throw new Error(`LanguageModel.${what}: the model is in the middle of a training step; call it from onBatchEnd/onEpochEnd or after fit`);
   }
   dispose(): void { this.disposed = true; }
   parameters() { this.live('parameters'); return this.net.parameters(); }
   stateDict() { return this.net.stateDict(); }
   loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { this.net.loadStateDict(sd, strict); }
 
-  private ctx(async: boolean, training: boolean, state: Map<Layer, RecurrentState>): Ctx {
-    return { exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype, initialStates: state, finalStates: new Map() };
+  private ctx(async: boolean, training: boolean, state: Map<Layer, RecurrentState>, scratch: Scratch): Ctx {
+    scratch.reset();
+    return {
+      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      initialStates: state, finalStates: new Map(), tape: new Tape(scratch),
+    };
   }
 
   private encode(where: string, text: string | number[]): number[] {
@@ -168,6 +174,18 @@ export class LanguageModel {
   /** Trains on one long text with truncated BPTT; returns per-epoch losses and perplexities. */
   async fit(text: string | number[], options: TextFitOptions = {}) {
     this.live('fit');
+    if (this.busy) throw new Error('LanguageModel.fit: the model is already training (another fit is running); one model runs one fit at a time');
+    this.busy = true;
+    const scratch = this.scratch.acquire();
+    try {
+      return await this.fitWith(text, options, scratch);
+    } finally {
+      this.busy = false;
+      this.scratch.release(scratch);
+    }
+  }
+
+  private async fitWith(text: string | number[], options: TextFitOptions, scratch: Scratch) {
     const plain: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(options)) if (!['optimizer', 'schedule', 'onBatchEnd', 'onEpochEnd', 'signal'].includes(k)) plain[k] = v;
     const o = resolveOptions<{ epochs: number; batchSize: number; seqLen: number; clipNorm: number | null; validationText: string | null; timeLimit: number | null }>('LanguageModel.fit', TEXT_FIT_OPTIONS, plain);
@@ -188,9 +206,8 @@ export class LanguageModel {
       let sum = 0, n = 0, bi = 0;
       for (const w of this.windows(ids, o.batchSize, o.seqLen)) {
         if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('fit was aborted', 'AbortError');
-        const ctx = this.ctx(true, true, state);
+        const ctx = this.ctx(true, true, state, scratch);
         this.net.params.zeroGrad();
-        this.inStep = true;
         let r: ReturnType<typeof computeLoss>, norm: number;
         try {
           const out = await runAsync(this.net.forward(w.x, ctx));
@@ -201,9 +218,9 @@ export class LanguageModel {
           const g = this.net.params.grads;
           norm = cpu().l2Norm(g);
           if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
-          await opt.update(this.net.params.params, g, sched.lr, 0);
+          await this.weights.write(async () => { await opt.update(this.net.params.params, g, sched.lr, 0); });
         } finally {
-          this.inStep = false;
+          ctx.tape.clear();
         }
         sum += r.loss * r.count; n += r.count;
         if (options.onBatchEnd) await options.onBatchEnd({ epoch: this.epoch, batch: bi, step: opt.step, loss: r.loss, gradNorm: norm, lr: sched.lr });
@@ -228,17 +245,19 @@ export class LanguageModel {
     const ids = this.encode('LanguageModel.evaluate', text);
     if (ids.length < 2) throw new RangeError(`LanguageModel.evaluate: text must hold at least 2 tokens, received ${ids.length}`);
     const B = Math.max(1, Math.min(o.batchSize, Math.floor((ids.length - 1) / 2)));
-    let state = new Map<Layer, RecurrentState>();
-    let sum = 0, n = 0;
-    for (const w of this.windows(ids, B, o.seqLen)) {
-      const ctx = this.ctx(true, false, state);
-      const out = await runAsync(this.net.forward(w.x, ctx));
-      state = copyStates(ctx.finalStates);
-      const r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
-      sum += r.loss * r.count; n += r.count;
-    }
-    const loss = sum / Math.max(1, n);
-    return { loss, perplexity: Math.exp(loss) };
+    return this.weights.read(() => this.scratch.using(async (scratch) => {
+      let state = new Map<Layer, RecurrentState>();
+      let sum = 0, n = 0;
+      for (const w of this.windows(ids, B, o.seqLen)) {
+        const ctx = this.ctx(true, false, state, scratch);
+        const out = await runAsync(this.net.forward(w.x, ctx));
+        state = copyStates(ctx.finalStates);
+        const r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
+        sum += r.loss * r.count; n += r.count;
+      }
+      const loss = sum / Math.max(1, n);
+      return { loss, perplexity: Math.exp(loss) };
+    }));
   }
 
   /** Next-token probabilities after `prompt` (for inspection and tests). */
@@ -251,10 +270,13 @@ export class LanguageModel {
   }
 
   private step(ids: number[], state: Map<Layer, RecurrentState>, _async: false): { logits: number[]; state: Map<Layer, RecurrentState> } {
-    const ctx = this.ctx(false, false, state);
-    const out = runSync(this.net.forward({ kind: 'ids', data: Int32Array.from(ids), T: ids.length, B: 1, lengths: null }, ctx));
-    const V = this.vocabulary.size;
-    return { logits: Array.from(out.data.subarray((ids.length - 1) * V, ids.length * V)), state: copyStates(ctx.finalStates) };
+    return this.weights.readSync('LanguageModel.generate', () => this.scratch.usingSync((scratch) => {
+      const ctx = this.ctx(false, false, state, scratch);
+      const x: Act = { kind: 'ids', data: Int32Array.from(ids), T: ids.length, B: 1, lengths: null };
+      const out = runSync(this.net.forward(x, ctx));
+      const V = this.vocabulary.size;
+      return { logits: Array.from(out.data.subarray((ids.length - 1) * V, ids.length * V)), state: copyStates(ctx.finalStates) };
+    }));
   }
 
   /** Generated text after `prompt` (synchronous). */

@@ -16,6 +16,8 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { cpu } from '../cpu-backend';
 import { Exec, Gen, runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
 import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
@@ -125,13 +127,11 @@ export class Seq2Seq {
   private readonly head: Linear;
   private rng: Rng;
   private optimizer: Optimizer | null = null;
-  /** True while fit is inside a step: layer buffers are in use. */
-  private inStep = false;
+  private busy = false;
+  private readonly scratch = new ScratchPool();
+  private readonly weights = new WeightsLock();
   epoch = 0;
 
-  private live(what: string): void {
-    if (this.inStep) throw new Error(`Seq2Seq.${what}: the model is in the middle of a training step; call it from onEpochEnd or after fit`);
-  }
 
   constructor(options: Seq2SeqOptions) {
     if (!options || !(options.sourceVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
@@ -174,8 +174,12 @@ export class Seq2Seq {
   stateDict() { return stateDictOf(this.params); }
   loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { loadStateDictInto(this.params, sd, strict); }
 
-  private ctx(async: boolean, training: boolean): Ctx {
-    return { exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype, initialStates: new Map(), finalStates: new Map() };
+  private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
+    scratch.reset();
+    return {
+      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
+    };
   }
 
   private ids(where: string, v: Vocabulary, s: Src, i: number): number[] {
@@ -212,12 +216,11 @@ export class Seq2Seq {
     const hv = (yield* this.bridgeH.forward(cat(fin.h), ctx, this.params)) as VecAct;
     const h = hv.data.slice();
     for (let i = 0; i < h.length; i++) h[i] = Math.tanh(h[i]);
-    this.bridgeTanh = h;
+    if (ctx.training) ctx.tape.record(this, h);
     let c: HostArray[] | null = null;
     if (this.bridgeC && fin.c) c = split(((yield* this.bridgeC.forward(cat(fin.c), ctx, this.params)) as VecAct).data.slice());
     return { encOut, init: { h: split(h), c } };
   }
-  private bridgeTanh: HostArray | null = null;
 
   /** Gradients w.r.t. the decoder's initial state → w.r.t. the encoder's final states. */
   private *bridgeBackward(g: RecurrentState, ctx: Ctx, B: number): Gen<RecurrentState> {
@@ -231,7 +234,7 @@ export class Seq2Seq {
         out[2 * l + d] = a;
       }
     };
-    const dh = join(g.h), t = this.bridgeTanh!;
+    const dh = join(g.h), t = ctx.tape.take<HostArray>(this, 'Seq2Seq bridge');
     for (let i = 0; i < dh.length; i++) dh[i] *= 1 - t[i] * t[i];
     const out: RecurrentState = { h: [], c: g.c ? [] : null };
     unpack(((yield* this.bridgeH.backward({ kind: 'vec', data: dh, B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.h);
@@ -270,15 +273,26 @@ export class Seq2Seq {
 
   /** Teacher-forced loss of pairs and its gradient w.r.t. every parameter (accumulated in params.grads). */
   lossAndGradient(sources: Src[], targets: Src[]): number {
-    this.live('lossAndGradient');
     const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
-    return runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true), true)).loss;
+    return this.weights.readSync('Seq2Seq.lossAndGradient', () => this.scratch.usingSync((scratch) => (
+      runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss)));
   }
 
   async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}) {
-    this.live('fit');
+    if (this.busy) throw new Error('Seq2Seq.fit: the model is already training (another fit is running); one model runs one fit at a time');
+    this.busy = true;
+    const scratch = this.scratch.acquire();
+    try {
+      return await this.fitWith(sources, targets, options, scratch);
+    } finally {
+      this.busy = false;
+      this.scratch.release(scratch);
+    }
+  }
+
+  private async fitWith(sources: Src[], targets: Src[], options: Seq2SeqFitOptions, scratch: Scratch) {
     const plain: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(options)) if (!['optimizer', 'onEpochEnd', 'signal'].includes(k)) plain[k] = v;
     const o = resolveOptions<{ epochs: number; batchSize: number; shuffle: boolean; clipNorm: number | null; teacherForcing: number; teacherForcingDecay: number }>('Seq2Seq.fit', FIT_OPTIONS, plain);
@@ -300,19 +314,16 @@ export class Seq2Seq {
         const bi = idx.slice(i, i + o.batchSize);
         const src = this.batchIds(bi.map((k) => S[k]));
         let { tgtIn, tgtOut } = this.targets(bi.map((k) => Tg[k]));
-        this.inStep = true;
         let r: { loss: number; count: number };
-        try {
-          if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false), false)), ratio, this.rng);
+        {
+          if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false)), ratio, this.rng);
           this.params.zeroGrad();
-          r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true), true));
+          r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true, scratch), true));
           if (!Number.isFinite(r.loss)) throw new Error(`Seq2Seq.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, step ${opt.step + 1}`);
           const g = this.params.grads;
           const norm = cpu().l2Norm(g);
           if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let j = 0; j < g.length; j++) g[j] *= k; }
-          await opt.update(this.params.params, g, opt.config.lr, 0);
-        } finally {
-          this.inStep = false;
+          await this.weights.write(async () => { await opt.update(this.params.params, g, opt.config.lr, 0); });
         }
         sum += r.loss * r.count; n += r.count;
       }
@@ -344,9 +355,9 @@ export class Seq2Seq {
     return { logp, attention, state: { h: fin.h.map((a) => a.slice()), c: fin.c ? fin.c.map((a) => a.slice()) : null } };
   }
 
-  private encodeFor(sources: Src[], where: string, repeat = 1) {
+  private encodeFor(sources: Src[], where: string, scratch: Scratch, repeat = 1) {
     const s = sources.map((x, i) => this.ids(where, this.source, x, i));
-    const ctx = this.ctx(false, false);
+    const ctx = this.ctx(false, false, scratch);
     const rep = s.flatMap((x) => Array.from({ length: repeat }, () => x));
     const { encOut, init } = runSync(this.encode(this.batchIds(rep), ctx));
     return { ctx, encOut, init, src: s };
@@ -354,10 +365,13 @@ export class Seq2Seq {
 
   /** Greedy decoding of a batch of sources. */
   greedy(sources: Src[], options: DecodeOptions = {}): Decoded[] {
-    this.live('greedy');
+    return this.weights.readSync('Seq2Seq.greedy', () => this.scratch.usingSync((scratch) => this.greedyWith(sources, options, scratch)));
+  }
+
+  private greedyWith(sources: Src[], options: DecodeOptions, scratch: Scratch): Decoded[] {
     const maxLength = decodeLength('Seq2Seq.greedy', options.maxLength);
     if (!Array.isArray(sources) || sources.length === 0) throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
-    const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy');
+    const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy', scratch);
     const B = sources.length;
     const out: Decoded[] = sources.map(() => ({ tokens: [], text: '', logProb: 0, attention: [] }));
     const done = new Array<boolean>(B).fill(false);
@@ -381,12 +395,15 @@ export class Seq2Seq {
 
   /** Beam search for one source: the hypothesis with the best length-normalised score. */
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
-    this.live('beamSearch');
+    return this.weights.readSync('Seq2Seq.beamSearch', () => this.scratch.usingSync((scratch) => this.beamSearchWith(source, options, scratch)));
+  }
+
+  private beamSearchWith(source: Src, options: BeamOptions, scratch: Scratch): Decoded & { score: number } {
     const maxLength = decodeLength('Seq2Seq.beamSearch', options.maxLength);
     const width = options.width ?? 5, alpha = options.lengthPenalty ?? 0.6;
     if (!Number.isInteger(width) || width < 1) throw new RangeError(`Seq2Seq.beamSearch: width must be an integer >= 1, received ${width}`);
     if (!Number.isFinite(alpha) || alpha < 0) throw new RangeError(`Seq2Seq.beamSearch: lengthPenalty must be a finite number >= 0, received ${alpha}`);
-    const { ctx, encOut: enc1, init: init1 } = this.encodeFor([source], 'Seq2Seq.beamSearch');
+    const { ctx, encOut: enc1, init: init1 } = this.encodeFor([source], 'Seq2Seq.beamSearch', scratch);
     const H = this.config.hiddenSize;
     interface Hyp { tokens: number[]; logProb: number; attention: number[][]; row: number }
     const norm = (h: { logProb: number; tokens: number[] }, ended: boolean) => h.logProb / Math.pow(h.tokens.length + (ended ? 1 : 0), alpha);
@@ -436,9 +453,12 @@ export class Seq2Seq {
    * default) or of the tokens alone (`end: false`, an unfinished hypothesis).
    */
   scoreTarget(source: Src, target: Src, options: { end?: boolean } = {}): number {
-    this.live('scoreTarget');
+    return this.weights.readSync('Seq2Seq.scoreTarget', () => this.scratch.usingSync((scratch) => this.scoreTargetWith(source, target, options, scratch)));
+  }
+
+  private scoreTargetWith(source: Src, target: Src, options: { end?: boolean }, scratch: Scratch): number {
     const t = (typeof target === 'string' ? target.length : target.length) === 0 ? [] : this.ids('Seq2Seq.scoreTarget', this.target, target, 0);
-    const { ctx, encOut, init } = this.encodeFor([source], 'Seq2Seq.scoreTarget');
+    const { ctx, encOut, init } = this.encodeFor([source], 'Seq2Seq.scoreTarget', scratch);
     let state = init, prev = this.target.bos, total = 0;
     for (const tok of options.end === false ? t : [...t, this.target.eos]) {
       const r = this.decodeStep(ctx, encOut, [prev], state);

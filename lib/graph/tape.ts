@@ -1,0 +1,93 @@
+// The record of one call. What a layer's forward leaves for its backward, and the scratch
+// buffers its outputs live in, belong to the call (as autograd's graph belongs to the call in
+// PyTorch), never to the layer: one model then answers concurrent calls, and one layer can be
+// applied several times in one graph (decoder steps, a NARX closed loop).
+import type { DType } from '../backend';
+import type { HostArray } from '../native';
+
+/**
+ * Scratch buffers of one call, kept for the next call that takes this Scratch: training steps
+ * and repeated predictions then allocate (and page-fault) nothing. Every take within one call
+ * gets its own buffer, so a layer applied twice gets two.
+ */
+export class Scratch {
+  private readonly slots = new Map<object, Map<string, HostArray[]>>();
+  private readonly used = new Map<object, Map<string, number>>();
+
+  /** A [n] buffer of the given dtype for `owner`; zero-filled when `zero` (or new). */
+  take(owner: object, key: string, dtype: DType, n: number, zero = false): HostArray {
+    let mine = this.slots.get(owner);
+    if (!mine) this.slots.set(owner, (mine = new Map()));
+    let list = mine.get(key);
+    if (!list) mine.set(key, (list = []));
+    let counts = this.used.get(owner);
+    if (!counts) this.used.set(owner, (counts = new Map()));
+    const i = counts.get(key) ?? 0;
+    counts.set(key, i + 1);
+    let b = list[i];
+    if (!b || b.length !== n || (dtype === 'float64') !== (b instanceof Float64Array)) {
+      b = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      list[i] = b;
+    } else if (zero) {
+      b.fill(0);
+    }
+    return b;
+  }
+
+  /** A new call begins: every buffer may be handed out again. */
+  reset(): void { this.used.clear(); }
+
+  /** Elements held (for tests and memory reports). */
+  get elements(): number {
+    let n = 0;
+    for (const m of this.slots.values()) for (const l of m.values()) for (const b of l) if (b) n += b.length;
+    return n;
+  }
+}
+
+/** Scratches of one model: a call takes a free one or a new one, and gives it back when done. */
+export class ScratchPool {
+  private readonly free: Scratch[] = [];
+
+  acquire(): Scratch {
+    const s = this.free.pop() ?? new Scratch();
+    s.reset();
+    return s;
+  }
+  release(s: Scratch): void { this.free.push(s); }
+
+  /** Runs fn with a scratch of its own, released when fn settles. */
+  async using<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
+    const s = this.acquire();
+    try { return await fn(s); } finally { this.release(s); }
+  }
+  usingSync<T>(fn: (s: Scratch) => T): T {
+    const s = this.acquire();
+    try { return fn(s); } finally { this.release(s); }
+  }
+}
+
+/**
+ * What forward passes recorded, per layer, in order. Backward takes them back last-first, so a
+ * layer applied several times gets its records in reverse order, as backpropagation needs.
+ */
+export class Tape {
+  private readonly records = new Map<object, unknown[]>();
+  constructor(readonly scratch: Scratch = new Scratch()) {}
+
+  record(owner: object, value: unknown): void {
+    let l = this.records.get(owner);
+    if (!l) this.records.set(owner, (l = []));
+    l.push(value);
+  }
+
+  /** The latest record of `owner` not yet taken; throws when forward did not record one. */
+  take<T>(owner: object, what: string): T {
+    const l = this.records.get(owner);
+    if (!l || l.length === 0) throw new Error(`${what}.backward: no forward pass of this call recorded one (run forward in training mode first)`);
+    return l.pop() as T;
+  }
+
+  /** Forget every record (a new training window). */
+  clear(): void { this.records.clear(); }
+}

@@ -1,0 +1,40 @@
+// Readers (predictions, evaluations) and the one writer (an optimizer update of fit) of a
+// model's weights. A reader sees one consistent set of weights: an update waits until running
+// readers finish, and a reader that starts during an update waits for it (async) or is refused
+// (sync, since it cannot wait). Forward and backward passes of fit only read the weights.
+export class WeightsLock {
+  private readers = 0;
+  private writing: Promise<void> | null = null;
+  private drained: Array<() => void> = [];
+
+  async read<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.writing) await this.writing;
+    this.readers++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.readers === 0) for (const r of this.drained.splice(0)) r();
+    }
+  }
+
+  /** A synchronous reader: runs at once, or throws while an update is in flight. */
+  readSync<T>(what: string, fn: () => T): T {
+    if (this.writing) {
+      throw new Error(`${what}: the weights are being updated by fit right now; use the async variant, or call it from onBatchEnd/onEpochEnd`);
+    }
+    return fn();
+  }
+
+  async write<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.writing) await this.writing;
+    while (this.readers > 0) await new Promise<void>((r) => this.drained.push(r));
+    let done!: () => void;
+    this.writing = new Promise<void>((r) => { done = r; });
+    try {
+      return await fn();
+    } finally {
+      this.writing = null;
+      done();
+    }
+  }
+}
