@@ -25,6 +25,14 @@ export class WeightsLock {
     return fn();
   }
 
+  /** A synchronous writer: runs at once, or throws while a read or an update is in flight. */
+  writeSync<T>(what: string, fn: () => T): T {
+    if (this.writing || this.readers > 0) {
+      throw new Error(`${what}: the weights are in use by ${this.writing ? 'an update' : 'a running prediction'}; await it first`);
+    }
+    return fn();
+  }
+
   async write<T>(fn: () => Promise<T>): Promise<T> {
     while (this.writing) await this.writing;
     while (this.readers > 0) await new Promise<void>((r) => this.drained.push(r));

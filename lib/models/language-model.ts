@@ -19,9 +19,10 @@ import { parameterTensors, stateDictFromTensors } from '../params';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { Dropout } from '../layers/dropout';
-import { computeLoss } from '../train/losses';
-import { Optimizer, OptimizerOptions } from '../train/optimizer';
-import { Schedule, ScheduleOptions } from '../train/schedules';
+import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
+import { computeLoss, countCorrect } from '../train/losses';
+import { isNonFiniteInput } from '../train/pipeline';
+import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 /** Options of a LanguageModel. */
@@ -55,31 +56,22 @@ const LM_OPTIONS: Record<string, FieldSpec> = {
 };
 type Resolved = Required<Omit<LanguageModelOptions, 'vocabulary'>>;
 
-export interface TextFitOptions {
-  epochs?: number;
-  /** Parallel streams the text is split into (default 32). */
-  batchSize?: number;
+/**
+ * fit options of a language model: the FitOptions every model takes (one text split into
+ * batchSize parallel streams, trained by truncated BPTT over windows of seqLen tokens), plus
+ * seqLen and validationText. validationSplit holds out the end of the text.
+ */
+export interface TextFitOptions extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'shuffle' | 'bucketByLength'> {
   /** Truncated-BPTT window in tokens (default 100). */
   seqLen?: number;
-  optimizer?: OptimizerOptions;
-  schedule?: ScheduleOptions;
-  clipNorm?: number | null;
   /** Held-out text evaluated after every epoch. */
   validationText?: string | null;
-  /** Stop after this many seconds (checked between windows). */
-  timeLimit?: number | null;
-  onBatchEnd?: (info: { epoch: number; batch: number; step: number; loss: number; gradNorm: number; lr: number }) => void | Promise<void>;
-  onEpochEnd?: (info: { epoch: number; loss: number; perplexity: number; valLoss: number | null; valPerplexity: number | null; lr: number }) => void | Promise<void>;
-  signal?: AbortSignal;
 }
 const TEXT_FIT_OPTIONS: Record<string, FieldSpec> = {
-  epochs: { type: 'int', min: 0, default: 1, doc: 'epochs' },
-  batchSize: { type: 'int', min: 1, default: 32, doc: 'streams' },
   seqLen: { type: 'int', min: 1, default: 100, doc: 'window' },
-  clipNorm: { type: 'number', min: 0, default: 5, nullable: true, doc: 'clip' },
   validationText: { type: 'string', default: null, nullable: true, doc: 'validation text' },
-  timeLimit: { type: 'number', min: 0, default: null, nullable: true, doc: 'seconds' },
 };
+const TEXT_FIT_OMIT = ['tbptt', 'learning', 'shuffle', 'bucketByLength'];
 
 export interface GenerateOptions {
   /** Tokens to generate (default 100). */
@@ -108,13 +100,14 @@ export class LanguageModel {
   private readonly net: Sequential;
   private readonly rnn: Layer;
   private rng: Rng;
-  private optimizer: Optimizer | null = null;
-  private optimizerOptions: string | null = null;
+  private trainerInstance: Trainer | null = null;
+  private get trainer(): Trainer {
+    if (!this.trainerInstance) this.trainerInstance = new Trainer('LanguageModel', cpu(), this.net.params, this.weights, this.scratch);
+    return this.trainerInstance;
+  }
   private disposed = false;
-  private busy = false;
   private readonly scratch = new ScratchPool();
   private readonly weights = new WeightsLock();
-  epoch = 0;
 
   constructor(options: LanguageModelOptions) {
     if (!options || !(options.vocabulary instanceof Vocabulary)) throw new TypeError('LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))');
@@ -140,7 +133,7 @@ export class LanguageModel {
   private live(what: string) {
     if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`);
   }
-  dispose(): void { this.disposed = true; }
+  dispose(): void { this.disposed = true; this.trainerInstance = null; }
   parameters() { this.live('parameters'); return this.net.parameters(); }
   stateDict() { return this.net.stateDict(); }
   loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { this.net.loadStateDict(sd, strict); }
@@ -171,92 +164,96 @@ export class LanguageModel {
     }
   }
 
-  /** Trains on one long text with truncated BPTT; returns per-epoch losses and perplexities. */
-  async fit(text: string | number[], options: TextFitOptions = {}) {
+  /** Trains on one long text with truncated BPTT; returns the History every model's fit returns. */
+  async fit(text: string | number[], options: TextFitOptions = {}): Promise<History> {
     this.live('fit');
-    if (this.busy) throw new Error('LanguageModel.fit: the model is already training (another fit is running); one model runs one fit at a time');
-    this.busy = true;
-    const scratch = this.scratch.acquire();
+    this.trainer.enter();
     try {
-      return await this.fitWith(text, options, scratch);
+      return await this.fitWith(text, options);
     } finally {
-      this.busy = false;
-      this.scratch.release(scratch);
+      this.trainer.leave();
     }
   }
 
-  private async fitWith(text: string | number[], options: TextFitOptions, scratch: Scratch) {
-    const plain: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(options)) if (!['optimizer', 'schedule', 'onBatchEnd', 'onEpochEnd', 'signal'].includes(k)) plain[k] = v;
-    const o = resolveOptions<{ epochs: number; batchSize: number; seqLen: number; clipNorm: number | null; validationText: string | null; timeLimit: number | null }>('LanguageModel.fit', TEXT_FIT_OPTIONS, plain);
-    const ids = this.encode('LanguageModel.fit', text);
-    if (ids.length < o.batchSize + 1) throw new RangeError(`LanguageModel.fit: text must have more than batchSize (${o.batchSize}) tokens, received ${ids.length}`);
-    const key = JSON.stringify(options.optimizer ?? null);
-    if (!this.optimizer || key !== this.optimizerOptions) {
-      this.optimizer = new Optimizer(options.optimizer, new Exec(cpu(), true), this.net.params.size, this.config.dtype);
-      this.optimizerOptions = key;
+  /** Forgets the recurrent state carried by stateful training. */
+  resetStates(): void { this.carried = new Map(); }
+  private carried = new Map<Layer, RecurrentState>();
+
+  private async fitWith(text: string | number[], options: TextFitOptions): Promise<History> {
+    const what = 'LanguageModel.fit';
+    const o = resolveFit<{ seqLen: number; validationText: string | null }>(what, options as TextFitOptions & Record<string, unknown>, TEXT_FIT_OPTIONS, TEXT_FIT_OMIT);
+    let ids = this.encode(what, text);
+    let valIds: number[] | null = o.validationText !== null ? this.encode(`${what} (validationText)`, o.validationText) : null;
+    if (o.validationSplit > 0) {
+      if (valIds) throw new RangeError(`${what}: give validationText or validationSplit, not both`);
+      const n = Math.floor(ids.length * o.validationSplit);
+      if (n < 2) throw new RangeError(`${what}: validationSplit ${o.validationSplit} holds out ${n} tokens; at least 2 are needed`);
+      valIds = ids.slice(ids.length - n);
+      ids = ids.slice(0, ids.length - n);
     }
-    const opt = this.optimizer;
-    const sched = new Schedule(options.schedule, opt.config.lr);
-    const history: Array<{ epoch: number; loss: number; perplexity: number; valLoss: number | null; valPerplexity: number | null; lr: number }> = [];
-    const t0 = Date.now();
-    let outOfTime = false;
-    for (let e = 0; e < o.epochs && !outOfTime; e++) {
-      let state = new Map<Layer, RecurrentState>();
-      let sum = 0, n = 0, bi = 0;
-      for (const w of this.windows(ids, o.batchSize, o.seqLen)) {
-        if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('fit was aborted', 'AbortError');
-        const ctx = this.ctx(true, true, state, scratch);
-        this.net.params.zeroGrad();
-        let r: ReturnType<typeof computeLoss>, norm: number;
-        try {
-          const out = await runAsync(this.net.forward(w.x, ctx));
-          state = copyStates(ctx.finalStates);
-          r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
-          if (!Number.isFinite(r.loss)) throw new Error(`LanguageModel.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, window ${bi}, step ${opt.step + 1}`);
-          await runAsync(this.net.backward(r.grad, ctx));
-          const g = this.net.params.grads;
-          norm = cpu().l2Norm(g);
-          if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; }
-          await this.weights.write(async () => { await opt.update(this.net.params.params, g, sched.lr, 0); });
-        } finally {
-          ctx.tape.clear();
-        }
-        sum += r.loss * r.count; n += r.count;
-        if (options.onBatchEnd) await options.onBatchEnd({ epoch: this.epoch, batch: bi, step: opt.step, loss: r.loss, gradNorm: norm, lr: sched.lr });
-        bi++;
-        if (o.timeLimit !== null && (Date.now() - t0) / 1000 > o.timeLimit) { outOfTime = true; break; }
-      }
-      const loss = sum / Math.max(1, n);
-      const val = o.validationText !== null ? await this.evaluate(o.validationText) : null;
-      const info = { epoch: this.epoch, loss, perplexity: Math.exp(loss), valLoss: val ? val.loss : null, valPerplexity: val ? val.perplexity : null, lr: sched.lr };
-      sched.epochEnd(this.epoch, val ? val.loss : loss);
-      this.epoch++;
-      history.push(info);
-      if (options.onEpochEnd) await options.onEpochEnd(info);
-    }
-    return history;
+    if (ids.length < o.batchSize + 1) throw new RangeError(`${what}: text must have more than batchSize (${o.batchSize}) tokens, received ${ids.length}`);
+    if (valIds && valIds.length < 2) throw new RangeError(`${what}: validationText must hold at least 2 tokens, received ${valIds.length}`);
+    if (o.seed !== null) this.rng = new Rng(o.seed);
+    const job: FitJob<{ x: Act; y: Int32Array }> = {
+      what,
+      batches: () => {
+        if (!o.stateful) this.carried = new Map(); // every epoch reads the text from its start
+        return this.windows(ids, o.batchSize, o.seqLen);
+      },
+      train: (w, run) => this.trainWindow(w, run),
+      metrics: (loss, correct, total) => ({ loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 }),
+      validate: valIds ? () => this.evaluateIds(valIds!, o.batchSize, 200) : null,
+    };
+    return this.trainer.fit(job, o, options as FitOptions);
   }
 
-  /** Mean cross-entropy per token (nats) and perplexity of a text, state carried through. */
-  async evaluate(text: string | number[], options: { batchSize?: number; seqLen?: number } = {}): Promise<{ loss: number; perplexity: number }> {
+  private async trainWindow(w: { x: Act; y: Int32Array }, run: StepRunner): Promise<BatchStats> {
+    const s = emptyStats();
+    const ctx = this.ctx(true, true, this.carried, run.scratch);
+    this.net.params.zeroGrad();
+    let out: Act, r: ReturnType<typeof computeLoss>;
+    const targets = { kind: 'classes' as const, data: w.y };
+    try {
+      out = await runAsync(this.net.forward(w.x, ctx));
+      this.carried = copyStates(ctx.finalStates);
+      r = computeLoss(cpu(), 'classification', out, targets, null);
+      if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...s, skipped: true };
+      await runAsync(this.net.backward(r.grad, ctx));
+    } catch (e) {
+      if (isNonFiniteInput(e) && run.nonFinite(`activations (${e.message})`)) return { ...s, skipped: true };
+      throw e;
+    }
+    const u = await run.update();
+    if (u.skipped) return { ...s, skipped: true };
+    const c = countCorrect('classification', out, targets);
+    return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
+  }
+
+  /** Mean cross-entropy per token (nats), perplexity and next-token accuracy of a text, state carried through. */
+  async evaluate(text: string | number[], options: { batchSize?: number; seqLen?: number } = {}): Promise<Metrics> {
     this.live('evaluate');
-    const o = resolveOptions<{ batchSize: number; seqLen: number }>('LanguageModel.evaluate', { batchSize: TEXT_FIT_OPTIONS.batchSize, seqLen: { ...TEXT_FIT_OPTIONS.seqLen, default: 200 } as FieldSpec }, options);
+    const o = resolveOptions<{ batchSize: number; seqLen: number }>('LanguageModel.evaluate', { batchSize: FIT_OPTIONS.batchSize, seqLen: { ...TEXT_FIT_OPTIONS.seqLen, default: 200 } as FieldSpec }, options);
     const ids = this.encode('LanguageModel.evaluate', text);
     if (ids.length < 2) throw new RangeError(`LanguageModel.evaluate: text must hold at least 2 tokens, received ${ids.length}`);
-    const B = Math.max(1, Math.min(o.batchSize, Math.floor((ids.length - 1) / 2)));
+    return this.evaluateIds(ids, o.batchSize, o.seqLen);
+  }
+
+  private evaluateIds(ids: number[], batchSize: number, seqLen: number): Promise<Metrics> {
+    const B = Math.max(1, Math.min(batchSize, Math.floor((ids.length - 1) / 2)));
     return this.weights.read(() => this.scratch.using(async (scratch) => {
       let state = new Map<Layer, RecurrentState>();
-      let sum = 0, n = 0;
-      for (const w of this.windows(ids, B, o.seqLen)) {
+      let sum = 0, n = 0, correct = 0, total = 0;
+      for (const w of this.windows(ids, B, seqLen)) {
         const ctx = this.ctx(true, false, state, scratch);
         const out = await runAsync(this.net.forward(w.x, ctx));
         state = copyStates(ctx.finalStates);
-        const r = computeLoss(cpu(), 'classification', out, { kind: 'classes', data: w.y }, null);
-        sum += r.loss * r.count; n += r.count;
+        const targets = { kind: 'classes' as const, data: w.y };
+        const r = computeLoss(cpu(), 'classification', out, targets, null);
+        const c = countCorrect('classification', out, targets);
+        sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
       }
       const loss = sum / Math.max(1, n);
-      return { loss, perplexity: Math.exp(loss) };
+      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
     }));
   }
 
@@ -309,35 +306,35 @@ export class LanguageModel {
     }
   }
 
+  /** Saves architecture, vocabulary, weights and the training state (atomic write). */
   async save(path: string): Promise<void> {
     this.live('save');
-    const tensors: Record<string, CheckpointTensor> = parameterTensors(this.net.params);
-    this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
-    const meta = { format: 'rnnkit-model', version: 1, type: this.type, options: this.config, vocabulary: this.vocabulary.toJSON(), training: { epoch: this.epoch, rng: this.rng.getState(), optimizer: this.optimizer ? { options: this.optimizerOptions, step: this.optimizer.step } : null } };
+    const tr = this.trainer.save();
+    const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(this.net.params), ...tr.tensors };
+    const meta = { format: 'rnnkit-model', version: 1, type: this.type, options: this.config, vocabulary: this.vocabulary.toJSON(), training: { ...tr.meta, rng: this.rng.getState() } };
     await saveCheckpoint(path, { meta, tensors });
   }
 
   static async load(path: string): Promise<LanguageModel> { return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path); }
 
   private static fromCheckpoint(cp: Checkpoint, path: string): LanguageModel {
-    const meta = cp.meta as { format?: string; type?: string; options?: Record<string, unknown>; vocabulary?: unknown; training?: { epoch: number; rng: number[]; optimizer: { options: string | null; step: number } | null } };
+    const meta = cp.meta as { format?: string; type?: string; options?: Record<string, unknown>; vocabulary?: unknown; training?: TrainingMeta & { rng: number[] } };
     if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel') throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
     const m = new LanguageModel({ ...(meta.options as object), vocabulary: Vocabulary.fromJSON(meta.vocabulary) } as LanguageModelOptions);
-    m.net.loadStateDict(stateDictFromTensors(m.net.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
+    const tensors = cp.tensors as Record<string, { data: ArrayLike<number> }>;
+    m.net.loadStateDict(stateDictFromTensors(m.net.params, tensors, path));
     const tr = meta.training;
     if (tr) {
-      m.epoch = tr.epoch;
       m.rng.setState(tr.rng);
-      if (tr.optimizer) {
-        const opts = tr.optimizer.options ? JSON.parse(tr.optimizer.options) ?? undefined : undefined;
-        m.optimizer = new Optimizer(opts, new Exec(cpu(), true), m.net.params.size, m.config.dtype);
-        m.optimizer.step = tr.optimizer.step;
-        m.optimizerOptions = tr.optimizer.options;
-        m.optimizer.state.forEach((s, i) => { const t = cp.tensors[`optimizer/state${i}`]; if (t && t.data.length === s.length) s.set(t.data as ArrayLike<number>); });
-      }
+      // files of version 0.1 stored the optimizer options as a JSON string
+      const opt = tr.optimizer && typeof tr.optimizer.options === 'string' ? { ...tr.optimizer, options: JSON.parse(tr.optimizer.options) } : tr.optimizer;
+      m.trainer.restore({ ...tr, optimizer: opt, early: tr.early ?? { best: null, wait: 0 }, schedule: tr.schedule ?? null }, tensors, path);
     }
     return m;
   }
+
+  /** Completed training epochs. */
+  get epoch(): number { return this.trainerInstance ? this.trainerInstance.epoch : 0; }
 }
 
 

@@ -29,8 +29,10 @@ import { allocLike } from '../layers/layer';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { LuongAttention } from '../layers/attention';
-import { computeLoss, IGNORE } from '../train/losses';
-import { Optimizer, OptimizerOptions } from '../train/optimizer';
+import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
+import { computeLoss, countCorrect, IGNORE } from '../train/losses';
+import { isNonFiniteInput } from '../train/pipeline';
+import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 export interface Seq2SeqOptions {
@@ -66,27 +68,22 @@ const S2S_OPTIONS: Record<string, FieldSpec> = {
 };
 type Resolved = Required<Omit<Seq2SeqOptions, 'sourceVocabulary' | 'targetVocabulary'>>;
 
-export interface Seq2SeqFitOptions {
-  epochs?: number;
-  batchSize?: number;
-  shuffle?: boolean;
-  optimizer?: OptimizerOptions;
-  clipNorm?: number | null;
+/**
+ * fit options of a Seq2Seq model: the FitOptions every model takes (validationData holds
+ * { inputs: sources, targets }), plus scheduled sampling.
+ */
+export interface Seq2SeqFitOptions extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'bucketByLength' | 'stateful'> {
+  validationData?: { inputs: Src[]; targets: Src[] };
   /** Probability of feeding the gold previous token (default 1: teacher forcing). */
   teacherForcing?: number;
-  /** Multiplies the teacher-forcing ratio after every epoch (scheduled sampling; default 1). */
+  /** Multiplies the teacher-forcing ratio after every epoch of a fit call (scheduled sampling; default 1). */
   teacherForcingDecay?: number;
-  onEpochEnd?: (info: { epoch: number; loss: number; teacherForcing: number }) => void | Promise<void>;
-  signal?: AbortSignal;
 }
-const FIT_OPTIONS: Record<string, FieldSpec> = {
-  epochs: { type: 'int', min: 0, default: 1, doc: 'epochs' },
-  batchSize: { type: 'int', min: 1, default: 32, doc: 'pairs per batch' },
-  shuffle: { type: 'bool', default: true, doc: 'shuffle' },
-  clipNorm: { type: 'number', min: 0, default: 5, nullable: true, doc: 'clip' },
+const S2S_FIT_OPTIONS: Record<string, FieldSpec> = {
   teacherForcing: { type: 'number', min: 0, max: 1, default: 1, doc: 'teacher forcing ratio' },
   teacherForcingDecay: { type: 'number', min: 0, max: 1, default: 1, doc: 'ratio decay per epoch' },
 };
+const S2S_FIT_OMIT = ['tbptt', 'learning', 'bucketByLength', 'stateful'];
 
 export interface DecodeOptions {
   /** Most tokens to produce, end symbol included (default 50). */
@@ -126,11 +123,13 @@ export class Seq2Seq {
   private readonly attention: LuongAttention | null;
   private readonly head: Linear;
   private rng: Rng;
-  private optimizer: Optimizer | null = null;
-  private busy = false;
   private readonly scratch = new ScratchPool();
   private readonly weights = new WeightsLock();
-  epoch = 0;
+  private trainerInstance: Trainer | null = null;
+  private get trainer(): Trainer {
+    if (!this.trainerInstance) this.trainerInstance = new Trainer('Seq2Seq', cpu(), this.params, this.weights, this.scratch);
+    return this.trainerInstance;
+  }
 
 
   constructor(options: Seq2SeqOptions) {
@@ -280,59 +279,111 @@ export class Seq2Seq {
       runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss)));
   }
 
-  async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}) {
-    if (this.busy) throw new Error('Seq2Seq.fit: the model is already training (another fit is running); one model runs one fit at a time');
-    this.busy = true;
-    const scratch = this.scratch.acquire();
+  /** Teacher-forced training on pairs; returns the History every model's fit returns. */
+  async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}): Promise<History> {
+    this.trainer.enter();
     try {
-      return await this.fitWith(sources, targets, options, scratch);
+      return await this.fitWith(sources, targets, options);
     } finally {
-      this.busy = false;
-      this.scratch.release(scratch);
+      this.trainer.leave();
     }
   }
 
-  private async fitWith(sources: Src[], targets: Src[], options: Seq2SeqFitOptions, scratch: Scratch) {
-    const plain: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(options)) if (!['optimizer', 'onEpochEnd', 'signal'].includes(k)) plain[k] = v;
-    const o = resolveOptions<{ epochs: number; batchSize: number; shuffle: boolean; clipNorm: number | null; teacherForcing: number; teacherForcingDecay: number }>('Seq2Seq.fit', FIT_OPTIONS, plain);
-    if (!Array.isArray(sources) || !Array.isArray(targets)) throw new TypeError('Seq2Seq.fit: sources and targets must be arrays');
-    if (sources.length === 0) throw new RangeError('Seq2Seq.fit: sources must hold at least one sequence, received 0');
-    if (targets.length !== sources.length) throw new RangeError(`Seq2Seq.fit: targets must have one entry per source (${sources.length}), received ${targets.length}`);
-    const S = sources.map((x, i) => this.ids('Seq2Seq.fit', this.source, x, i));
-    const Tg = targets.map((x, i) => this.ids('Seq2Seq.fit', this.target, x, i));
-    if (!this.optimizer) this.optimizer = new Optimizer(options.optimizer, new Exec(cpu(), true), this.params.size, this.config.dtype);
-    const opt = this.optimizer;
-    const history: Array<{ epoch: number; loss: number; teacherForcing: number }> = [];
-    for (let e = 0; e < o.epochs; e++) {
-      const ratio = o.teacherForcing * Math.pow(o.teacherForcingDecay, e);
-      const idx = S.map((_, i) => i);
-      if (o.shuffle) this.rng.shuffle(idx);
-      let sum = 0, n = 0;
-      for (let i = 0; i < idx.length; i += o.batchSize) {
-        if (options.signal?.aborted) throw options.signal.reason ?? new DOMException('fit was aborted', 'AbortError');
-        const bi = idx.slice(i, i + o.batchSize);
-        const src = this.batchIds(bi.map((k) => S[k]));
-        let { tgtIn, tgtOut } = this.targets(bi.map((k) => Tg[k]));
-        let r: { loss: number; count: number };
-        {
-          if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false)), ratio, this.rng);
-          this.params.zeroGrad();
-          r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true, scratch), true));
-          if (!Number.isFinite(r.loss)) throw new Error(`Seq2Seq.fit: non-finite loss ${r.loss} at epoch ${this.epoch}, step ${opt.step + 1}`);
-          const g = this.params.grads;
-          const norm = cpu().l2Norm(g);
-          if (o.clipNorm !== null && norm > o.clipNorm) { const k = o.clipNorm / (norm + 1e-6); for (let j = 0; j < g.length; j++) g[j] *= k; }
-          await this.weights.write(async () => { await opt.update(this.params.params, g, opt.config.lr, 0); });
-        }
-        sum += r.loss * r.count; n += r.count;
-      }
-      const info = { epoch: this.epoch, loss: sum / Math.max(1, n), teacherForcing: ratio };
-      this.epoch++;
-      history.push(info);
-      if (options.onEpochEnd) await options.onEpochEnd(info);
+  private pairs(where: string, sources: Src[], targets: Src[]): { S: number[][]; T: number[][] } {
+    if (!Array.isArray(sources) || !Array.isArray(targets)) throw new TypeError(`${where}: sources and targets must be arrays`);
+    if (sources.length === 0) throw new RangeError(`${where}: sources must hold at least one sequence, received 0`);
+    if (targets.length !== sources.length) throw new RangeError(`${where}: targets must have one entry per source (${sources.length}), received ${targets.length}`);
+    return { S: sources.map((x, i) => this.ids(where, this.source, x, i)), T: targets.map((x, i) => this.ids(where, this.target, x, i)) };
+  }
+
+  private async fitWith(sources: Src[], targets: Src[], options: Seq2SeqFitOptions): Promise<History> {
+    const what = 'Seq2Seq.fit';
+    const o = resolveFit<{ teacherForcing: number; teacherForcingDecay: number }>(what, options as FitOptions & Record<string, unknown>, S2S_FIT_OPTIONS, S2S_FIT_OMIT);
+    let { S, T: Tg } = this.pairs(what, sources, targets);
+    let val: { S: number[][]; T: number[][] } | null = null;
+    if (options.validationData) {
+      const v = options.validationData;
+      if (v === null || typeof v !== 'object') throw new TypeError(`${what}: validationData must be { inputs, targets }, received ${v === null ? 'null' : typeof v}`);
+      val = this.pairs(`${what} (validationData)`, v.inputs, v.targets);
+    } else if (o.validationSplit > 0) {
+      const nVal = Math.floor(S.length * o.validationSplit);
+      if (nVal < 1 || nVal >= S.length) throw new RangeError(`${what}: validationSplit ${o.validationSplit} leaves ${S.length - nVal} training and ${nVal} validation pairs; both must be at least 1`);
+      val = { S: S.slice(S.length - nVal), T: Tg.slice(S.length - nVal) };
+      S = S.slice(0, S.length - nVal);
+      Tg = Tg.slice(0, Tg.length - nVal);
     }
-    return history;
+    if (o.seed !== null) this.rng = new Rng(o.seed);
+    const first = o.resume ? 0 : this.trainer.epoch;
+    const ratio = (epoch: number) => o.teacherForcing * Math.pow(o.teacherForcingDecay, epoch - first);
+    const job: FitJob<{ src: IdsAct; tgt: number[][]; ratio: number }> = {
+      what,
+      batches: (epoch) => {
+        const idx = S.map((_, i) => i);
+        if (o.shuffle) this.rng.shuffle(idx);
+        const out = [];
+        for (let i = 0; i < idx.length; i += o.batchSize) {
+          const bi = idx.slice(i, i + o.batchSize);
+          out.push({ src: this.batchIds(bi.map((k) => S[k])), tgt: bi.map((k) => Tg[k]), ratio: ratio(epoch) });
+        }
+        return out;
+      },
+      train: (b, run) => this.trainBatch(b.src, b.tgt, b.ratio, run),
+      metrics: (loss, correct, total) => ({ loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 }),
+      validate: val ? () => this.evaluateIds(val!.S, val!.T, o.batchSize) : null,
+      epochExtra: (epoch) => ({ teacherForcing: ratio(epoch) }),
+    };
+    return this.trainer.fit(job, o, options as FitOptions);
+  }
+
+  private async trainBatch(src: IdsAct, tgt: number[][], ratio: number, run: StepRunner): Promise<BatchStats> {
+    let { tgtIn, tgtOut } = this.targets(tgt);
+    let r: { loss: number; count: number; logits: Act };
+    try {
+      if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, run.scratch), false)), ratio, this.rng);
+      this.params.zeroGrad();
+      r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true, run.scratch), true));
+      if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...emptyStats(), skipped: true };
+    } catch (e) {
+      if (isNonFiniteInput(e) && run.nonFinite(`activations (${e.message})`)) return { ...emptyStats(), skipped: true };
+      throw e;
+    }
+    const u = await run.update();
+    if (u.skipped) return { ...emptyStats(), skipped: true };
+    const c = countCorrect('classification', r.logits, { kind: 'classes', data: tgtOut });
+    return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
+  }
+
+  /** Teacher-forced loss (per target token, end symbol included), perplexity and token accuracy of pairs. */
+  async evaluate(sources: Src[], targets: Src[], options: { batchSize?: number } = {}): Promise<Metrics> {
+    const bs = resolveOptions<{ batchSize: number }>('Seq2Seq.evaluate', { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
+    const { S, T } = this.pairs('Seq2Seq.evaluate', sources, targets);
+    return this.evaluateIds(S, T, bs);
+  }
+
+  private evaluateIds(S: number[][], T: number[][], batchSize: number): Promise<Metrics> {
+    return this.weights.read(() => this.scratch.using(async (scratch) => {
+      let sum = 0, n = 0, correct = 0, total = 0;
+      for (let i = 0; i < S.length; i += batchSize) {
+        const src = this.batchIds(S.slice(i, i + batchSize));
+        const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
+        const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
+        const c = countCorrect('classification', r.logits, { kind: 'classes', data: tgtOut });
+        sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
+      }
+      const loss = sum / Math.max(1, n);
+      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
+    }));
+  }
+
+  /** Completed training epochs. */
+  get epoch(): number { return this.trainerInstance ? this.trainerInstance.epoch : 0; }
+
+  /** @internal The training state a model file stores. */
+  trainingState() { return { ...this.trainer.save(), rng: this.rng.getState() }; }
+  /** @internal */
+  restoreTraining(meta: TrainingMeta & { rng?: number[] }, tensors: Record<string, { data: ArrayLike<number> }>, path: string): void {
+    if (meta.rng) this.rng.setState(meta.rng);
+    this.trainer.restore({ epoch: meta.epoch ?? 0, early: meta.early ?? { best: null, wait: 0 }, optimizer: meta.optimizer ?? null, schedule: meta.schedule ?? null }, tensors, path);
   }
 
   /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
@@ -472,17 +523,18 @@ export class Seq2Seq {
 
 /** @internal */
 export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
-  const tensors: Record<string, CheckpointTensor> = parameterTensors(m.params);
-  const meta = { format: 'rnnkit-model', version: 1, type: 'Seq2Seq', options: m.config, sourceVocabulary: m.source.toJSON(), targetVocabulary: m.target.toJSON(), training: { epoch: m.epoch } };
+  const tr = m.trainingState();
+  const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(m.params), ...tr.tensors };
+  const meta = { format: 'rnnkit-model', version: 1, type: 'Seq2Seq', options: m.config, sourceVocabulary: m.source.toJSON(), targetVocabulary: m.target.toJSON(), training: { ...tr.meta, rng: tr.rng } };
   await saveCheckpoint(path, { meta, tensors });
 }
 
 function restoreSeq2Seq(cp: Checkpoint, path: string): Seq2Seq {
-  const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: { epoch?: number } };
+  const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: TrainingMeta & { rng?: number[] } };
   if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq') throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
   const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary) } as Seq2SeqOptions);
   m.loadStateDict(stateDictFromTensors(m.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
-  m.epoch = meta.training?.epoch ?? 0;
+  m.restoreTraining(meta.training ?? { epoch: 0, early: { best: null, wait: 0 }, optimizer: null, schedule: null }, cp.tensors as Record<string, { data: ArrayLike<number> }>, path);
   return m;
 }
 

@@ -11,6 +11,8 @@ import { SequenceModel, restore } from '../models/base';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
 import { Optimizer, OptimizerOptions } from '../train/optimizer';
+import { UpdateOptions, UpdatePipeline } from '../train/pipeline';
+import { Schedule, ScheduleOptions, ScheduleState } from '../train/schedules';
 import { ExactRtrl, OnlineAlgorithm } from './exact-rtrl';
 
 export interface OnlineLearnerOptions {
@@ -21,6 +23,19 @@ export interface OnlineLearnerOptions {
   updateEvery?: number;
   /** Clip the global gradient norm of each update (default none). */
   clipNorm?: number | null;
+  /** Clip every gradient element to [-v, v] (default none). */
+  clipValue?: number | null;
+  /** Weight decay, L1 penalty and what a non-finite gradient does: as in fit (lib/train/pipeline.ts). */
+  weightDecay?: number;
+  weightDecayMode?: 'l2' | 'decoupled';
+  l1?: number;
+  onNonFinite?: 'error' | 'skip';
+  /**
+   * Learning-rate schedule as in fit, where one epoch of the schedule is one update (so a
+   * { type: 'step', stepSize: 1000 } schedule decays every 1000 updates; reduceOnPlateau
+   * watches the mean loss of the steps of each update).
+   */
+  schedule?: ScheduleOptions;
   /** Seed of UORO's random signs (default 0). */
   seed?: number;
 }
@@ -28,11 +43,23 @@ const OPTIONS: Record<string, FieldSpec> = {
   algorithm: { type: 'enum', values: ['rtrl', 'snap1', 'uoro'], default: 'rtrl', doc: 'learning rule' },
   updateEvery: { type: 'int', min: 1, default: 1, doc: 'steps per update' },
   clipNorm: { type: 'number', min: 0, default: null, nullable: true, doc: 'clip' },
+  clipValue: { type: 'number', min: 0, default: null, nullable: true, doc: 'max element' },
+  weightDecay: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'weight decay' },
+  weightDecayMode: { type: 'enum', values: ['l2', 'decoupled'], default: 'l2', doc: 'how weight decay applies' },
+  l1: { type: 'number', min: 0, max: 1e6, default: 0, doc: 'L1 penalty' },
+  onNonFinite: { type: 'enum', values: ['error', 'skip'], default: 'error', doc: 'non-finite handling' },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
 };
+type LearnerConfig = UpdateOptions & { algorithm: OnlineAlgorithm; updateEvery: number; seed: number };
 
 export class OnlineLearner {
-  readonly config: { algorithm: OnlineAlgorithm; updateEvery: number; clipNorm: number | null; seed: number };
+  readonly config: LearnerConfig;
+  private readonly pipeline: UpdatePipeline;
+  private readonly schedule: Schedule;
+  private readonly scheduleOptions: ScheduleOptions | undefined;
+  /** Updates done; the schedule's epoch counter. */
+  updates = 0;
+  private pendingLoss = 0;
   private readonly engine: ExactRtrl;
   private readonly optimizer: Optimizer;
   private readonly rnnOffset: number;
@@ -55,9 +82,9 @@ export class OnlineLearner {
     this.model = model;
     this.optimizerOptions = options.optimizer;
     if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger') throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
-    const { optimizer, ...rest } = options;
+    const { optimizer, schedule, ...rest } = options;
     this.config = resolveOptions('OnlineLearner', OPTIONS, rest);
-    const { net, spec } = model.internals();
+    const { net, spec, weights } = model.internals();
     const c = model.config as Record<string, unknown>;
     if (c.bidirectional) throw new RangeError('OnlineLearner: a bidirectional model needs the whole sequence; online learning (RTRL, SnAp-1, UORO) runs forward in time only');
     if (spec.input.kind !== 'features') throw new RangeError('OnlineLearner: the model must take feature inputs (inputSize), not token ids');
@@ -82,6 +109,9 @@ export class OnlineLearner {
     this.inputSize = spec.input.F;
     this.outSize = spec.outSize;
     this.optimizer = new Optimizer(optimizer, new Exec(cpu(), false), this.params.length, c.dtype as 'float32');
+    this.pipeline = new UpdatePipeline(cpu(), net.params, weights);
+    this.schedule = new Schedule(schedule, this.optimizer.config.lr);
+    this.scheduleOptions = schedule;
     this.reset();
   }
 
@@ -90,8 +120,12 @@ export class OnlineLearner {
     this.engine.reset(1);
     this.grads.fill(0);
     this.pending = 0;
+    this.pendingLoss = 0;
     this.steps = 0;
   }
+
+  /** The learning rate of the next update (the schedule's). */
+  get lr(): number { return this.schedule.lr; }
 
   /** Saves the model and the learner's whole state: states, sensitivities, optimizer, pending gradient. */
   async save(path: string): Promise<void> {
@@ -108,7 +142,9 @@ export class OnlineLearner {
     this.optimizer.state.forEach((a, i) => put(`learner/optimizer/${i}`, a));
     (cp.meta as Record<string, unknown>).learner = {
       config: this.config, optimizer: this.optimizerOptions ?? null, optimizerStep: this.optimizer.step,
-      steps: this.steps, pending: this.pending, layers: st.h[0]?.length ?? 0, B: st.B, rng: st.rng,
+      steps: this.steps, pending: this.pending, pendingLoss: this.pendingLoss, updates: this.updates,
+      schedule: { options: this.scheduleOptions ?? null, state: this.schedule.state },
+      layers: st.h[0]?.length ?? 0, B: st.B, rng: st.rng,
     };
     await saveCheckpoint(path, cp);
   }
@@ -116,11 +152,12 @@ export class OnlineLearner {
   /** Restores a learner (and its model) saved by save(); the stream continues where it stopped. */
   static async load(path: string): Promise<OnlineLearner> {
     const cp = await loadCheckpoint(path);
-    const meta = cp.meta as { learner?: { config: OnlineLearnerOptions; optimizer: OptimizerOptions | null; optimizerStep: number; steps: number; pending: number; layers: number; B: number; rng: number[] } };
+    const meta = cp.meta as { learner?: { config: OnlineLearnerOptions; optimizer: OptimizerOptions | null; optimizerStep: number; steps: number; pending: number; pendingLoss?: number; updates?: number; schedule?: { options: ScheduleOptions | null; state: ScheduleState }; layers: number; B: number; rng: number[] } };
     const m = meta?.learner;
     if (!m) throw new Error(`rnnkit model ${path}: no online learner state in this file`);
     const model = restore(cp, path);
-    const l = new OnlineLearner(model, { ...m.config, optimizer: m.optimizer ?? undefined });
+    const l = new OnlineLearner(model, { ...m.config, optimizer: m.optimizer ?? undefined, schedule: m.schedule?.options ?? undefined });
+    if (m.schedule) l.schedule.state = { ...m.schedule.state };
     const get = (name: string) => {
       const t = cp.tensors[name];
       if (!t) throw new Error(`rnnkit model ${path}: missing ${name}`);
@@ -139,6 +176,8 @@ export class OnlineLearner {
     l.optimizer.step = m.optimizerStep;
     l.steps = m.steps;
     l.pending = m.pending;
+    l.pendingLoss = m.pendingLoss ?? 0;
+    l.updates = m.updates ?? 0;
     return l;
   }
 
@@ -162,15 +201,22 @@ export class OnlineLearner {
     const pred = this.task === 'classification' ? softmax(z) : this.task === 'multilabel' ? Array.from(z, (v) => 1 / (1 + Math.exp(-v))) : Array.from(z);
     this.steps++;
     if (target === undefined) return pred;
-    // dL/dz for this step's loss (cross-entropy, binary cross-entropy or squared error)
+    // dL/dz and the loss of this step (cross-entropy, binary cross-entropy or squared error)
     const dz = new Float64Array(O);
+    let loss = 0;
     if (this.task === 'classification') {
       if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= O) throw new RangeError(`OnlineLearner.step: target must be a class id in [0, ${O - 1}], received ${String(target)}`);
       for (let o = 0; o < O; o++) dz[o] = pred[o] - (o === target ? 1 : 0);
+      loss = -Math.log(pred[target]);
     } else {
       const t = typeof target === 'number' ? [target] : Array.from(target);
       if (t.length !== O || !t.every(Number.isFinite)) throw new RangeError(`OnlineLearner.step: target must be ${O} finite numbers`);
-      for (let o = 0; o < O; o++) dz[o] = this.task === 'multilabel' ? pred[o] - t[o] : 2 * (pred[o] - t[o]) / O;
+      for (let o = 0; o < O; o++) {
+        dz[o] = this.task === 'multilabel' ? pred[o] - t[o] : 2 * (pred[o] - t[o]) / O;
+        loss += this.task === 'multilabel'
+          ? (Math.max(z[o], 0) - z[o] * t[o] + Math.log1p(Math.exp(-Math.abs(z[o])))) / O
+          : (pred[o] - t[o]) ** 2 / O;
+      }
     }
     const dh = this.params instanceof Float64Array ? new Float64Array(H) : new Float32Array(H);
     for (let o = 0; o < O; o++) {
@@ -178,12 +224,14 @@ export class OnlineLearner {
       for (let j = 0; j < H; j++) { this.dHeadW[o * H + j] += dz[o] * h[j]; dh[j] += this.headW[o * H + j] * dz[o]; }
     }
     this.engine.accumulate(dh, this.grads.subarray(this.rnnOffset, this.rnnOffset + this.engine.P));
+    this.pendingLoss += loss;
     if (++this.pending >= this.config.updateEvery) {
-      const g = this.grads;
-      if (this.config.clipNorm !== null) { const n = cpu().l2Norm(g); if (n > this.config.clipNorm) { const k = this.config.clipNorm / (n + 1e-6); for (let i = 0; i < g.length; i++) g[i] *= k; } }
-      this.optimizer.update(this.params, g, this.optimizer.config.lr, 0);
-      g.fill(0);
+      this.pipeline.runSync(this.optimizer, this.schedule.lr, this.config, 'OnlineLearner.step');
+      this.schedule.epochEnd(this.updates, this.pendingLoss / this.pending);
+      this.updates++;
+      this.grads.fill(0);
       this.pending = 0;
+      this.pendingLoss = 0;
     }
     return pred;
   }

@@ -1,5 +1,5 @@
-// Options of fit(), validated in one place.
-import type { FieldSpec } from '../options';
+// Options of fit(), validated in one place, the same for every model.
+import { FieldSpec, resolveOptions } from '../options';
 import type { OptimizerOptions } from './optimizer';
 import type { ScheduleOptions } from './schedules';
 import type { SequenceInput, TargetInput } from './data';
@@ -14,9 +14,17 @@ export interface EpochInfo {
   valLoss: number | null; valMetrics: Metrics | null;
   /** Mean pre-clip gradient norm over the epoch's updates. */
   gradNorm: number; lr: number;
+  /** Seq2Seq: the teacher-forcing ratio of this epoch. */
+  teacherForcing?: number;
 }
 export interface Metrics { loss: number; accuracy?: number; perTokenAccuracy?: number; perplexity?: number; mse?: number }
-export interface History { epochs: EpochInfo[]; stoppedEarly: boolean }
+export interface History {
+  epochs: EpochInfo[];
+  /** Early stopping ended the run. */
+  stoppedEarly: boolean;
+  /** timeLimit ended the run (after the batch that crossed it). */
+  outOfTime: boolean;
+}
 
 export interface FitOptions {
   /** Epochs to train (default 1); with resume, the epoch count to reach. */
@@ -65,6 +73,15 @@ export interface FitOptions {
   classWeights?: number[] | null;
   /** Continue a loaded model's run: train from its completed epoch up to `epochs`. */
   resume?: boolean;
+  /** Stop after the batch during which this many seconds have passed (default none). */
+  timeLimit?: number | null;
+  /**
+   * Truncated BPTT over one long stream: the recurrent state is carried from window to window,
+   * from batch to batch (row b of a batch continues row b of the previous one) and from one fit
+   * call to the next, until resetStates(); onBatchEnd and the abort signal act per window.
+   * Needs tbptt, shuffle false and equal batch sizes (default false).
+   */
+  stateful?: boolean;
 }
 
 export const FIT_OPTIONS: Record<string, FieldSpec> = {
@@ -83,6 +100,54 @@ export const FIT_OPTIONS: Record<string, FieldSpec> = {
   learning: { type: 'enum', values: ['bptt', 'rtrl', 'snap1', 'uoro'], default: 'bptt', doc: 'gradient algorithm' },
   onNonFinite: { type: 'enum', values: ['error', 'skip'], default: 'error', doc: 'non-finite handling' },
   resume: { type: 'bool', default: false, doc: 'continue a loaded run' },
+  timeLimit: { type: 'number', min: 0, default: null, nullable: true, doc: 'seconds of training' },
+  stateful: { type: 'bool', default: false, doc: 'carry the state across batches and fit calls' },
 };
 /** Fields checked by hand (objects and functions). */
 export const FIT_OBJECT_FIELDS = ['validationData', 'optimizer', 'schedule', 'earlyStopping', 'onBatchEnd', 'onEpochEnd', 'signal', 'classWeights'];
+
+/** FitOptions with every plain field resolved to its default. */
+export type ResolvedFit = Required<Omit<FitOptions, 'validationData' | 'optimizer' | 'schedule' | 'earlyStopping' | 'onBatchEnd' | 'onEpochEnd' | 'signal' | 'classWeights' | 'learning'>> & {
+  learning: 'bptt' | 'rtrl' | 'snap1' | 'uoro';
+};
+
+/**
+ * Validates fit options: the plain fields by FIT_OPTIONS (and a model's own extra fields), the
+ * callbacks and the signal by hand. `omit` names shared fields a model does not take.
+ */
+export function resolveFit<X extends object = object>(
+  what: string, options: FitOptions & Record<string, unknown>, extra: Record<string, FieldSpec> = {}, omit: string[] = [],
+): ResolvedFit & X {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object, received ${options === null ? 'null' : typeof options}`);
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) if (!FIT_OBJECT_FIELDS.includes(k)) plain[k] = v;
+  // learning: { tbptt: k } is another way to write truncated BPTT
+  const l = plain.learning as unknown;
+  if (l !== null && typeof l === 'object') {
+    const k = (l as { tbptt?: unknown }).tbptt;
+    if (Object.keys(l).length !== 1 || k === undefined) throw new TypeError(`${what}: learning must be 'bptt', 'rtrl', 'snap1', 'uoro' or { tbptt: k }, received ${JSON.stringify(l)}`);
+    if (plain.tbptt !== undefined && plain.tbptt !== k) throw new RangeError(`${what}: give the TBPTT window once (learning.tbptt ${String(k)} and tbptt ${String(plain.tbptt)})`);
+    plain.learning = 'bptt';
+    plain.tbptt = k;
+  }
+  const schema: Record<string, FieldSpec> = { ...FIT_OPTIONS, ...extra };
+  for (const k of omit) {
+    if (plain[k] !== undefined) throw new RangeError(`${what}: option ${k} does not apply here`);
+    delete schema[k];
+  }
+  const o = resolveOptions<ResolvedFit & X>(what, schema, plain);
+  for (const k of omit) (o as Record<string, unknown>)[k] = FIT_OPTIONS[k]?.default ?? null;
+  for (const k of ['onBatchEnd', 'onEpochEnd'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${what}: ${k} must be a function, received ${typeof options[k]}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${what}: signal must be an AbortSignal`);
+  if (options.validationData !== undefined && (o as ResolvedFit).validationSplit > 0) throw new RangeError(`${what}: give validationData or validationSplit, not both`);
+  if (o.tbptt !== null && o.learning !== 'bptt') throw new RangeError(`${what}: tbptt applies to learning 'bptt' only, received learning '${o.learning}'`);
+  if (o.stateful) {
+    if (o.tbptt === null) throw new RangeError(`${what}: stateful training needs tbptt (the window length)`);
+    if (plain.shuffle === true) throw new RangeError(`${what}: stateful training keeps the order of the data; shuffle must be false`);
+    o.shuffle = false;
+    o.bucketByLength = false;
+  }
+  return o;
+}

@@ -225,8 +225,13 @@ void Args::require_finite(const char* name, const FloatView& v) {
   if (!v.present()) return;
   for (std::int64_t i = 0; i < v.length; ++i) {
     double d = v.dtype == Dtype::F32 ? static_cast<double>(v.as<float>()[i]) : v.as<double>()[i];
-    if (!std::isfinite(d))
-      fail_range(std::string(name) + "[" + std::to_string(i) + "]", "a finite number", "number " + num(d));
+    if (!std::isfinite(d)) {
+      // A structured flag for callers that must tell divergence from bad input (never the text).
+      Napi::Error e = Napi::RangeError::New(env_, fn_ + ": " + std::string(name) + "[" + std::to_string(i) +
+                                                     "] must be a finite number, received number " + num(d));
+      e.Set("code", Napi::String::New(env_, "ERR_RNNKIT_NON_FINITE"));
+      throw e;
+    }
   }
 }
 

@@ -1,0 +1,255 @@
+// The one training loop of every model. A model describes one fit call as a FitJob (its
+// batches, how one batch's gradients are computed, its metrics and validation); the trainer
+// owns everything else: epochs, the optimizer, the learning-rate schedule, the gradient pipeline,
+// callbacks, early stopping, the abort signal, the time limit, and the training state a model
+// file saves so that a loaded model resumes exactly.
+import type { Backend } from '../backend';
+import { Exec } from '../exec';
+import type { Scratch, ScratchPool } from '../graph/tape';
+import type { WeightsLock } from '../graph/weights-lock';
+import type { HostArray } from '../native';
+import type { FlatParameters } from '../params';
+import type { BatchInfo, EpochInfo, FitOptions, History, Metrics } from './fit-options';
+import { Optimizer, OptimizerOptions } from './optimizer';
+import { NonFiniteError, UpdateOptions, UpdateOutcome, UpdatePipeline } from './pipeline';
+import { Schedule, ScheduleOptions, ScheduleState } from './schedules';
+
+/** Sums over the windows of one batch. */
+export interface BatchStats {
+  /** Sum of loss × counted rows. */
+  lossSum: number;
+  count: number;
+  correct: number;
+  total: number;
+  updates: number;
+  normSum: number;
+  /** Every window of the batch was skipped (non-finite, onNonFinite 'skip'). */
+  skipped: boolean;
+}
+
+export function emptyStats(): BatchStats {
+  return { lossSum: 0, count: 0, correct: 0, total: 0, updates: 0, normSum: 0, skipped: false };
+}
+
+/** What a batch's code gets from the trainer. */
+export interface StepRunner {
+  readonly scratch: Scratch;
+  readonly epoch: number;
+  readonly batch: number;
+  /** The gradients of a window are in params.grads: run the pipeline and the optimizer step. */
+  update(): Promise<UpdateOutcome>;
+  /** A non-finite loss or activation: throws (onNonFinite 'error') or returns true ('skip'). */
+  nonFinite(what: string): true;
+  /** The window is done: honours the abort signal between windows of a long batch. */
+  checkAbort(): void;
+}
+
+export interface FitJob<B> {
+  /** 'SequenceClassifier.fit', for messages. */
+  readonly what: string;
+  /** The batches of one epoch, in training order. */
+  batches(epoch: number): Iterable<B>;
+  /** Forward, loss and backward of one batch; calls run.update() after each window. */
+  train(batch: B, run: StepRunner): Promise<BatchStats>;
+  /** Metrics of a training epoch from its sums. */
+  metrics(loss: number, correct: number, total: number): Metrics;
+  /** Validation metrics after every epoch, when there is validation data. */
+  validate: (() => Promise<Metrics>) | null;
+  /** Extra fields of an epoch's record (Seq2Seq: its teacher-forcing ratio). */
+  epochExtra?(epoch: number): Partial<EpochInfo>;
+}
+
+/** The trainer's resolved options (the model resolves them with its own extra fields). */
+export interface TrainerOptions extends UpdateOptions {
+  epochs: number;
+  resume: boolean;
+  timeLimit: number | null;
+}
+
+export interface TrainingMeta {
+  epoch: number;
+  early: { best: number | null; wait: number };
+  optimizer: { options: OptimizerOptions | null; step: number } | null;
+  schedule: { options: ScheduleOptions | null; state: ScheduleState } | null;
+}
+
+export class Trainer {
+  optimizer: Optimizer | null = null;
+  private optimizerOptions: OptimizerOptions | undefined;
+  private schedule: Schedule | null = null;
+  private scheduleOptions: ScheduleOptions | undefined;
+  /** Completed epochs. */
+  epoch = 0;
+  private early: { best: number | null; wait: number } = { best: null, wait: 0 };
+  private running = false;
+  private readonly pipeline: UpdatePipeline;
+
+  constructor(
+    private readonly owner: string,
+    private readonly be: Backend,
+    private readonly params: FlatParameters,
+    private readonly weights: WeightsLock,
+    private readonly scratch: ScratchPool,
+  ) {
+    this.pipeline = new UpdatePipeline(be, params, weights);
+  }
+
+  get isRunning(): boolean { return this.running; }
+
+  /** Refuses a second fit while one runs. */
+  enter(): void {
+    if (this.running) throw new Error(`${this.owner}.fit: the model is already training (another fit is running); one model runs one fit at a time`);
+    this.running = true;
+  }
+  leave(): void { this.running = false; }
+
+  /** The optimizer and schedule of a fit call: kept when unchanged (or resuming), new otherwise. */
+  private prepare(options: FitOptions, resume: boolean): { opt: Optimizer; sched: Schedule } {
+    let fresh = false;
+    if (!this.optimizer || JSON.stringify(options.optimizer) !== JSON.stringify(this.optimizerOptions)) {
+      if (!(resume && this.optimizer)) {
+        this.optimizer = new Optimizer(options.optimizer, new Exec(this.be, true), this.params.size, this.params.dtype);
+        this.optimizerOptions = options.optimizer;
+        fresh = true;
+      }
+    }
+    // a new optimizer brings its own learning rate: the schedule restarts from it
+    if (!this.schedule || fresh || JSON.stringify(options.schedule) !== JSON.stringify(this.scheduleOptions)) {
+      if (!(resume && this.schedule)) {
+        this.schedule = new Schedule(options.schedule, this.optimizer!.config.lr);
+        this.scheduleOptions = options.schedule;
+      }
+    }
+    return { opt: this.optimizer!, sched: this.schedule! };
+  }
+
+  /** Runs a fit call (between enter() and leave(), which the model calls around it). */
+  async fit<B>(job: FitJob<B>, o: TrainerOptions, options: FitOptions): Promise<History> {
+    const { opt, sched } = this.prepare(options, o.resume);
+    const es = earlyStopping(job.what, options.earlyStopping, job.validate !== null);
+    if (!o.resume) this.early = { best: null, wait: 0 };
+    // Epoch numbers continue across fit calls (schedules see them); resume trains up to `epochs`
+    // in total, otherwise `epochs` more.
+    const start = this.epoch, end = o.resume ? o.epochs : this.epoch + o.epochs;
+    const history: History = { epochs: [], stoppedEarly: false, outOfTime: false };
+    const signal = options.signal;
+    const abort = () => { if (signal?.aborted) throw signal.reason ?? new DOMException('fit was aborted', 'AbortError'); };
+    const t0 = Date.now();
+    let best: HostArray | null = null;
+    abort();
+    const scratch = this.scratch.acquire();
+    try {
+      for (let e = start; e < end; e++) {
+        let lossSum = 0, count = 0, normSum = 0, updates = 0, correct = 0, total = 0, bi = 0;
+        for (const batch of job.batches(e)) {
+          abort();
+          const where = `${job.what}: at epoch ${e}, batch ${bi}, step ${opt.step + 1}`;
+          const run: StepRunner = {
+            scratch, epoch: e, batch: bi,
+            update: () => this.pipeline.run(opt, sched.lr, o, where),
+            nonFinite: (what: string) => {
+              if (o.onNonFinite === 'skip') return true;
+              throw new NonFiniteError(`${job.what}: non-finite ${what} at epoch ${e}, batch ${bi}, step ${opt.step + 1}; lower the learning rate or set clipNorm`);
+            },
+            checkAbort: abort,
+          };
+          const r = await job.train(batch, run);
+          if (!r.skipped) {
+            lossSum += r.lossSum; count += r.count; normSum += r.normSum; updates += r.updates;
+            correct += r.correct; total += r.total;
+          }
+          const info: BatchInfo = {
+            epoch: e, batch: bi, step: opt.step, loss: r.count ? r.lossSum / r.count : NaN,
+            gradNorm: r.updates ? r.normSum / r.updates : NaN, lr: sched.lr, skipped: r.skipped,
+          };
+          if (options.onBatchEnd) await options.onBatchEnd(info);
+          bi++;
+          if (o.timeLimit !== null && (Date.now() - t0) / 1000 > o.timeLimit) { history.outOfTime = true; break; }
+        }
+        abort();
+        const loss = count ? lossSum / count : NaN;
+        const valMetrics = job.validate ? await job.validate() : null;
+        const info: EpochInfo = {
+          epoch: e, loss, metrics: job.metrics(loss, correct, total), valLoss: valMetrics ? valMetrics.loss : null, valMetrics,
+          gradNorm: updates ? normSum / updates : 0, lr: sched.lr, ...(job.epochExtra ? job.epochExtra(e) : {}),
+        };
+        sched.epochEnd(e, valMetrics ? valMetrics.loss : loss);
+        this.epoch = e + 1;
+        history.epochs.push(info);
+        if (options.onEpochEnd) await options.onEpochEnd(info);
+        abort();
+        if (history.outOfTime) break;
+        if (es) {
+          const m = es.monitor === 'valLoss' ? info.valLoss! : info.loss;
+          if (this.early.best === null || m < this.early.best - es.minDelta) {
+            this.early = { best: m, wait: 0 };
+            if (es.restoreBest) best = this.params.params.slice();
+          } else if (++this.early.wait >= es.patience) {
+            history.stoppedEarly = true;
+            if (best) { const w = best; await this.weights.write(async () => { this.params.params.set(w); }); }
+            break;
+          }
+        }
+      }
+    } finally {
+      this.scratch.release(scratch);
+    }
+    return history;
+  }
+
+  /** What a model file stores to resume training exactly (tensors: the optimizer state). */
+  save(): { meta: TrainingMeta; tensors: Record<string, { data: HostArray; shape: number[] }> } {
+    const tensors: Record<string, { data: HostArray; shape: number[] }> = {};
+    this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
+    return {
+      meta: {
+        epoch: this.epoch, early: this.early,
+        optimizer: this.optimizer ? { options: this.optimizerOptions ?? null, step: this.optimizer.step } : null,
+        schedule: this.schedule ? { options: this.scheduleOptions ?? null, state: this.schedule.state } : null,
+      },
+      tensors,
+    };
+  }
+
+  /** Restores what save() wrote; every optimizer state tensor must be there at its full size. */
+  restore(t: TrainingMeta, tensors: Record<string, { data: ArrayLike<number> }>, path: string): void {
+    const bad = (what: string) => new Error(`rnnkit model ${path}: ${what}`);
+    if (!t || typeof t !== 'object') throw bad('missing training state');
+    this.epoch = t.epoch;
+    this.early = t.early ?? { best: null, wait: 0 };
+    if (t.optimizer) {
+      const opt = new Optimizer(t.optimizer.options ?? undefined, new Exec(this.be, true), this.params.size, this.params.dtype);
+      opt.step = t.optimizer.step;
+      opt.state.forEach((s, i) => {
+        const tt = tensors[`optimizer/state${i}`];
+        if (!tt || tt.data.length !== s.length) throw bad(`optimizer state ${i} must have ${s.length} elements`);
+        s.set(tt.data);
+      });
+      this.optimizer = opt;
+      this.optimizerOptions = t.optimizer.options ?? undefined;
+    }
+    if (t.schedule) {
+      const sc = new Schedule(t.schedule.options ?? undefined, this.optimizer ? this.optimizer.config.lr : 1e-3);
+      sc.state = { ...t.schedule.state };
+      this.schedule = sc;
+      this.scheduleOptions = t.schedule.options ?? undefined;
+    }
+  }
+}
+
+const EARLY_KEYS = ['monitor', 'patience', 'minDelta', 'restoreBest'];
+
+function earlyStopping(what: string, e: FitOptions['earlyStopping'], hasValidation: boolean) {
+  if (e === undefined || e === null) return null;
+  if (typeof e !== 'object') throw new TypeError(`${what}: earlyStopping must be an object, received ${typeof e}`);
+  const unknown = Object.keys(e).filter((k) => !EARLY_KEYS.includes(k));
+  if (unknown.length) throw new RangeError(`${what}: earlyStopping has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${EARLY_KEYS.join(', ')}`);
+  const monitor = e.monitor ?? (hasValidation ? 'valLoss' : 'loss');
+  if (monitor !== 'loss' && monitor !== 'valLoss') throw new RangeError(`${what}: earlyStopping.monitor must be 'loss' or 'valLoss', received ${JSON.stringify(monitor)}`);
+  const patience = e.patience ?? 5, minDelta = e.minDelta ?? 0, restoreBest = e.restoreBest ?? false;
+  if (!Number.isInteger(patience) || patience < 1) throw new RangeError(`${what}: earlyStopping.patience must be an integer >= 1, received ${String(patience)}`);
+  if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) throw new RangeError(`${what}: earlyStopping.minDelta must be a finite number >= 0, received ${String(minDelta)}`);
+  if (typeof restoreBest !== 'boolean') throw new TypeError(`${what}: earlyStopping.restoreBest must be a boolean, received ${typeof restoreBest}`);
+  if (monitor === 'valLoss' && !hasValidation) throw new RangeError(`${what}: earlyStopping monitors valLoss but no validation data was given`);
+  return { monitor, patience, minDelta, restoreBest };
+}
