@@ -2,7 +2,7 @@
 // halves, softmax, argmax, top-k.
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../lib';
-import { cast, dot, DTYPES, expectGrad, expectThrows, plus, randn, relErr, rng, TOL } from './helpers';
+import { cast, dot, DTYPES, expectGrad, expectThrows, randn, relErr, rng, TOL } from './helpers';
 
 const be = cpu();
 const f64 = (n: number) => new Float64Array(n);

@@ -1,7 +1,7 @@
 // timeDelayForward / timeDelayBackward against a plain-JS reference, with history and lengths.
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../lib';
-import { cast, dot, DTYPES, expectGrad, expectThrows, plus, randn, relErr, rng, TOL } from './helpers';
+import { cast, dot, DTYPES, expectGrad, expectThrows, randn, relErr, rng, TOL } from './helpers';
 
 const be = cpu();
 const f64 = (n: number) => new Float64Array(n);
