@@ -5,7 +5,7 @@ import type {
   BackendInfo, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs, HostArray, LinearBackwardArgs,
   LinearForwardArgs, MseLossArgs, RnnStepJacobiansArgs, RnnStepJvpArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
   SoftmaxCrossEntropyArgs,
-  ActivationBackwardArgs, ActivationForwardArgs, AddSignArgs, ArgmaxRowsArgs, AttentionBackwardArgs, AttentionForwardArgs, AxpbyArgs, ClipByNormArgs, ClipByValueArgs, CopyColsArgs, CountCorrectArgs, CountCorrectMultilabelArgs, GatherRowsArgs, MergeHalvesArgs, MulArgs, ScaleArgs, ScatterAddRowsArgs, SigmoidBceArgs, SoftmaxRowsArgs, SplitHalvesBackwardArgs, TimeDelayBackwardArgs, TimeDelayForwardArgs, TimePoolBackwardArgs, TimePoolForwardArgs, TopkRowsArgs, CountResult,
+  ActivationBackwardArgs, ActivationForwardArgs, AddSignArgs, AllFiniteArgs, ArgmaxRowsArgs, AttentionBackwardArgs, AttentionForwardArgs, AxpbyArgs, ClipByNormArgs, ClipByValueArgs, CopyColsArgs, CountCorrectArgs, CountCorrectMultilabelArgs, GatherRowsArgs, MergeHalvesArgs, MulArgs, ScaleArgs, ScatterAddRowsArgs, SigmoidBceArgs, SoftmaxRowsArgs, SplitHalvesBackwardArgs, TimeDelayBackwardArgs, TimeDelayForwardArgs, TimePoolBackwardArgs, TimePoolForwardArgs, TopkRowsArgs, CountResult,
 } from './native';
 
 export type DType = 'float32' | 'float64';
@@ -72,5 +72,5 @@ export interface Backend<A = HostArray> {
   clipByNorm(a: ClipByNormArgs<A>): number;
   addSign(a: AddSignArgs<A>): void;
   /** True when every element of x is finite: the divergence check. */
-  allFinite(a: { x: A }): boolean;
+  allFinite(a: AllFiniteArgs<A>): boolean;
 }

@@ -271,6 +271,8 @@ export interface CountResult { correct: number; total: number }
 export interface ClipByValueArgs<A = HostArray> { n: number; x: A; value: number } // [n]
 /** PyTorch clip_grad_norm_: x *= maxNorm/(norm+1e-6) when that is < 1; returns the norm before. */
 export interface ClipByNormArgs<A = HostArray> { n: number; x: A; maxNorm: number } // [n]
+/** True when every element of x is finite (the divergence check). */
+export interface AllFiniteArgs<A = HostArray> { x: A } // [n], any length
 /** g += alpha * sign(p) (the L1 gradient). */
 export interface AddSignArgs<A = HostArray> { n: number; alpha: number; p: A; g: A } // [n]
 
@@ -365,7 +367,7 @@ export interface NativeAddon {
   countCorrectMultilabel(a: CountCorrectMultilabelArgs): CountResult;
   clipByValue(a: ClipByValueArgs): void;
   clipByNorm(a: ClipByNormArgs): number;
-  allFinite(a: { x: HostArray }): boolean;
+  allFinite(a: AllFiniteArgs): boolean;
   addSign(a: AddSignArgs): void;
 }
 
