@@ -5,6 +5,7 @@ import type {
   BackendInfo, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs, HostArray, LinearBackwardArgs,
   LinearForwardArgs, MseLossArgs, RnnStepJacobiansArgs, RnnStepJvpArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
   SoftmaxCrossEntropyArgs,
+  ActivationBackwardArgs, ActivationForwardArgs, AddSignArgs, AllFiniteArgs, ArgmaxRowsArgs, AttentionBackwardArgs, AttentionForwardArgs, AxpbyArgs, ClipByNormArgs, ClipByValueArgs, CopyColsArgs, CountCorrectArgs, CountCorrectMultilabelArgs, GatherRowsArgs, MergeHalvesArgs, MulArgs, ScaleArgs, ScatterAddRowsArgs, SigmoidBceArgs, SoftmaxRowsArgs, SplitHalvesBackwardArgs, TimeDelayBackwardArgs, TimeDelayForwardArgs, TimePoolBackwardArgs, TimePoolForwardArgs, TopkRowsArgs, CountResult,
 } from './native';
 
 export type DType = 'float32' | 'float64';
@@ -41,4 +42,35 @@ export interface Backend<A = HostArray> {
   optimStateCount(kind: OptimizerKind): number;
   optimStep(a: OptimStepArgs<A>): void;
   optimStepAsync(a: OptimStepArgs<A>): Promise<void>;
+
+  // Element-wise, row, pooling, attention, time-delay, loss/metric and gradient-tool ops
+  // (shapes and += / overwrite in lib/native.ts and docs/engine.md).
+  axpby(a: AxpbyArgs<A>): void;
+  mul(a: MulArgs<A>): void;
+  scale(a: ScaleArgs<A>): void;
+  activationForward(a: ActivationForwardArgs<A>): void;
+  activationBackward(a: ActivationBackwardArgs<A>): void;
+  gatherRows(a: GatherRowsArgs<A>): void;
+  scatterAddRows(a: ScatterAddRowsArgs<A>): void;
+  copyCols(a: CopyColsArgs<A>): void;
+  mergeHalves(a: MergeHalvesArgs<A>): void;
+  splitHalvesBackward(a: SplitHalvesBackwardArgs<A>): void;
+  softmaxRows(a: SoftmaxRowsArgs<A>): void;
+  logSoftmaxRows(a: SoftmaxRowsArgs<A>): void;
+  argmaxRows(a: ArgmaxRowsArgs<A>): void;
+  topkRows(a: TopkRowsArgs<A>): void;
+  timePoolForward(a: TimePoolForwardArgs<A>): void;
+  timePoolBackward(a: TimePoolBackwardArgs<A>): void;
+  attentionForward(a: AttentionForwardArgs<A>): void;
+  attentionBackward(a: AttentionBackwardArgs<A>): void;
+  timeDelayForward(a: TimeDelayForwardArgs<A>): void;
+  timeDelayBackward(a: TimeDelayBackwardArgs<A>): void;
+  sigmoidBce(a: SigmoidBceArgs<A>): number;
+  countCorrect(a: CountCorrectArgs<A>): CountResult;
+  countCorrectMultilabel(a: CountCorrectMultilabelArgs<A>): CountResult;
+  clipByValue(a: ClipByValueArgs<A>): void;
+  clipByNorm(a: ClipByNormArgs<A>): number;
+  addSign(a: AddSignArgs<A>): void;
+  /** True when every element of x is finite: the divergence check. */
+  allFinite(a: AllFiniteArgs<A>): boolean;
 }

@@ -44,6 +44,33 @@ export class CpuBackend implements Backend<HostArray> {
   optimStateCount(kind: Parameters<NativeAddon['optimStateCount']>[0]['kind']) { return this.n.optimStateCount({ kind }); }
   optimStep: NativeAddon['optimStep'] = (a) => this.n.optimStep(a);
   optimStepAsync: NativeAddon['optimStepAsync'] = (a) => this.n.optimStepAsync(a);
+  axpby: NativeAddon['axpby'] = (a) => this.n.axpby(a);
+  mul: NativeAddon['mul'] = (a) => this.n.mul(a);
+  scale: NativeAddon['scale'] = (a) => this.n.scale(a);
+  activationForward: NativeAddon['activationForward'] = (a) => this.n.activationForward(a);
+  activationBackward: NativeAddon['activationBackward'] = (a) => this.n.activationBackward(a);
+  gatherRows: NativeAddon['gatherRows'] = (a) => this.n.gatherRows(a);
+  scatterAddRows: NativeAddon['scatterAddRows'] = (a) => this.n.scatterAddRows(a);
+  copyCols: NativeAddon['copyCols'] = (a) => this.n.copyCols(a);
+  mergeHalves: NativeAddon['mergeHalves'] = (a) => this.n.mergeHalves(a);
+  splitHalvesBackward: NativeAddon['splitHalvesBackward'] = (a) => this.n.splitHalvesBackward(a);
+  softmaxRows: NativeAddon['softmaxRows'] = (a) => this.n.softmaxRows(a);
+  logSoftmaxRows: NativeAddon['logSoftmaxRows'] = (a) => this.n.logSoftmaxRows(a);
+  argmaxRows: NativeAddon['argmaxRows'] = (a) => this.n.argmaxRows(a);
+  topkRows: NativeAddon['topkRows'] = (a) => this.n.topkRows(a);
+  timePoolForward: NativeAddon['timePoolForward'] = (a) => this.n.timePoolForward(a);
+  timePoolBackward: NativeAddon['timePoolBackward'] = (a) => this.n.timePoolBackward(a);
+  attentionForward: NativeAddon['attentionForward'] = (a) => this.n.attentionForward(a);
+  attentionBackward: NativeAddon['attentionBackward'] = (a) => this.n.attentionBackward(a);
+  timeDelayForward: NativeAddon['timeDelayForward'] = (a) => this.n.timeDelayForward(a);
+  timeDelayBackward: NativeAddon['timeDelayBackward'] = (a) => this.n.timeDelayBackward(a);
+  sigmoidBce: NativeAddon['sigmoidBce'] = (a) => this.n.sigmoidBce(a);
+  countCorrect: NativeAddon['countCorrect'] = (a) => this.n.countCorrect(a);
+  countCorrectMultilabel: NativeAddon['countCorrectMultilabel'] = (a) => this.n.countCorrectMultilabel(a);
+  clipByValue: NativeAddon['clipByValue'] = (a) => this.n.clipByValue(a);
+  clipByNorm: NativeAddon['clipByNorm'] = (a) => this.n.clipByNorm(a);
+  addSign: NativeAddon['addSign'] = (a) => this.n.addSign(a);
+  allFinite: NativeAddon['allFinite'] = (a) => this.n.allFinite(a);
 }
 
 let instance: CpuBackend | undefined;

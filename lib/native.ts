@@ -96,10 +96,185 @@ export interface SoftmaxCrossEntropyArgs<A = HostArray> {
   N: number; C: number; logits: A; targets: Int32Array; weights?: A | null; ignoreIndex?: number;
   mask?: Uint8Array | null; scale?: number; dlogits?: A | null;
 }
-export interface MseLossArgs<A = HostArray> { n: number; pred: A; target: A; scale?: number; dpred?: A | null }
+/**
+ * Mean squared error over n elements. With `mask`, the buffers are rows [N,F] (N = n/F) and
+ * only rows with mask[r] != 0 count (mean over counted rows * F; masked rows get dpred 0; no
+ * counted row: loss 0). Without mask the behaviour is the plain mean over n (F is only checked).
+ */
+export interface MseLossArgs<A = HostArray> {
+  n: number; pred: A; target: A; scale?: number; dpred?: A | null; // [n]; dpred overwritten
+  F?: number; // features per row, a divisor of n (default 1)
+  mask?: Uint8Array | null; // [n/F]
+}
 export interface GemmArgs<A = HostArray> {
   M: number; N: number; K: number; a: A; b: A; c: A; transA?: boolean; transB?: boolean; alpha?: number; beta?: number;
 }
+
+// ---- element-wise (flat buffers [n]) ----
+/** y = a*x + b*y in place (b = 0: y is only written). */
+export interface AxpbyArgs<A = HostArray> { n: number; a: number; x: A; b: number; y: A } // x, y: [n]
+/** out = x ⊙ y (out overwritten, disjoint from x and y). */
+export interface MulArgs<A = HostArray> { n: number; x: A; y: A; out: A } // [n]
+/** x *= alpha in place. */
+export interface ScaleArgs<A = HostArray> { n: number; alpha: number; x: A } // [n]
+export type ActivationKind = 'tanh' | 'sigmoid' | 'relu' | 'identity';
+/** y = f(x), overwritten. */
+export interface ActivationForwardArgs<A = HostArray> { kind: ActivationKind; n: number; x: A; y: A } // [n]
+/** dx += dy ⊙ f'(x), with f' computed from the forward output y. */
+export interface ActivationBackwardArgs<A = HostArray> { kind: ActivationKind; n: number; y: A; dy: A; dx: A } // [n]
+
+// ---- rows ----
+/** dst[n] = src[idx[n]] (overwritten); idx all 0 broadcasts a row. */
+export interface GatherRowsArgs<A = HostArray> {
+  R: number; N: number; F: number;
+  src: A; // [R,F]
+  idx: Int32Array; // [N], each in [0,R)
+  dst: A; // [N,F] out
+}
+/** dst[idx[n]] += src[n]; idx may repeat (idx all 0 sums the rows). */
+export interface ScatterAddRowsArgs<A = HostArray> {
+  R: number; N: number; F: number;
+  src: A; // [N,F]
+  idx: Int32Array; // [N], each in [0,R)
+  dst: A; // [R,F] accumulated
+}
+/** dst[n, dstOffset + j] = (or += with accumulate) src[n, srcOffset + j], j < width. */
+export interface CopyColsArgs<A = HostArray> {
+  N: number; srcF: number; srcOffset: number; width: number; dstF: number; dstOffset: number;
+  src: A; // [N,srcF]
+  dst: A; // [N,dstF]: the column block is overwritten (or accumulated), the rest untouched
+  accumulate?: boolean; // default false
+}
+/** y = x[:, :H] + x[:, H:] ('sum') or their mean. */
+export interface MergeHalvesArgs<A = HostArray> {
+  N: number; H: number; mode: 'sum' | 'mean';
+  x: A; // [N,2H]
+  y: A; // [N,H] out
+}
+/** Backward of mergeHalves: both halves of dx += dy ('mean': dy/2). */
+export interface SplitHalvesBackwardArgs<A = HostArray> {
+  N: number; H: number; mode: 'sum' | 'mean';
+  dy: A; // [N,H]
+  dx: A; // [N,2H] accumulated
+}
+/** Max-subtracted softmax or log-softmax of every row. */
+export interface SoftmaxRowsArgs<A = HostArray> { N: number; C: number; x: A; y: A } // [N,C]; y overwritten
+/** out[n] = the first column holding the row's maximum. */
+export interface ArgmaxRowsArgs<A = HostArray> {
+  N: number; C: number;
+  x: A; // [N,C]
+  out: Int32Array; // [N] out
+}
+/** The k largest entries of every row, value descending, ties by the lower column. */
+export interface TopkRowsArgs<A = HostArray> {
+  N: number; C: number; k: number; // 1 <= k <= C
+  x: A; // [N,C]
+  values: A; // [N,k] out
+  indices: Int32Array; // [N,k] out
+}
+
+// ---- pooling over time ----
+export type TimePoolMode = 'last' | 'mean' | 'max';
+/** [T,B,F] → [B,F] over each row's valid steps (zero length: 0, argmax -1; max ties: earliest step). */
+export interface TimePoolForwardArgs<A = HostArray> {
+  T: number; B: number; F: number; mode: TimePoolMode;
+  x: A; // [T,B,F]
+  lengths?: Int32Array | null; // [B], each in [0,T]
+  y: A; // [B,F] out
+  argmax?: Int32Array | null; // [B,F] out, the chosen step (required for 'max'; -1 for other modes)
+}
+export interface TimePoolBackwardArgs<A = HostArray> {
+  T: number; B: number; F: number; mode: TimePoolMode;
+  dy: A; // [B,F]
+  lengths?: Int32Array | null; // [B]
+  argmax?: Int32Array | null; // [B,F] from timePoolForward (required for 'max')
+  dx: A; // [T,B,F] accumulated
+}
+
+// ---- attention core (Luong dot score; W_a, W_c and tanh are separate ops) ----
+/** score = q·key; alpha = softmax over j < lengths[b] (0 beyond); context = Σ_j alpha_j value_j. */
+export interface AttentionForwardArgs<A = HostArray> {
+  T: number; S: number; B: number; Hd: number; He: number;
+  q: A; // [T,B,Hd]
+  keys: A; // [S,B,Hd]
+  values: A; // [S,B,He] (may be the keys buffer itself)
+  lengths?: Int32Array | null; // [B] source lengths, each in [1,S]
+  alpha: A; // [T,B,S] out
+  context: A; // [T,B,He] out
+}
+/** Gradients accumulate; when keys === values, dKeys and dValues may be one buffer. */
+export interface AttentionBackwardArgs<A = HostArray> {
+  T: number; S: number; B: number; Hd: number; He: number;
+  q: A; keys: A; values: A; lengths?: Int32Array | null;
+  alpha: A; // [T,B,S] from attentionForward
+  dContext: A; // [T,B,He]
+  dq?: A | null; // [T,B,Hd] accumulated
+  dKeys?: A | null; // [S,B,Hd] accumulated
+  dValues?: A | null; // [S,B,He] accumulated
+}
+
+// ---- time-delay gather (TDNN) ----
+/**
+ * y[t,b,k*F+f] = x[t-taps[k],b,f] when t-taps[k] >= 0, else history[D+t-taps[k],b,f] when given
+ * (D = max tap; history row D-1 is the step just before t = 0), else 0; padding steps are 0.
+ */
+export interface TimeDelayForwardArgs<A = HostArray> {
+  T: number; B: number; F: number; K: number;
+  taps: Int32Array; // [K], each >= 0
+  x: A; // [T,B,F]
+  lengths?: Int32Array | null; // [B], each in [0,T]
+  history?: A | null; // [D,B,F]
+  y: A; // [T,B,K*F] out
+}
+export interface TimeDelayBackwardArgs<A = HostArray> {
+  T: number; B: number; F: number; K: number;
+  taps: Int32Array; // [K]
+  lengths?: Int32Array | null; // [B]
+  dy: A; // [T,B,K*F]
+  dx?: A | null; // [T,B,F] accumulated
+  dHistory?: A | null; // [D,B,F] accumulated
+}
+
+// ---- masked losses and metrics ----
+/**
+ * Mean of max(z,0) - z t + log1p(exp(-|z|)) over counted elements (rows with mask != 0, times F);
+ * dlogits (overwritten) = scale * (sigmoid(z) - t) / count, 0 on masked rows. Returns the loss.
+ */
+export interface SigmoidBceArgs<A = HostArray> {
+  N: number; F: number;
+  logits: A; // [N,F]
+  targets: A; // [N,F]
+  mask?: Uint8Array | null; // [N]
+  scale?: number; // default 1
+  dlogits?: A | null; // [N,F] out
+}
+/** Rows whose first-max argmax equals the target (ignoreIndex, default -100, and masked rows skipped). */
+export interface CountCorrectArgs<A = HostArray> {
+  N: number; C: number;
+  logits: A; // [N,C]
+  targets: Int32Array; // [N] in [0,C) or ignoreIndex
+  ignoreIndex?: number;
+  mask?: Uint8Array | null; // [N]
+}
+/** Rows where every (logit > 0) equals (target > 0.5); masked rows skipped. */
+export interface CountCorrectMultilabelArgs<A = HostArray> {
+  N: number; F: number;
+  logits: A; // [N,F]
+  targets: A; // [N,F]
+  mask?: Uint8Array | null; // [N]
+}
+/** `correct` rows out of `total` counted rows. */
+export interface CountResult { correct: number; total: number }
+
+// ---- gradient tools ----
+/** x = clamp(x, -value, value) in place. */
+export interface ClipByValueArgs<A = HostArray> { n: number; x: A; value: number } // [n]
+/** PyTorch clip_grad_norm_: x *= maxNorm/(norm+1e-6) when that is < 1; returns the norm before. */
+export interface ClipByNormArgs<A = HostArray> { n: number; x: A; maxNorm: number } // [n]
+/** True when every element of x is finite (the divergence check). */
+export interface AllFiniteArgs<A = HostArray> { x: A } // [n], any length
+/** g += alpha * sign(p) (the L1 gradient). */
+export interface AddSignArgs<A = HostArray> { n: number; alpha: number; p: A; g: A } // [n]
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 /** Hyper-parameters, with PyTorch's names (camelCase) and defaults. */
@@ -167,6 +342,33 @@ export interface NativeAddon {
   optimStateCount(a: { kind: OptimizerKind }): number;
   optimStep(a: OptimStepArgs): void;
   optimStepAsync(a: OptimStepArgs): Promise<void>;
+  axpby(a: AxpbyArgs): void;
+  mul(a: MulArgs): void;
+  scale(a: ScaleArgs): void;
+  activationForward(a: ActivationForwardArgs): void;
+  activationBackward(a: ActivationBackwardArgs): void;
+  gatherRows(a: GatherRowsArgs): void;
+  scatterAddRows(a: ScatterAddRowsArgs): void;
+  copyCols(a: CopyColsArgs): void;
+  mergeHalves(a: MergeHalvesArgs): void;
+  splitHalvesBackward(a: SplitHalvesBackwardArgs): void;
+  softmaxRows(a: SoftmaxRowsArgs): void;
+  logSoftmaxRows(a: SoftmaxRowsArgs): void;
+  argmaxRows(a: ArgmaxRowsArgs): void;
+  topkRows(a: TopkRowsArgs): void;
+  timePoolForward(a: TimePoolForwardArgs): void;
+  timePoolBackward(a: TimePoolBackwardArgs): void;
+  attentionForward(a: AttentionForwardArgs): void;
+  attentionBackward(a: AttentionBackwardArgs): void;
+  timeDelayForward(a: TimeDelayForwardArgs): void;
+  timeDelayBackward(a: TimeDelayBackwardArgs): void;
+  sigmoidBce(a: SigmoidBceArgs): number;
+  countCorrect(a: CountCorrectArgs): CountResult;
+  countCorrectMultilabel(a: CountCorrectMultilabelArgs): CountResult;
+  clipByValue(a: ClipByValueArgs): void;
+  clipByNorm(a: ClipByNormArgs): number;
+  allFinite(a: AllFiniteArgs): boolean;
+  addSign(a: AddSignArgs): void;
 }
 
 let cached: NativeAddon | undefined;

@@ -1,5 +1,6 @@
 // Shared test utilities: a seeded RNG, a plain-JavaScript reference of the recurrent math
 // (straight from docs/conventions.md, no tricks), and central-difference gradient checks.
+import { expect } from 'vitest';
 import type { HostArray, RnnSpec } from '../lib/native';
 
 export function rng(seed: number) {
@@ -122,3 +123,27 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>) {
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
+
+// ---- shared by the op tests (test/ops-*.test.ts) ----
+export type Dt = 'f64' | 'f32';
+export const DTYPES: Dt[] = ['f64', 'f32'];
+/** Agreement with a float64 JS reference: float64 to 1e-12, float32 to 1e-5 (relErr). */
+export const TOL: Record<Dt, number> = { f64: 1e-12, f32: 1e-5 };
+export function cast(dt: Dt, a: ArrayLike<number>): HostArray {
+  return dt === 'f64' ? Float64Array.from(a) : Float32Array.from(a);
+}
+/** The analytic gradient equals the central difference of `loss` w.r.t. every element of param. */
+export function expectGrad(analytic: ArrayLike<number>, param: Float64Array, loss: () => number, tol = 1e-6) {
+  const num = numericGrad(param, loss);
+  expect(maxAbs(num), 'the gradient must not vanish (the check would be vacuous)').toBeGreaterThan(1e-3);
+  expect(relErr(analytic, num)).toBeLessThan(tol);
+}
+/** The call throws an error of `type` whose message matches. */
+export function expectThrows(call: () => unknown, type: ErrorConstructor, message: RegExp) {
+  let err: unknown;
+  try { call(); } catch (e) { err = e; }
+  expect(err, 'expected a throw').toBeInstanceOf(type);
+  expect((err as Error).message).toMatch(message);
+}
+/** a + b element-wise (the expected value of a buffer that accumulated b onto a). */
+export const plus = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a, (v, i) => v + b[i]);

@@ -73,6 +73,33 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("optimStateCount", OptimStateCount);
   fn("optimStep", Bind<OptimStep, false>);
   fn("optimStepAsync", Bind<OptimStep, true>);
+  fn("axpby", Axpby);
+  fn("mul", Mul);
+  fn("scale", Scale);
+  fn("activationForward", ActivationForward);
+  fn("activationBackward", ActivationBackward);
+  fn("gatherRows", GatherRows);
+  fn("scatterAddRows", ScatterAddRows);
+  fn("copyCols", CopyCols);
+  fn("mergeHalves", MergeHalves);
+  fn("splitHalvesBackward", SplitHalvesBackward);
+  fn("softmaxRows", SoftmaxRows);
+  fn("logSoftmaxRows", LogSoftmaxRows);
+  fn("argmaxRows", ArgmaxRows);
+  fn("topkRows", TopkRows);
+  fn("clipByValue", ClipByValue);
+  fn("clipByNorm", ClipByNorm);
+  fn("allFinite", AllFinite);
+  fn("addSign", AddSign);
+  fn("timePoolForward", TimePoolForward);
+  fn("timePoolBackward", TimePoolBackward);
+  fn("attentionForward", AttentionForward);
+  fn("attentionBackward", AttentionBackward);
+  fn("timeDelayForward", TimeDelayForward);
+  fn("timeDelayBackward", TimeDelayBackward);
+  fn("sigmoidBce", SigmoidBce);
+  fn("countCorrect", CountCorrect);
+  fn("countCorrectMultilabel", CountCorrectMultilabel);
   return exports;
 }
 

@@ -235,12 +235,33 @@ void Args::require_finite(const char* name, const FloatView& v) {
   }
 }
 
+std::int32_t* Args::ints_out(const char* name, std::int64_t length, const std::string& shape, bool required) {
+  return static_cast<std::int32_t*>(typed(name, napi_int32_array, "Int32Array", length, 4, shape, required));
+}
+
 void Args::require_disjoint(const char* name, const FloatView& out) {
+  if (!out.present()) return;
+  require_disjoint(name, out.data, out.length * (out.dtype == Dtype::F32 ? 4 : 8));
+}
+
+void Args::require_disjoint(const char* name, const void* p, std::int64_t bytes) {
+  if (!p || bytes == 0) return;
+  std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(p);
+  std::uintptr_t hi = lo + static_cast<std::uintptr_t>(bytes);
+  for (const Range& r : ranges_) {
+    if (r.name == name || r.lo == r.hi) continue;
+    if (lo < r.hi && r.lo < hi)
+      fail_range(name, std::string("a buffer that does not overlap ") + r.name, "an overlapping view");
+  }
+}
+
+void Args::require_disjoint_except(const char* name, const FloatView& out, const char* same_as) {
   if (!out.present() || out.length == 0) return;
   std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(out.data);
   std::uintptr_t hi = lo + static_cast<std::uintptr_t>(out.length) * (out.dtype == Dtype::F32 ? 4 : 8);
   for (const Range& r : ranges_) {
     if (r.name == name || r.lo == r.hi) continue;
+    if (r.name == same_as && r.lo == lo && r.hi == hi) continue;
     if (lo < r.hi && r.lo < hi)
       fail_range(name, std::string("a buffer that does not overlap ") + r.name, "an overlapping view");
   }

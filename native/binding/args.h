@@ -63,11 +63,19 @@ class Args {
                            std::int64_t except = INT64_MIN);
   const std::uint8_t* bytes(const char* name, std::int64_t length, const std::string& shape,
                             bool required = true);
+  // An Int32Array output of `length` elements (its contents are not read or checked).
+  std::int32_t* ints_out(const char* name, std::int64_t length, const std::string& shape,
+                         bool required = true);
 
   // Rejects non-finite values in an input buffer.
   void require_finite(const char* name, const FloatView& v);
   // Refuses outputs that overlap any other buffer of the call.
   void require_disjoint(const char* name, const FloatView& out);
+  // The same for an integer output of `bytes` bytes at p (null: absent).
+  void require_disjoint(const char* name, const void* p, std::int64_t bytes);
+  // Like require_disjoint, except that `out` may be exactly the buffer named `same_as` (one
+  // buffer passed for two outputs on purpose, e.g. dKeys === dValues).
+  void require_disjoint_except(const char* name, const FloatView& out, const char* same_as);
 
   // Checked product for sizes; a RangeError names `what` when it exceeds 2^31-1 elements... or
   // the typed-array limit.

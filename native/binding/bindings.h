@@ -32,5 +32,36 @@ Napi::Value Gemm(const Napi::CallbackInfo& info);
 Napi::Value OptimStep(const Napi::CallbackInfo& info, bool async);
 Napi::Value OptimStateCount(const Napi::CallbackInfo& info);
 
+// tensor_ops_binding.cpp
+Napi::Value Axpby(const Napi::CallbackInfo& info);
+Napi::Value Mul(const Napi::CallbackInfo& info);
+Napi::Value Scale(const Napi::CallbackInfo& info);
+Napi::Value ActivationForward(const Napi::CallbackInfo& info);
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info);
+Napi::Value GatherRows(const Napi::CallbackInfo& info);
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info);
+Napi::Value CopyCols(const Napi::CallbackInfo& info);
+Napi::Value MergeHalves(const Napi::CallbackInfo& info);
+Napi::Value SplitHalvesBackward(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxRows(const Napi::CallbackInfo& info);
+Napi::Value LogSoftmaxRows(const Napi::CallbackInfo& info);
+Napi::Value ArgmaxRows(const Napi::CallbackInfo& info);
+Napi::Value TopkRows(const Napi::CallbackInfo& info);
+Napi::Value ClipByValue(const Napi::CallbackInfo& info);
+Napi::Value ClipByNorm(const Napi::CallbackInfo& info);
+Napi::Value AllFinite(const Napi::CallbackInfo& info);
+Napi::Value AddSign(const Napi::CallbackInfo& info);
+
+// layer_ops_binding.cpp
+Napi::Value TimePoolForward(const Napi::CallbackInfo& info);
+Napi::Value TimePoolBackward(const Napi::CallbackInfo& info);
+Napi::Value AttentionForward(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
+Napi::Value TimeDelayForward(const Napi::CallbackInfo& info);
+Napi::Value TimeDelayBackward(const Napi::CallbackInfo& info);
+Napi::Value SigmoidBce(const Napi::CallbackInfo& info);
+Napi::Value CountCorrect(const Napi::CallbackInfo& info);
+Napi::Value CountCorrectMultilabel(const Napi::CallbackInfo& info);
+
 }  // namespace binding
 }  // namespace rnnkit

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "../kernels/gemm.h"
+#include "../kernels/losses.h"
 #include "../kernels/ops.h"
 #include "../kernels/optim.h"
 #include "bindings.h"
@@ -125,10 +126,14 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
 Napi::Value MseLoss(const Napi::CallbackInfo& info) {
   Args a(info, "mseLoss");
   std::int64_t n = a.integer("n", 1, std::int64_t(1) << 40);
+  // Optional row structure: F features per row, rows masked by mask [n/F].
+  std::int64_t F = a.integer("F", 1, n, 1);
+  if (n % F != 0) a.fail_range("F", "a divisor of n = " + std::to_string(n), "number " + std::to_string(F));
   double scale = a.number("scale", -1e30, 1e30, 1.0);
   Dtype dt = a.dtype_of("pred");
   FloatView pred = a.floats("pred", dt, n, "[n]");
   FloatView target = a.floats("target", dt, n, "[n]");
+  const std::uint8_t* mask = a.bytes("mask", n / F, "[N] (N = n/F)", false);
   FloatView dpred = a.floats("dpred", dt, n, "[n]", false);
   a.require_finite("pred", pred);
   a.require_finite("target", target);
@@ -138,6 +143,7 @@ Napi::Value MseLoss(const Napi::CallbackInfo& info) {
   job.work = [=]() {
     return with_dtype(dt, [&](auto t) {
       using T = decltype(t);
+      if (mask) return masked_mse<T>(n / F, F, pred.as<T>(), target.as<T>(), mask, scale, dpred.as<T>());
       return mse_loss<T>(n, pred.as<T>(), target.as<T>(), static_cast<T>(scale), dpred.as<T>());
     });
   };

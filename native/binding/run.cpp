@@ -35,7 +35,9 @@ class Worker : public Napi::AsyncWorker {
   }
   void OnOK() override {
     Napi::Env env = Env();
-    deferred_.Resolve(job_.has_result ? Napi::Number::New(env, result_) : env.Undefined());
+    deferred_.Resolve(!job_.has_result ? env.Undefined()
+                      : job_.to_js      ? job_.to_js(env, result_)
+                                        : Napi::Number::New(env, result_));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -65,7 +67,8 @@ Napi::Value run_job(Args& args, Job job, bool async) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, args.fn() + ": " + e.what());
   }
-  return job.has_result ? Napi::Number::New(env, r) : env.Undefined();
+  if (!job.has_result) return env.Undefined();
+  return job.to_js ? job.to_js(env, r) : Napi::Number::New(env, r);
 }
 
 }  // namespace binding

@@ -18,6 +18,8 @@ std::mutex& engine_mutex();
 struct Job {
   std::function<double()> work;
   bool has_result = false;
+  // When set (with has_result), turns work()'s number into the JS result (a boolean, an object).
+  std::function<Napi::Value(Napi::Env, double)> to_js;
 };
 
 Napi::Value run_job(Args& args, Job job, bool async);
