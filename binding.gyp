@@ -33,11 +33,13 @@
         "native/kernels/rnn_steps_generic.cpp",
         "native/kernels/rnn.cpp",
         "native/kernels/rtrl.cpp",
+        "native/kernels/online.cpp",
         "native/kernels/ops.cpp",
         "native/kernels/optim.cpp",
         "native/binding/args.cpp",
         "native/binding/run.cpp",
         "native/binding/rnn_binding.cpp",
+        "native/binding/online_binding.cpp",
         "native/binding/ops_binding.cpp",
         "native/binding/addon.cpp"
       ],

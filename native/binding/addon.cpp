@@ -61,6 +61,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("rnnBackwardAsync", Bind<RnnBackward, true>);
   fn("rnnStepJacobians", RnnStepJacobians);
   fn("rnnStepJvp", RnnStepJvp);
+  fn("onlineRtrlUpdate", OnlineRtrlUpdate);
+  fn("onlineSnap1Update", OnlineSnap1Update);
+  fn("onlineSnap1LocalUpdate", OnlineSnap1LocalUpdate);
+  fn("onlineSnap1Accumulate", OnlineSnap1Accumulate);
+  fn("onlineUoroSigns", OnlineUoroSigns);
+  fn("onlineUoroUpdate", OnlineUoroUpdate);
+  fn("onlineUoroAccumulate", OnlineUoroAccumulate);
   fn("linearForward", LinearForward);
   fn("linearBackward", LinearBackward);
   fn("embeddingForward", EmbeddingForward);

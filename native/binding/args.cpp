@@ -221,6 +221,10 @@ const std::uint8_t* Args::bytes(const char* name, std::int64_t length, const std
   return static_cast<const std::uint8_t*>(typed(name, napi_uint8_array, "Uint8Array", length, 1, shape, required));
 }
 
+std::uint32_t* Args::u32s(const char* name, std::int64_t length, const std::string& shape) {
+  return static_cast<std::uint32_t*>(typed(name, napi_uint32_array, "Uint32Array", length, 4, shape, true));
+}
+
 void Args::require_finite(const char* name, const FloatView& v) {
   if (!v.present()) return;
   for (std::int64_t i = 0; i < v.length; ++i) {

@@ -63,6 +63,8 @@ class Args {
                            std::int64_t except = INT64_MIN);
   const std::uint8_t* bytes(const char* name, std::int64_t length, const std::string& shape,
                             bool required = true);
+  // A Uint32Array of `length` elements the kernel may update in place (generator states).
+  std::uint32_t* u32s(const char* name, std::int64_t length, const std::string& shape);
 
   // Rejects non-finite values in an input buffer.
   void require_finite(const char* name, const FloatView& v);

@@ -20,6 +20,14 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info);
 Napi::Value RnnStepJvp(const Napi::CallbackInfo& info);
 
+Napi::Value OnlineRtrlUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1Update(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1LocalUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1Accumulate(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroSigns(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroAccumulate(const Napi::CallbackInfo& info);
+
 Napi::Value LinearForward(const Napi::CallbackInfo& info);
 Napi::Value LinearBackward(const Napi::CallbackInfo& info);
 Napi::Value EmbeddingForward(const Napi::CallbackInfo& info);
