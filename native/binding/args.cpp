@@ -108,6 +108,10 @@ bool Args::boolean(const char* name, bool def) {
 }
 
 int Args::choice(const char* name, std::initializer_list<const char*> options, int def) {
+  return choice(name, std::vector<const char*>(options), def);
+}
+
+int Args::choice(const char* name, const std::vector<const char*>& options, int def) {
   Napi::Value v = get(name);
   std::string expected = "one of";
   for (const char* o : options) expected += std::string(" '") + o + "'";

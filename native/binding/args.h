@@ -41,6 +41,7 @@ class Args {
   bool boolean(const char* name, bool def);
   // One of the listed strings; returns its index.
   int choice(const char* name, std::initializer_list<const char*> options, int def = -1);
+  int choice(const char* name, const std::vector<const char*>& options, int def = -1);
 
   // Element type of a required Float32Array / Float64Array field; every float buffer of the call
   // must then have it.

@@ -11,9 +11,9 @@ constexpr std::int64_t kMaxDim = 2147483647;
 // cell, I, H of one layer and its SnAp-1 layout; checks every size it implies.
 SnapLayout read_snap(Args& a) {
   SnapLayout L;
-  const CellType cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  const CellType cell = read_cell(a, true);
   L.G = gate_count(cell);
-  L.K = cell == CellType::LSTM ? 2 : 1;
+  L.K = state_count(cell);
   L.I = a.integer("I", 1, kMaxDim);
   L.H = a.integer("H", 1, kMaxDim);
   a.product({L.G, L.H, L.I + L.H + 2}, "G*H*(I+H+2)");
