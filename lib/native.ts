@@ -202,8 +202,12 @@ export interface BackendInfo {
   openblasLinked: boolean;
 }
 
+/** A row of the native cell table (native/kernels/cell_table.h). */
+export interface NativeCellRow { name: string; gates: number; states: number; stepJacobians: boolean }
+
 export interface NativeAddon {
   backendInfo(): BackendInfo;
+  cellTable(): NativeCellRow[];
   setNumThreads(o: { threads: number }): void;
   setGemm(o: { gemm: 'openblas' | 'builtin' }): void;
   rnnReserveSize(spec: RnnSpec): number;

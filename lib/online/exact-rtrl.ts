@@ -13,7 +13,7 @@
 // Every per-element loop over parameters, sensitivities and states runs in the backend's online
 // kernels (native/kernels/online.h); this class only sequences the calls and owns the buffers.
 import type { Backend, OnlineKernels } from '../backend';
-import { cellInfo } from '../cells/table';
+import { cellInfo, cellParameterCount } from '../cells/table';
 import type { HostArray, RnnSpec } from '../native';
 import { recurrentParameterShapes } from '../params';
 import { Rng } from '../rng';
@@ -57,7 +57,8 @@ export class ExactRtrl {
   private thTilde: Float64Array[] = []; // [b] → [P] (uoro)
   readonly algorithm: OnlineAlgorithm;
   private readonly rngState: Uint32Array; // xoshiro128** state of UORO's signs (lib/rng.ts)
-  private readonly G: number;
+  private readonly G: number; // gates (cell table)
+  private readonly K: number; // state vectors per unit: h, and c for LSTM (cell table)
   private readonly snapRows: boolean;
   private readonly k: OnlineKernels<HostArray>;
 
@@ -75,6 +76,7 @@ export class ExactRtrl {
     this.dtype = spec.dtype ?? 'float64';
     const G = cell.gates;
     this.G = G;
+    this.K = cell.states.length;
     // The O(n²) SnAp-1 step needs unit-local cells; GRU 'original' mixes units through W_hn (r⊙h).
     this.snapRows = spec.jacobianRows === true || (spec.cell === 'gru' && spec.gruVariant === 'original');
     const SL = cell.states.length * H;
@@ -82,7 +84,7 @@ export class ExactRtrl {
     let offset = 0, snap = 0;
     for (let l = 0; l < L; l++) {
       const I = l === 0 ? spec.inputSize : H;
-      const P = G * H * (I + H + 2), kept = SL * G * (I + H + 2);
+      const P = cellParameterCount(spec.cell, I, H), kept = SL * G * (I + H + 2);
       this.layers.push({
         I, S: SL, P, offset, stateRow: l * SL, snap, kept,
         spec: { cell: spec.cell, T: 1, B: 1, I, H, ...(spec.cell === 'elman' ? { activation: spec.activation ?? 'tanh' } : {}), ...(spec.cell === 'gru' ? { gruVariant: spec.gruVariant ?? 'pytorch' } : {}) },
@@ -164,9 +166,7 @@ export class ExactRtrl {
       const parts: Array<{ Jss: HostArray; Jsx: HostArray; It: HostArray }> = [];
       for (let l = 0; l < this.layers.length; l++) {
         const L = this.layers[l];
-        const G = this.G;
-        const w = (k: number, n: number) => params.subarray(L.offset + k, L.offset + k + n);
-        const wIh = w(0, G * H * L.I), wHh = w(G * H * L.I, G * H * H), bIh = w(G * H * (L.I + H), G * H), bHh = w(G * H * (L.I + H + 1), G * H);
+        const { wIh, wHh, bIh, bHh } = this.layerWeights(params, L);
         const hN = this.alloc(H), cN = this.alloc(H);
         // One native call: the step and the rows of ∂s'/∂s, ∂s'/∂x and ∂s'/∂θ.
         const Jss = this.alloc(L.S * L.S), Jsx = this.alloc(L.S * L.I), It = this.alloc(L.S * L.P);
@@ -217,7 +217,7 @@ export class ExactRtrl {
    * which with the seeded dh0/dc0 gives each unit's diagonal block of J.
    */
   private stepSnap1(b: number, x: HostArray, params: HostArray): HostArray {
-    const H = this.H, G = this.G, K = this.lstm ? 2 : 1;
+    const H = this.H, K = this.K;
     let inp = x;
     this.layers.forEach((L, l) => {
       const w = this.layerWeights(params, L);
@@ -227,11 +227,10 @@ export class ExactRtrl {
       // seed 0 = ones on every h, seed 1 = ones on every c (LSTM): g [K,Pl], dh0 [K,H], dc0 [K,H]
       const g = this.alloc(K * L.P), dh0 = this.alloc(K * H), dc0 = this.lstm ? this.alloc(K * H) : null;
       for (let seed = 0; seed < K; seed++) {
-        const blk = (o: number, n: number) => g.subarray(seed * L.P + o, seed * L.P + o + n);
         this.be.rnnBackward({ ...L.spec, x: inp, wIh: w.wIh, wHh: w.wHh, reserve,
           dhN: this.alloc(H).fill(seed === 0 ? 1 : 0), dcN: this.lstm ? this.alloc(H).fill(seed === 1 ? 1 : 0) : null,
           dh0: dh0.subarray(seed * H, (seed + 1) * H), dc0: dc0 ? dc0.subarray(seed * H, (seed + 1) * H) : null,
-          dwIh: blk(0, G * H * L.I), dwHh: blk(G * H * L.I, G * H * H), dbIh: blk(G * H * (L.I + H), G * H), dbHh: blk(G * H * (L.I + H + 1), G * H) });
+          ...this.gradBlocks(g, seed * L.P, L) });
       }
       this.k.onlineSnap1LocalUpdate({ cell: L.spec.cell, I: L.I, H, wHh: w.wHh, g, dh0, dc0, sens: this.snapSens(b, l) });
       this.h[b][l] = hN;
@@ -241,10 +240,16 @@ export class ExactRtrl {
     return inp;
   }
 
-  private layerWeights(params: HostArray, L: LayerInfo) {
-    const H = this.H, G = this.G;
-    const w = (k: number, n: number) => params.subarray(L.offset + k, L.offset + k + n);
-    return { wIh: w(0, G * H * L.I), wHh: w(G * H * L.I, G * H * H), bIh: w(G * H * (L.I + H), G * H), bHh: w(G * H * (L.I + H + 1), G * H) };
+  /** Views of one layer's w_ih, w_hh, b_ih, b_hh inside buf, starting at base (PyTorch order). */
+  private views(buf: HostArray, base: number, L: LayerInfo) {
+    const H = this.H, GH = this.G * H;
+    const w = (k: number, n: number) => buf.subarray(base + k, base + k + n);
+    return { wIh: w(0, GH * L.I), wHh: w(GH * L.I, GH * H), bIh: w(GH * (L.I + H), GH), bHh: w(GH * (L.I + H + 1), GH) };
+  }
+  private layerWeights(params: HostArray, L: LayerInfo) { return this.views(params, L.offset, L); }
+  private gradBlocks(buf: HostArray, base: number, L: LayerInfo) {
+    const v = this.views(buf, base, L);
+    return { dwIh: v.wIh, dwHh: v.wHh, dbIh: v.bIh, dbHh: v.bHh };
   }
 
   /**
@@ -279,13 +284,12 @@ export class ExactRtrl {
     const nuI = this.alloc(this.P);
     let carry: HostArray | null = null;
     for (let l = nL - 1; l >= 0; l--) {
-      const L = this.layers[l], w = this.layerWeights(params, L), G = this.G;
+      const L = this.layers[l], w = this.layerWeights(params, L);
       // seed ν on this layer's state; the layer above's input gradient arrives as dy (rnnBackward adds dhN + dy)
       const dx = this.alloc(L.I);
-      const blk = (o: number, n: number) => nuI.subarray(L.offset + o, L.offset + o + n);
       this.be.rnnBackward({ ...L.spec, x: inputs[l], wIh: w.wIh, wHh: w.wHh, reserve: reserves[l], dhN: nu.subarray(L.stateRow, L.stateRow + H), dy: carry,
         dcN: this.lstm ? nu.subarray(L.stateRow + H, L.stateRow + 2 * H) : null, dx,
-        dwIh: blk(0, G * H * L.I), dwHh: blk(G * H * L.I, G * H * H), dbIh: blk(G * H * (L.I + H), G * H), dbHh: blk(G * H * (L.I + H + 1), G * H) });
+        ...this.gradBlocks(nuI, L.offset, L) });
       carry = dx;
     }
     this.k.onlineUoroUpdate({ S: this.S, P: this.P, js, nu, nuI, sTilde: this.sTilde[b], thTilde: this.thTilde[b], sModel: sM === this.sTilde[b] ? null : sM });
