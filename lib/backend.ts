@@ -3,15 +3,34 @@
 // addon directly, so another backend slots in behind the same calls.
 import type {
   BackendInfo, EmbeddingBackwardArgs, EmbeddingForwardArgs, GemmArgs, HostArray, LinearBackwardArgs,
-  LinearForwardArgs, MseLossArgs, RnnStepJacobiansArgs, RnnStepJvpArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
+  LinearForwardArgs, MseLossArgs, OnlineRtrlUpdateArgs, OnlineSnap1AccumulateArgs, OnlineSnap1LocalUpdateArgs,
+  OnlineSnap1UpdateArgs, OnlineUoroAccumulateArgs, OnlineUoroSignsArgs, OnlineUoroUpdateArgs, RnnStepJacobiansArgs, RnnStepJvpArgs, OptimStepArgs, OptimizerKind, RnnBackwardArgs, RnnForwardArgs, RnnSpec,
   SoftmaxCrossEntropyArgs,
   ActivationBackwardArgs, ActivationForwardArgs, AddSignArgs, AllFiniteArgs, ArgmaxRowsArgs, AttentionBackwardArgs, AttentionForwardArgs, AxpbyArgs, ClipByNormArgs, ClipByValueArgs, CopyColsArgs, CountCorrectArgs, CountCorrectMultilabelArgs, GatherRowsArgs, MergeHalvesArgs, MulArgs, ScaleArgs, ScatterAddRowsArgs, SigmoidBceArgs, SoftmaxRowsArgs, SplitHalvesBackwardArgs, TimeDelayBackwardArgs, TimeDelayForwardArgs, TimePoolBackwardArgs, TimePoolForwardArgs, TopkRowsArgs, CountResult,
 } from './native';
 
 export type DType = 'float32' | 'float64';
 
-export interface Backend<A = HostArray> {
+/** What a backend can run beyond the required ops. */
+export interface BackendCapabilities {
+  /** The online-learning kernels (OnlineKernels): RTRL, SnAp-1 and UORO need them. */
+  online: boolean;
+}
+
+/** The per-element kernels of online learning (docs/online.md); present when capabilities.online. */
+export interface OnlineKernels<A = HostArray> {
+  onlineRtrlUpdate(a: OnlineRtrlUpdateArgs<A>): void;
+  onlineSnap1Update(a: OnlineSnap1UpdateArgs<A>): void;
+  onlineSnap1LocalUpdate(a: OnlineSnap1LocalUpdateArgs<A>): void;
+  onlineSnap1Accumulate(a: OnlineSnap1AccumulateArgs<A>): void;
+  onlineUoroSigns(a: OnlineUoroSignsArgs<A>): void;
+  onlineUoroUpdate(a: OnlineUoroUpdateArgs<A>): void;
+  onlineUoroAccumulate(a: OnlineUoroAccumulateArgs<A>): void;
+}
+
+export interface Backend<A = HostArray> extends Partial<OnlineKernels<A>> {
   readonly name: string;
+  readonly capabilities: BackendCapabilities;
   info(): BackendInfo;
   setNumThreads(n: number): void;
 

@@ -1,11 +1,12 @@
 // The CPU backend: buffers are plain typed arrays handed to the addon without copying.
-import type { Backend, DType } from './backend';
+import type { Backend, BackendCapabilities, DType, OnlineKernels } from './backend';
 import { HostArray, loadNative, NativeAddon } from './native';
 
 const MAX_LENGTH = 2 ** 32;
 
-export class CpuBackend implements Backend<HostArray> {
+export class CpuBackend implements Backend<HostArray>, OnlineKernels<HostArray> {
   readonly name = 'cpu';
+  readonly capabilities: BackendCapabilities = { online: true };
   private readonly n: NativeAddon = loadNative();
 
   info() { return this.n.backendInfo(); }
@@ -32,6 +33,13 @@ export class CpuBackend implements Backend<HostArray> {
   rnnBackwardAsync: NativeAddon['rnnBackwardAsync'] = (a) => this.n.rnnBackwardAsync(a);
   rnnStepJacobians: NativeAddon['rnnStepJacobians'] = (a) => this.n.rnnStepJacobians(a);
   rnnStepJvp: NativeAddon['rnnStepJvp'] = (a) => this.n.rnnStepJvp(a);
+  onlineRtrlUpdate: NativeAddon['onlineRtrlUpdate'] = (a) => this.n.onlineRtrlUpdate(a);
+  onlineSnap1Update: NativeAddon['onlineSnap1Update'] = (a) => this.n.onlineSnap1Update(a);
+  onlineSnap1LocalUpdate: NativeAddon['onlineSnap1LocalUpdate'] = (a) => this.n.onlineSnap1LocalUpdate(a);
+  onlineSnap1Accumulate: NativeAddon['onlineSnap1Accumulate'] = (a) => this.n.onlineSnap1Accumulate(a);
+  onlineUoroSigns: NativeAddon['onlineUoroSigns'] = (a) => this.n.onlineUoroSigns(a);
+  onlineUoroUpdate: NativeAddon['onlineUoroUpdate'] = (a) => this.n.onlineUoroUpdate(a);
+  onlineUoroAccumulate: NativeAddon['onlineUoroAccumulate'] = (a) => this.n.onlineUoroAccumulate(a);
   linearForward: NativeAddon['linearForward'] = (a) => this.n.linearForward(a);
   linearBackward: NativeAddon['linearBackward'] = (a) => this.n.linearBackward(a);
   embeddingForward: NativeAddon['embeddingForward'] = (a) => this.n.embeddingForward(a);

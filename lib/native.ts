@@ -84,6 +84,64 @@ export interface RnnStepJvpArgs<A = HostArray> {
   th1: A; tc1?: A | null; // its tangent out
 }
 
+/**
+ * Online learning (native/kernels/online.h). S: state units of one layer (H, 2H for LSTM);
+ * P: parameters of the stack; Pl = G*H*(I+H+2) of one layer; K: state rows per unit (2 for LSTM);
+ * a SnAp-1 layer keeps [H,K,n] entries, n = G*(I+H+2) (each unit's rows times its own parameters).
+ */
+export interface OnlineRtrlUpdateArgs<A = HostArray> {
+  S: number; P: number; I: number; Pl: number;
+  /** Column of the layer's first parameter in the stack, in [0, P-Pl]. */
+  offset: number;
+  jss: A; // [S,S]
+  jsx?: A | null; // [S,I], with below
+  prev: A; // [S,P] this layer's rows of P_{t-1}
+  below?: A | null; // [I,P] h rows of P_t of the layer below (none for the first layer)
+  jth: A; // [S,Pl]
+  out: A; // [S,P] out: jss·prev + jsx·below + jth at columns [offset, offset+Pl)
+}
+interface OnlineLayerArgs { cell: RnnSpec['cell']; I: number; H: number }
+export interface OnlineSnap1UpdateArgs<A = HostArray> extends OnlineLayerArgs {
+  jss: A; // [S,S]
+  jth: A; // [S,Pl]
+  sens: A; // [H,K,n] updated
+}
+export interface OnlineSnap1LocalUpdateArgs<A = HostArray> extends OnlineLayerArgs {
+  wHh: A; // [G*H,H]
+  g: A; // [K,Pl] parameter gradients of the backward steps seeded with ones on h (and on c)
+  dh0: A; // [K,H]
+  dc0?: A | null; // [K,H] LSTM
+  sens: A; // [H,K,n] updated
+}
+export interface OnlineSnap1AccumulateArgs<A = HostArray> extends OnlineLayerArgs {
+  dh: A; // [H]
+  sens: A; // [H,K,n]
+  grads: A; // [Pl] accumulated
+}
+export interface OnlineUoroSignsArgs<A = HostArray> {
+  S: number;
+  state: Uint32Array; // [4] xoshiro128** state (lib/rng.ts), advanced
+  nu: A; // [S] out: ±1
+}
+export interface OnlineUoroUpdateArgs<A = HostArray> {
+  S: number; P: number;
+  js: A; // [S] J s̃ (+ input term)
+  nu: A; // [S]
+  nuI: A; // [P] νᵀ I
+  sTilde: Float64Array; // [S] updated
+  thTilde: Float64Array; // [P] updated
+  sModel?: A | null; // [S] out: s̃ in the call's dtype
+}
+export interface OnlineUoroAccumulateArgs<A = HostArray> {
+  S: number; P: number; H: number;
+  /** First state row of the top layer's h, in [0, S-H]. */
+  row: number;
+  dh: A; // [H]
+  sTilde: Float64Array; // [S]
+  thTilde: Float64Array; // [P]
+  grads: A; // [P] accumulated
+}
+
 export interface LinearForwardArgs<A = HostArray> { N: number; I: number; O: number; x: A; weight: A; bias?: A | null; y: A }
 export interface LinearBackwardArgs<A = HostArray> {
   N: number; I: number; O: number; x: A; weight: A; dy: A; dx?: A | null; dWeight: A; dBias?: A | null;
@@ -319,8 +377,12 @@ export interface BackendInfo {
   openblasLinked: boolean;
 }
 
+/** A row of the native cell table (native/kernels/cell_table.h). */
+export interface NativeCellRow { name: string; gates: number; states: number; stepJacobians: boolean }
+
 export interface NativeAddon {
   backendInfo(): BackendInfo;
+  cellTable(): NativeCellRow[];
   setNumThreads(o: { threads: number }): void;
   setGemm(o: { gemm: 'openblas' | 'builtin' }): void;
   rnnReserveSize(spec: RnnSpec): number;
@@ -330,6 +392,13 @@ export interface NativeAddon {
   rnnBackwardAsync(a: RnnBackwardArgs): Promise<void>;
   rnnStepJacobians(a: RnnStepJacobiansArgs): void;
   rnnStepJvp(a: RnnStepJvpArgs): void;
+  onlineRtrlUpdate(a: OnlineRtrlUpdateArgs): void;
+  onlineSnap1Update(a: OnlineSnap1UpdateArgs): void;
+  onlineSnap1LocalUpdate(a: OnlineSnap1LocalUpdateArgs): void;
+  onlineSnap1Accumulate(a: OnlineSnap1AccumulateArgs): void;
+  onlineUoroSigns(a: OnlineUoroSignsArgs): void;
+  onlineUoroUpdate(a: OnlineUoroUpdateArgs): void;
+  onlineUoroAccumulate(a: OnlineUoroAccumulateArgs): void;
   linearForward(a: LinearForwardArgs): void;
   linearBackward(a: LinearBackwardArgs): void;
   embeddingForward(a: EmbeddingForwardArgs): void;

@@ -2,6 +2,7 @@
 // order, with PyTorch's names and shapes: a whole model updates in one optimizer call and its
 // state dict maps one-to-one onto torch's.
 import type { DType } from './backend';
+import { cellParameterShapes } from './cells/table';
 import type { HostArray, RnnSpec } from './native';
 
 export interface ParamEntry {
@@ -72,16 +73,11 @@ export class FlatParameters {
 export function recurrentParameterShapes(o: {
   cell: RnnSpec['cell']; inputSize: number; hiddenSize: number; numLayers?: number; bidirectional?: boolean; bias?: boolean;
 }): Array<[string, number[]]> {
-  const G = o.cell === 'lstm' ? 4 : o.cell === 'gru' ? 3 : 1;
   const layers = o.numLayers ?? 1, dirs = o.bidirectional ? 2 : 1, H = o.hiddenSize;
   const out: Array<[string, number[]]> = [];
   for (let l = 0; l < layers; l++) {
     const inp = l === 0 ? o.inputSize : H * dirs;
-    for (let d = 0; d < dirs; d++) {
-      const sfx = `_l${l}${d ? '_reverse' : ''}`;
-      out.push([`weight_ih${sfx}`, [G * H, inp]], [`weight_hh${sfx}`, [G * H, H]]);
-      if (o.bias !== false) out.push([`bias_ih${sfx}`, [G * H]], [`bias_hh${sfx}`, [G * H]]);
-    }
+    for (let d = 0; d < dirs; d++) out.push(...cellParameterShapes(o.cell, inp, H, { suffix: `_l${l}${d ? '_reverse' : ''}`, bias: o.bias }));
   }
   return out;
 }

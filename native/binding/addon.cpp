@@ -25,6 +25,22 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The cell table (cell_table.h) as JavaScript sees it: lib/cells/table.ts is checked against it.
+Napi::Value CellTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array rows = Napi::Array::New(env, kCellCount);
+  for (int i = 0; i < kCellCount; ++i) {
+    const CellInfo& c = kCellTable[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", c.name);
+    o.Set("gates", c.gates);
+    o.Set("states", c.states);
+    o.Set("stepJacobians", c.step_jacobians);
+    rows.Set(static_cast<std::uint32_t>(i), o);
+  }
+  return rows;
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Args a(info, "setNumThreads");
   int n = static_cast<int>(a.integer("threads", 1, 256));
@@ -52,6 +68,7 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
   fn("backendInfo", BackendInfo);
+  fn("cellTable", CellTable);
   fn("setNumThreads", SetNumThreads);
   fn("setGemm", SetGemm);
   fn("rnnReserveSize", RnnReserveSize);
@@ -61,6 +78,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("rnnBackwardAsync", Bind<RnnBackward, true>);
   fn("rnnStepJacobians", RnnStepJacobians);
   fn("rnnStepJvp", RnnStepJvp);
+  fn("onlineRtrlUpdate", OnlineRtrlUpdate);
+  fn("onlineSnap1Update", OnlineSnap1Update);
+  fn("onlineSnap1LocalUpdate", OnlineSnap1LocalUpdate);
+  fn("onlineSnap1Accumulate", OnlineSnap1Accumulate);
+  fn("onlineUoroSigns", OnlineUoroSigns);
+  fn("onlineUoroUpdate", OnlineUoroUpdate);
+  fn("onlineUoroAccumulate", OnlineUoroAccumulate);
   fn("linearForward", LinearForward);
   fn("linearBackward", LinearBackward);
   fn("embeddingForward", EmbeddingForward);

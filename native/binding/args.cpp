@@ -108,6 +108,10 @@ bool Args::boolean(const char* name, bool def) {
 }
 
 int Args::choice(const char* name, std::initializer_list<const char*> options, int def) {
+  return choice(name, std::vector<const char*>(options), def);
+}
+
+int Args::choice(const char* name, const std::vector<const char*>& options, int def) {
   Napi::Value v = get(name);
   std::string expected = "one of";
   for (const char* o : options) expected += std::string(" '") + o + "'";
@@ -219,6 +223,10 @@ const std::int32_t* Args::ints(const char* name, std::int64_t length, const std:
 
 const std::uint8_t* Args::bytes(const char* name, std::int64_t length, const std::string& shape, bool required) {
   return static_cast<const std::uint8_t*>(typed(name, napi_uint8_array, "Uint8Array", length, 1, shape, required));
+}
+
+std::uint32_t* Args::u32s(const char* name, std::int64_t length, const std::string& shape) {
+  return static_cast<std::uint32_t*>(typed(name, napi_uint32_array, "Uint32Array", length, 4, shape, true));
 }
 
 void Args::require_finite(const char* name, const FloatView& v) {

@@ -41,6 +41,7 @@ class Args {
   bool boolean(const char* name, bool def);
   // One of the listed strings; returns its index.
   int choice(const char* name, std::initializer_list<const char*> options, int def = -1);
+  int choice(const char* name, const std::vector<const char*>& options, int def = -1);
 
   // Element type of a required Float32Array / Float64Array field; every float buffer of the call
   // must then have it.
@@ -66,6 +67,8 @@ class Args {
   // An Int32Array output of `length` elements (its contents are not read or checked).
   std::int32_t* ints_out(const char* name, std::int64_t length, const std::string& shape,
                          bool required = true);
+  // A Uint32Array of `length` elements the kernel may update in place (generator states).
+  std::uint32_t* u32s(const char* name, std::int64_t length, const std::string& shape);
 
   // Rejects non-finite values in an input buffer.
   void require_finite(const char* name, const FloatView& v);

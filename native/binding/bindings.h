@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 
+#include "../kernels/cell_table.h"
 #include "args.h"
 #include "run.h"
 
@@ -14,11 +15,32 @@ auto with_dtype(Dtype dt, F&& f) {
   return dt == Dtype::F32 ? f(float{}) : f(double{});
 }
 
+// The `cell` field: one of the cell table's names. step_jacobians: refuse cells without them.
+inline CellType read_cell(Args& a, bool step_jacobians = false) {
+  static const std::vector<const char*> names = [] {
+    std::vector<const char*> n;
+    for (const CellInfo& c : kCellTable) n.push_back(c.name);
+    return n;
+  }();
+  const CellInfo& c = kCellTable[a.choice("cell", names)];
+  if (step_jacobians && !c.step_jacobians)
+    a.fail_range("cell", "a cell with step Jacobians", std::string("string \"") + c.name + "\"");
+  return c.type;
+}
+
 Napi::Value RnnReserveSize(const Napi::CallbackInfo& info);
 Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async);
 Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info);
 Napi::Value RnnStepJvp(const Napi::CallbackInfo& info);
+
+Napi::Value OnlineRtrlUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1Update(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1LocalUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineSnap1Accumulate(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroSigns(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroUpdate(const Napi::CallbackInfo& info);
+Napi::Value OnlineUoroAccumulate(const Napi::CallbackInfo& info);
 
 Napi::Value LinearForward(const Napi::CallbackInfo& info);
 Napi::Value LinearBackward(const Napi::CallbackInfo& info);

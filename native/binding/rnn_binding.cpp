@@ -9,9 +9,12 @@ namespace binding {
 namespace {
 constexpr std::int64_t kMaxDim = 2147483647;
 
+// The cell carries a second state vector c (LSTM): c0, cN, dcN, dc0, c1, vc, tc1 are read.
+bool two_states(const RnnShape& s) { return state_count(s.cell) > 1; }
+
 RnnShape read_shape(Args& a) {
   RnnShape s;
-  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  s.cell = read_cell(a);
   s.T = a.integer("T", 1, kMaxDim);
   s.B = a.integer("B", 1, kMaxDim);
   s.I = a.integer("I", 1, kMaxDim);
@@ -67,13 +70,13 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
   const FloatView x = in.x, wih = in.wih, whh = in.whh;
   const std::int32_t* lengths = in.lengths;
   FloatView h0 = a.floats("h0", dt, s.B * s.H, "[B,H]", false);
-  FloatView c0 = s.cell == CellType::LSTM ? a.floats("c0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView c0 = two_states(s) ? a.floats("c0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView bih = a.floats("bIh", dt, G * s.H, "[G*H]", false);
   FloatView bhh = a.floats("bHh", dt, G * s.H, "[G*H]", false);
   FloatView y = s.ldy == s.H ? a.floats("y", dt, s.T * s.B * s.H, "[T,B,H]")
                              : a.floats_at_least("y", dt, y_extent(s), y_shape(s));
   FloatView hn = a.floats("hN", dt, s.B * s.H, "[B,H]", false);
-  FloatView cn = s.cell == CellType::LSTM ? a.floats("cN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView cn = two_states(s) ? a.floats("cN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView reserve = a.floats("reserve", dt, rnn_reserve_size(s), "[rnnReserveSize]", false);
   a.require_finite("x", x);
   a.require_finite("h0", h0);
@@ -104,10 +107,10 @@ Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
   FloatView dy = s.ldy == s.H ? a.floats("dy", dt, s.T * s.B * s.H, "[T,B,H]", false)
                               : a.floats_at_least("dy", dt, y_extent(s), y_shape(s), false);
   FloatView dhn = a.floats("dhN", dt, s.B * s.H, "[B,H]", false);
-  FloatView dcn = s.cell == CellType::LSTM ? a.floats("dcN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView dcn = two_states(s) ? a.floats("dcN", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView dx = a.floats("dx", dt, s.T * s.B * s.I, "[T,B,I]", false);
   FloatView dh0 = a.floats("dh0", dt, s.B * s.H, "[B,H]", false);
-  FloatView dc0 = s.cell == CellType::LSTM ? a.floats("dc0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
+  FloatView dc0 = two_states(s) ? a.floats("dc0", dt, s.B * s.H, "[B,H]", false) : FloatView{};
   FloatView dwih = a.floats("dwIh", dt, G * s.H * s.I, "[G*H,I]");
   FloatView dwhh = a.floats("dwHh", dt, G * s.H * s.H, "[G*H,H]");
   FloatView dbih = a.floats("dbIh", dt, G * s.H, "[G*H]", false);
@@ -141,7 +144,7 @@ struct StepInputs {
 StepInputs read_step(Args& a) {
   StepInputs in;
   RnnShape& s = in.s;
-  s.cell = static_cast<CellType>(a.choice("cell", {"elman", "lstm", "gru"}));
+  s.cell = read_cell(a, true);
   s.T = 1;
   s.B = 1;
   s.I = a.integer("I", 1, 1 << 20);
@@ -149,7 +152,7 @@ StepInputs read_step(Args& a) {
   s.act = static_cast<Activation>(a.choice("activation", {"tanh", "relu", "sigmoid"}, 0));
   s.gru = static_cast<GruVariant>(a.choice("gruVariant", {"pytorch", "original"}, 0));
   const std::int64_t G = s.G(), H = s.H, I = s.I;
-  const bool lstm = s.cell == CellType::LSTM;
+  const bool lstm = two_states(s);
   a.product({G, H, I + H + 2}, "G*H*(I+H+2)");
   const Dtype dt = in.dt = a.dtype_of("x");
   in.x = a.floats("x", dt, I, "[I]");
@@ -171,7 +174,7 @@ Napi::Value RnnStepJacobians(const Napi::CallbackInfo& info) {
   const RnnShape s = in.s;
   const Dtype dt = in.dt;
   const FloatView x = in.x, h0 = in.h0, c0 = in.c0, wih = in.wih, whh = in.whh, bih = in.bih, bhh = in.bhh, h1 = in.h1, c1 = in.c1;
-  const std::int64_t G = s.G(), H = s.H, I = s.I, S = s.cell == CellType::LSTM ? 2 * H : H;
+  const std::int64_t G = s.G(), H = s.H, I = s.I, S = state_count(s.cell) * H;
   if (bih.present() != bhh.present()) a.fail_type("bHh", "given together with bIh", bih.present() ? "undefined" : "a buffer");
   const std::int64_t P = G * H * (I + H) + (bih.present() ? 2 * G * H : 0);
   FloatView jss = a.floats("jss", dt, a.product({S, S}, "S*S"), "[S,S]");
@@ -200,7 +203,7 @@ Napi::Value RnnStepJvp(const Napi::CallbackInfo& info) {
   const Dtype dt = in.dt;
   const FloatView x = in.x, h0 = in.h0, c0 = in.c0, wih = in.wih, whh = in.whh, bih = in.bih, bhh = in.bhh, h1 = in.h1, c1 = in.c1;
   const std::int64_t H = s.H, I = s.I;
-  const bool lstm = s.cell == CellType::LSTM;
+  const bool lstm = two_states(s);
   FloatView u = a.floats("u", dt, I, "[I]", false);
   FloatView vh = a.floats("vh", dt, H, "[H]");
   FloatView vc = lstm ? a.floats("vc", dt, H, "[H]") : FloatView{};

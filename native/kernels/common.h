@@ -13,10 +13,10 @@ namespace rnnkit {
 
 using index_t = std::int64_t;
 
+// The cells themselves (gates, states, kernels) are described in cell_table.h.
 enum class CellType : int { Elman = 0, LSTM = 1, GRU = 2 };
 enum class Activation : int { Tanh = 0, Relu = 1, Sigmoid = 2 };
 enum class GruVariant : int { PyTorch = 0, Original = 1 };
 
-inline int gate_count(CellType c) { return c == CellType::LSTM ? 4 : c == CellType::GRU ? 3 : 1; }
 
 }  // namespace rnnkit

@@ -4,9 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "cpu_features.h"
 #include "gemm.h"
-#include "rnn_steps.h"
 #include "scratch.h"
 
 namespace rnnkit {
@@ -21,18 +19,16 @@ Scratch g_forward_scratch, g_backward_scratch;
 // Reserve layout (elements), every block indexed by time t, not by processing order:
 //   gates  [T,B,G*H]  activated gates (Elman: new h)
 //   hprev  [T,B,H]    state before step t
-//   LSTM:  cprev [T,B,H], cnew [T,B,H]
-//   GRU:   extra [T,B,H]  pytorch variant: W_hn h + b_hn; original variant: r*h
+//   aux    the cell's reserve_blocks blocks of [T,B,H] (cell_table.h; LSTM: cprev, cnew; GRU: one)
 template <typename T>
 struct Reserve {
-  T *gates, *hprev, *cprev = nullptr, *cnew = nullptr, *extra = nullptr;
+  T *gates, *hprev, *aux[2] = {nullptr, nullptr};
   Reserve(const RnnShape& s, T* base) {
     const index_t tb = s.T * s.B;
     gates = base;
     hprev = gates + tb * s.G() * s.H;
-    T* end = hprev + tb * s.H;
-    if (s.cell == CellType::LSTM) { cprev = end; cnew = cprev + tb * s.H; }
-    if (s.cell == CellType::GRU) extra = end;
+    T* p = hprev + tb * s.H;
+    for (int k = 0; k < cell_info(s.cell).reserve_blocks; ++k, p += tb * s.H) aux[k] = p;
   }
 };
 
@@ -48,37 +44,32 @@ void add_colsum(index_t rows, index_t cols, const T* a, T* out) {  // out[c] += 
   }
 }
 
-#define RNNKIT_STEP(fn, ...) (use_avx2() ? steps::avx2::fn(__VA_ARGS__) : steps::generic::fn(__VA_ARGS__))
-
 }  // namespace
 
 index_t rnn_reserve_size(const RnnShape& s) {
   const index_t tb = s.T * s.B;
-  index_t n = tb * s.G() * s.H + tb * s.H;
-  if (s.cell == CellType::LSTM) n += 2 * tb * s.H;
-  if (s.cell == CellType::GRU) n += tb * s.H;
-  return n;
+  return tb * s.G() * s.H + tb * s.H * (1 + cell_info(s.cell).reserve_blocks);
 }
 
 template <typename T>
 void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
                  const std::int32_t* lengths, const T* w_ih, const T* w_hh, const T* b_ih,
                  const T* b_hh, T* y, T* h_n, T* c_n, T* reserve) {
+  const CellInfo& cell = cell_info(s.cell);
+  const CellSteps<T>& steps = cell_steps<T>(s.cell);
   const index_t TT = s.T, B = s.B, I = s.I, H = s.H, GH = s.G() * s.H;
-  const bool lstm = s.cell == CellType::LSTM, gru = s.cell == CellType::GRU;
-  const bool reset_after = s.gru == GruVariant::PyTorch;
+  const bool two_states = cell.states > 1;
   const index_t ldy = s.y_stride();
 
   // Inference runs with the reserve carved from scratch: same code path, nothing kept.
-  std::size_t bytes = Carver::bytes<T>(B * GH) + 4 * Carver::bytes<T>(B * H) +
+  std::size_t bytes = Carver::bytes<T>(B * GH) + 3 * Carver::bytes<T>(B * H) +
                       2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
   Carver cv(g_forward_scratch.get(bytes));
   T* rec = cv.take<T>(B * GH);
   T* h = cv.take<T>(B * H);
   T* c = cv.take<T>(B * H);
-  T* tmp = cv.take<T>(B * H);   // GRU original: W_hn (r h)
-  T* sink = cv.take<T>(B * H);  // values inference does not keep (c_new, hn)
+  T* tmp = cv.take<T>(B * H);
   // The step kernels take biases unconditionally (branch-free inner loops): zeros stand in.
   T* zb_ih = cv.take<T>(GH);
   T* zb_hh = cv.take<T>(GH);
@@ -90,61 +81,54 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   Reserve<T> rs(s, reserve);
 
   if (h0) std::memcpy(h, h0, sizeof(T) * B * H); else std::fill(h, h + B * H, T(0));
-  if (lstm) { if (c0) std::memcpy(c, c0, sizeof(T) * B * H); else std::fill(c, c + B * H, T(0)); }
+  if (two_states) { if (c0) std::memcpy(c, c0, sizeof(T) * B * H); else std::fill(c, c + B * H, T(0)); }
 
   // One GEMM for the input projection of every timestep: gates = x W_ih^T.
   if (TT > 0) gemm<T>(false, true, TT * B, GH, I, T(1), x, I, w_ih, I, T(0), rs.gates, GH);
 
+  ForwardStep<T> st{};
+  st.s = &s;
+  st.w_hh = w_hh;
+  st.b_ih = b_ih;
+  st.b_hh = b_hh;
+  st.valid = valid;
+  st.rec = rec;
+  st.tmp = tmp;
+  st.h = h;
+  st.c = c;
+  st.ldy = ldy;
+  st.keep = keep;
   for (index_t step = 0; step < TT; ++step) {
     const index_t t = s.reverse ? TT - 1 - step : step;
     fill_valid(s, lengths, t, valid);
-    T* g = rs.gates + t * B * GH;
-    T* yt = y + t * B * ldy;
-    if (keep) {
-      std::memcpy(rs.hprev + t * B * H, h, sizeof(T) * B * H);
-      if (lstm) std::memcpy(rs.cprev + t * B * H, c, sizeof(T) * B * H);
-    }
-    if (s.cell == CellType::Elman) {
-      gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
-      RNNKIT_STEP(elman_fwd<T>, B, H, s.act, g, rec, b_ih, b_hh, valid, g, h, yt, ldy);
-    } else if (lstm) {
-      gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
-      RNNKIT_STEP(lstm_fwd<T>, B, H, g, rec, b_ih, b_hh, valid, g, h, c,
-                  keep ? rs.cnew + t * B * H : sink, yt, ldy);
-    } else if (reset_after) {
-      gemm<T>(false, true, B, GH, H, T(1), h, H, w_hh, H, T(0), rec, GH);
-      RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, GH, b_ih, b_hh, h, g, sink);
-      RNNKIT_STEP(gru_n_fwd<T>, B, H, true, g, rec + 2 * H, GH, b_ih, b_hh, valid, g, h,
-                  keep ? rs.extra + t * B * H : sink, yt, ldy);
-    } else {
-      T* rh = keep ? rs.extra + t * B * H : rec + B * 2 * H;  // rec holds [B,2H] here, rest is free
-      gemm<T>(false, true, B, 2 * H, H, T(1), h, H, w_hh, H, T(0), rec, 2 * H);
-      RNNKIT_STEP(gru_rz_fwd<T>, B, H, g, rec, 2 * H, b_ih, b_hh, h, g, rh);
-      gemm<T>(false, true, B, H, H, T(1), rh, H, w_hh + 2 * H * H, H, T(0), tmp, H);
-      RNNKIT_STEP(gru_n_fwd<T>, B, H, false, g, tmp, H, b_ih, b_hh, valid, g, h, sink, yt, ldy);
-    }
+    st.gates = rs.gates + t * B * GH;
+    st.y = y + t * B * ldy;
+    for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H;
+    if (keep) std::memcpy(rs.hprev + t * B * H, h, sizeof(T) * B * H);
+    steps.forward(st);
   }
   if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
-  if (lstm && c_n) std::memcpy(c_n, c, sizeof(T) * B * H);
-  (void)gru;
+  if (two_states && c_n) std::memcpy(c_n, c, sizeof(T) * B * H);
 }
 
 template <typename T>
 void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, const T* w_ih,
                   const T* w_hh, const T* reserve, const T* dy, const T* dh_n, const T* dc_n,
                   T* dx, T* dh0, T* dc0, T* dw_ih, T* dw_hh, T* db_ih, T* db_hh) {
+  const CellInfo& cell = cell_info(s.cell);
+  const CellSteps<T>& steps = cell_steps<T>(s.cell);
   const index_t TT = s.T, B = s.B, I = s.I, H = s.H, GH = s.G() * s.H, TB = s.T * s.B;
-  const bool lstm = s.cell == CellType::LSTM, gru = s.cell == CellType::GRU;
-  const bool reset_after = s.gru == GruVariant::PyTorch;
+  const bool two_states = cell.states > 1, split = cell.split_gate_grads;
   const index_t lddy = dy ? s.y_stride() : H;  // the zeros stand-in is a plain [B,H] block
   Reserve<T> rs(s, const_cast<T*>(reserve));
 
-  // dgx: [T,B,GH] input-side pre-activation gradients; dgh: recurrent side (GRU only differs).
-  std::size_t bytes = Carver::bytes<T>(TB * GH) * (gru ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
+  // dgx: [T,B,GH] input-side pre-activation gradients; dgh: recurrent side (a separate buffer
+  // only for cells that split them).
+  std::size_t bytes = Carver::bytes<T>(TB * GH) * (split ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
                       Carver::bytes<std::uint8_t>(B);
   Carver cv(g_backward_scratch.get(bytes));
   T* dgx = cv.take<T>(TB * GH);
-  T* dgh = gru ? cv.take<T>(TB * GH) : dgx;
+  T* dgh = split ? cv.take<T>(TB * GH) : dgx;
   T* dh = cv.take<T>(B * H);
   T* dnext = cv.take<T>(B * H);
   T* dc = cv.take<T>(B * H);
@@ -154,48 +138,37 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   std::uint8_t* valid = cv.take<std::uint8_t>(B);
 
   if (dh_n) std::memcpy(dh, dh_n, sizeof(T) * B * H); else std::fill(dh, dh + B * H, T(0));
-  if (lstm) { if (dc_n) std::memcpy(dc, dc_n, sizeof(T) * B * H); else std::fill(dc, dc + B * H, T(0)); }
+  if (two_states) { if (dc_n) std::memcpy(dc, dc_n, sizeof(T) * B * H); else std::fill(dc, dc + B * H, T(0)); }
 
+  BackwardStep<T> st{};
+  st.s = &s;
+  st.w_hh = w_hh;
+  st.valid = valid;
+  st.zeros = zeros;
+  st.lddy = lddy;
+  st.dc = dc;
+  st.drh = drh;
   for (index_t step = TT - 1; step >= 0; --step) {
     const index_t t = s.reverse ? TT - 1 - step : step;
     fill_valid(s, lengths, t, valid);
-    const T* g = rs.gates + t * B * GH;
-    const T* hp = rs.hprev + t * B * H;
-    const T* dyt = dy ? dy + t * B * lddy : zeros;
-    T* gx = dgx + t * B * GH;
-    T* gh = dgh + t * B * GH;
-    if (s.cell == CellType::Elman) {
-      RNNKIT_STEP(elman_bwd<T>, B, H, s.act, g, dh, dyt, lddy, valid, gx, dnext);
-      gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
-    } else if (lstm) {
-      RNNKIT_STEP(lstm_bwd<T>, B, H, g, rs.cprev + t * B * H, rs.cnew + t * B * H, dh, dyt, lddy,
-                  valid, dc, gx, dnext);
-      gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
-    } else if (reset_after) {
-      RNNKIT_STEP(gru_bwd<T>, B, H, true, g, rs.extra + t * B * H, hp, dh, dyt, lddy, valid, gx, gh,
-                  dnext);
-      gemm<T>(false, false, B, H, GH, T(1), gh, GH, w_hh, H, T(1), dnext, H);
-    } else {
-      RNNKIT_STEP(gru_bwd<T>, B, H, false, g, zeros, hp, dh, dyt, lddy, valid, gx, gh, dnext);
-      // d(r h) = dpn W_hn, then the r gate and the r*dh path to h_prev.
-      gemm<T>(false, false, B, H, H, T(1), gh + 2 * H, GH, w_hh + 2 * H * H, H, T(0), drh, H);
-      RNNKIT_STEP(gru_reset_before_bwd<T>, B, H, g, hp, drh, valid, gx, gh, dnext);
-      gemm<T>(false, false, B, H, 2 * H, T(1), gh, GH, w_hh, H, T(1), dnext, H);
-    }
+    st.gates = rs.gates + t * B * GH;
+    st.hprev = rs.hprev + t * B * H;
+    for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H;
+    st.dy = dy ? dy + t * B * lddy : zeros;
+    st.dgx = dgx + t * B * GH;
+    st.dgh = dgh + t * B * GH;
+    st.dh = dh;
+    st.dnext = dnext;
+    steps.backward(st);
     std::swap(dh, dnext);
   }
   if (dh0) std::memcpy(dh0, dh, sizeof(T) * B * H);
-  if (lstm && dc0) std::memcpy(dc0, dc, sizeof(T) * B * H);
+  if (two_states && dc0) std::memcpy(dc0, dc, sizeof(T) * B * H);
   if (TB == 0) return;
 
   // Weight gradients as large GEMMs over all timesteps.
   gemm<T>(true, false, GH, I, TB, T(1), dgx, GH, x, I, T(1), dw_ih, I);
-  if (gru && !reset_after) {
-    gemm<T>(true, false, 2 * H, H, TB, T(1), dgh, GH, rs.hprev, H, T(1), dw_hh, H);
-    gemm<T>(true, false, H, H, TB, T(1), dgh + 2 * H, GH, rs.extra, H, T(1), dw_hh + 2 * H * H, H);
-  } else {
-    gemm<T>(true, false, GH, H, TB, T(1), dgh, GH, rs.hprev, H, T(1), dw_hh, H);
-  }
+  steps.recurrent_grad(RecurrentGrad<T>{&s, TB, dgh, rs.hprev, rs.aux[0], dw_hh});
   if (db_ih) add_colsum(TB, GH, dgx, db_ih);
   if (db_hh) add_colsum(TB, GH, dgh, db_hh);
   if (dx) gemm<T>(false, false, TB, I, GH, T(1), dgx, GH, w_ih, I, T(1), dx, I);

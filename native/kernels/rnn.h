@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 
+#include "cell_table.h"
 #include "common.h"
 
 namespace rnnkit {

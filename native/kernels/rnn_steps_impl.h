@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cell_math.h"
+#include "cell_table.h"
 #include "rnn_steps.h"
 #include "threads.h"
 
@@ -74,7 +75,7 @@ void elman_fwd(index_t B, index_t H, Activation act, const T* xg, const T* rec, 
 template <typename T>
 void lstm_fwd(index_t B, index_t H, const T* xg, const T* rec, const T* b_ih, const T* b_hh,
               const std::uint8_t* valid, T* gates, T* h, T* c, T* c_new, T* y, index_t ldy) {
-  const index_t G = 4 * H;
+  const index_t G = gate_count(CellType::LSTM) * H;
   RNNKIT_BIAS_SUM(G)
   for_rows(B, G, [&](index_t b) {
     T* gr = gates + b * G;
@@ -103,7 +104,7 @@ void lstm_fwd(index_t B, index_t H, const T* xg, const T* rec, const T* b_ih, co
 template <typename T>
 void gru_rz_fwd(index_t B, index_t H, const T* xg, const T* rec, index_t ldr, const T* b_ih,
                 const T* b_hh, const T* h, T* gates, T* rh) {
-  const index_t G = 3 * H;
+  const index_t G = gate_count(CellType::GRU) * H;
   RNNKIT_BIAS_SUM(2 * H)
   for_rows(B, 2 * H, [&](index_t b) {
     T* gr = gates + b * G;
@@ -119,7 +120,7 @@ template <typename T>
 void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* recn, index_t ldn,
                const T* b_ih, const T* b_hh, const std::uint8_t* valid, T* gates, T* h,
                T* hn_store, T* y, index_t ldy) {
-  const index_t G = 3 * H;
+  const index_t G = gate_count(CellType::GRU) * H;
   const T* bin = b_ih + 2 * H;
   const T* bhn = b_hh + 2 * H;
   for_rows(B, H, [&](index_t b) {
@@ -166,7 +167,7 @@ void elman_bwd(index_t B, index_t H, Activation act, const T* gates, const T* dh
 template <typename T>
 void lstm_bwd(index_t B, index_t H, const T* gates, const T* c_prev, const T* c_new, const T* dh,
               const T* dy, index_t lddy, const std::uint8_t* valid, T* dc, T* dgx, T* dnext) {
-  const index_t G = 4 * H;
+  const index_t G = gate_count(CellType::LSTM) * H;
   for_rows(B, G, [&](index_t b) {
     const T* gr = gates + b * G;
     const T* cp = c_prev + b * H;
@@ -197,7 +198,7 @@ template <typename T>
 void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates, const T* hn,
              const T* h_prev, const T* dh, const T* dy, index_t lddy, const std::uint8_t* valid,
              T* dgx, T* dgh, T* dnext) {
-  const index_t G = 3 * H;
+  const index_t G = gate_count(CellType::GRU) * H;
   for_rows(B, G, [&](index_t b) {
     const T* gr = gates + b * G;
     const T* hp = h_prev + b * H;
@@ -226,7 +227,7 @@ void gru_bwd(index_t B, index_t H, bool reset_after, const T* gates, const T* hn
 template <typename T>
 void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev, const T* drh,
                           const std::uint8_t* valid, T* dgx, T* dgh, T* dnext) {
-  const index_t G = 3 * H;
+  const index_t G = gate_count(CellType::GRU) * H;
   for_rows(B, H, [&](index_t b) {
     if (!valid[b]) return;
     const T* gr = gates + b * G;

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <vector>
 
-#include "cell_math.h"
 #include "gemm.h"
 
 namespace rnnkit {
@@ -14,8 +13,8 @@ void rnn_step_jacobians(const RnnShape& s, const T* x, const T* h0, const T* c0,
                         const T* w_hh, const T* b_ih, const T* b_hh, T* h1, T* c1, T* jss,
                         T* jsx, T* jth) {
   const index_t H = s.H, I = s.I, GH = s.G() * s.H;
-  const bool lstm = s.cell == CellType::LSTM;
-  const index_t S = lstm ? 2 * H : H;
+  const bool lstm = state_count(s.cell) > 1;  // a second state vector c
+  const index_t S = state_count(s.cell) * H;
   const index_t P = GH * (I + H) + (b_ih ? 2 * GH : 0);
   std::vector<T> reserve(static_cast<std::size_t>(rnn_reserve_size(s))), y(H), dh(H), dc(H), dh0(H), dc0(H);
   rnn_forward<T>(s, x, h0, lstm ? c0 : nullptr, nullptr, w_ih, w_hh, b_ih, b_hh, y.data(), h1,
@@ -40,51 +39,25 @@ void rnn_step_jvp(const RnnShape& s, const T* x, const T* h0, const T* c0, const
                   const T* w_hh, const T* b_ih, const T* b_hh, const T* u, const T* vh,
                   const T* vc, T* h1, T* c1, T* th1, T* tc1) {
   const index_t H = s.H, I = s.I, GH = s.G() * s.H;
-  const bool lstm = s.cell == CellType::LSTM;
-  std::vector<T> reserve(static_cast<std::size_t>(rnn_reserve_size(s))), y(H), tx(GH, T(0)), th(GH, T(0));
+  const bool lstm = state_count(s.cell) > 1;  // a second state vector c
+  std::vector<T> reserve(static_cast<std::size_t>(rnn_reserve_size(s))), y(H), tx(GH, T(0));
   rnn_forward<T>(s, x, h0, lstm ? c0 : nullptr, nullptr, w_ih, w_hh, b_ih, b_hh, y.data(), h1,
                  lstm ? c1 : nullptr, reserve.data());
-  // Reserve layout for T = B = 1: gates [GH], hprev [H], then LSTM cprev [H], cnew [H] or GRU extra [H].
-  const T* g = reserve.data();
-  const T* extra = g + GH + H;
   if (u) gemm<T>(false, true, 1, GH, I, T(1), u, I, w_ih, I, T(0), tx.data(), GH);
-  const bool gru_before = s.cell == CellType::GRU && s.gru == GruVariant::Original;
-  gemm<T>(false, true, 1, gru_before ? 2 * H : GH, H, T(1), vh, H, w_hh, H, T(0), th.data(), GH);
-  using namespace cellmath;
-  if (s.cell == CellType::Elman) {
-    for (index_t j = 0; j < H; ++j) th1[j] = activate_grad(s.act, h1[j]) * (tx[j] + th[j]);
-  } else if (lstm) {
-    const T* cp = extra;
-    const T* cn = extra + H;
-    for (index_t j = 0; j < H; ++j) {
-      const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-      const T di = i * (T(1) - i) * (tx[j] + th[j]);
-      const T df = f * (T(1) - f) * (tx[H + j] + th[H + j]);
-      const T dg = (T(1) - gg * gg) * (tx[2 * H + j] + th[2 * H + j]);
-      const T dout = o * (T(1) - o) * (tx[3 * H + j] + th[3 * H + j]);
-      const T dc = df * cp[j] + f * vc[j] + di * gg + i * dg;
-      const T tcn = tanh_(cn[j]);
-      tc1[j] = dc;
-      th1[j] = dout * tcn + o * (T(1) - tcn * tcn) * dc;
-    }
-  } else {
-    std::vector<T> dr(H), dz(H), rh(H, T(0)), tn(H, T(0));
-    for (index_t j = 0; j < H; ++j) {
-      const T r = g[j], z = g[H + j];
-      dr[j] = r * (T(1) - r) * (tx[j] + th[j]);
-      dz[j] = z * (T(1) - z) * (tx[H + j] + th[H + j]);
-    }
-    if (gru_before) {  // n = tanh(x_n + W_hn (r h) + b_hn): tangent of r h through W_hn
-      for (index_t j = 0; j < H; ++j) rh[j] = dr[j] * h0[j] + g[j] * vh[j];
-      gemm<T>(false, true, 1, H, H, T(1), rh.data(), H, w_hh + 2 * H * H, H, T(0), tn.data(), H);
-    }
-    for (index_t j = 0; j < H; ++j) {
-      const T r = g[j], z = g[H + j], n = g[2 * H + j];
-      const T pre = gru_before ? tx[2 * H + j] + tn[j] : tx[2 * H + j] + dr[j] * extra[j] + r * th[2 * H + j];
-      const T dn = (T(1) - n * n) * pre;
-      th1[j] = -dz[j] * n + (T(1) - z) * dn + dz[j] * h0[j] + z * vh[j];
-    }
-  }
+  // Reserve layout for T = B = 1: gates [GH], hprev [H], then the cell's blocks of [H].
+  JvpStep<T> a{};
+  a.s = &s;
+  a.w_hh = w_hh;
+  a.g = reserve.data();
+  for (int k = 0; k < cell_info(s.cell).reserve_blocks; ++k) a.aux[k] = reserve.data() + GH + H * (1 + k);
+  a.h0 = h0;
+  a.h1 = h1;
+  a.tx = tx.data();
+  a.vh = vh;
+  a.vc = vc;
+  a.th1 = th1;
+  a.tc1 = tc1;
+  cell_steps<T>(s.cell).jvp(a);
 }
 
 #define RNNKIT_INSTANTIATE_RTRL(T)                                                              \
