@@ -2,10 +2,8 @@
 // the main thread. The drivers below run the same code synchronously (predict for small inputs,
 // gradient checks) or asynchronously (fit, predictAsync: the event loop keeps running while
 // native work runs on a libuv worker).
-import type { Backend } from './backend';
-import type {
-  HostArray, OptimStepArgs, RnnBackwardArgs, RnnForwardArgs,
-} from './native';
+import type { Device, OnTensors } from './device/device';
+import type { OptimStepArgs, RnnBackwardArgs, RnnForwardArgs } from './native';
 
 /** What a layer generator yields: nothing (work done) or a promise the driver awaits. */
 export type Step = Promise<void> | undefined;
@@ -31,20 +29,20 @@ export async function runAsync<T>(g: Gen<T>): Promise<T> {
 
 /** The heavy native calls, run synchronously or on a worker thread depending on the mode. */
 export class Exec {
-  constructor(readonly be: Backend<HostArray>, readonly async: boolean) {}
-  rnnForward(a: RnnForwardArgs): Step {
-    if (this.async) return this.be.rnnForwardAsync(a);
-    this.be.rnnForward(a);
+  constructor(readonly device: Device, readonly async: boolean) {}
+  rnnForward(a: OnTensors<RnnForwardArgs>): Step {
+    if (this.async) return this.device.rnnForwardAsync(a);
+    this.device.rnnForward(a);
     return undefined;
   }
-  rnnBackward(a: RnnBackwardArgs): Step {
-    if (this.async) return this.be.rnnBackwardAsync(a);
-    this.be.rnnBackward(a);
+  rnnBackward(a: OnTensors<RnnBackwardArgs>): Step {
+    if (this.async) return this.device.rnnBackwardAsync(a);
+    this.device.rnnBackward(a);
     return undefined;
   }
-  optimStep(a: OptimStepArgs): Step {
-    if (this.async) return this.be.optimStepAsync(a);
-    this.be.optimStep(a);
+  optimStep(a: OnTensors<OptimStepArgs>): Step {
+    if (this.async) return this.device.optimStepAsync(a);
+    this.device.optimStep(a);
     return undefined;
   }
 }

@@ -382,6 +382,8 @@ export interface NativeCellRow { name: string; gates: number; states: number; st
 
 export interface NativeAddon {
   backendInfo(): BackendInfo;
+  /** Zero-filled memory outside the JS heap (the opaque test device's tensors). */
+  allocExternal(o: { bytes: number }): ArrayBuffer;
   cellTable(): NativeCellRow[];
   setNumThreads(o: { threads: number }): void;
   setGemm(o: { gemm: 'openblas' | 'builtin' }): void;

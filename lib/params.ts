@@ -3,6 +3,9 @@
 // state dict maps one-to-one onto torch's.
 import type { DType } from './backend';
 import { cellParameterShapes } from './cells/table';
+import { cpuDevice } from './device/cpu';
+import type { Device } from './device/device';
+import type { Tensor } from './device/tensor';
 import type { HostArray, RnnSpec } from './native';
 
 export interface ParamEntry {
@@ -17,10 +20,11 @@ export class FlatParameters {
   private readonly entries: ParamEntry[] = [];
   private readonly byName = new Map<string, ParamEntry>();
   private total = 0;
-  private data?: HostArray;
-  private grad?: HostArray;
+  private data?: Tensor;
+  private grad?: Tensor;
+  private readonly views = new Map<string, { p: Tensor; g: Tensor }>();
 
-  constructor(dtype: DType = 'float32') {
+  constructor(dtype: DType = 'float32', readonly device: Device = cpuDevice()) {
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new TypeError(`FlatParameters: dtype must be one of 'float32' 'float64', received ${String(dtype)}`);
     }
@@ -43,19 +47,49 @@ export class FlatParameters {
   }
 
   get size(): number { return this.total; }
-  /** The flat parameter buffer (allocated, zero-filled, on first use). */
-  get params(): HostArray { this.alloc(); return this.data!; }
-  /** The flat gradient buffer, same layout. Kernels accumulate into it; zeroGrad() clears it. */
-  get grads(): HostArray { this.alloc(); return this.grad!; }
+  /** The flat parameter tensor (allocated, zero-filled, on first use). */
+  get params(): Tensor { this.alloc(); return this.data!; }
+  /** The flat gradient tensor, same layout. Kernels accumulate into it; zeroGrad() clears it. */
+  get grads(): Tensor { this.alloc(); return this.grad!; }
 
   list(): readonly ParamEntry[] { return this.entries; }
   has(name: string): boolean { return this.byName.has(name); }
-  /** View of one parameter inside the flat buffer (shares memory). */
-  param(name: string): HostArray { const e = this.entry(name); return this.params.subarray(e.offset, e.offset + e.size); }
-  /** View of one parameter's gradient inside the flat gradient buffer. */
-  gradient(name: string): HostArray { const e = this.entry(name); return this.grads.subarray(e.offset, e.offset + e.size); }
-  zeroGrad(): void { this.grads.fill(0); }
+  /** View of one parameter inside the flat tensor (shares memory). */
+  param(name: string): Tensor { return this.viewsOf(name).p; }
+  /** View of one parameter's gradient inside the flat gradient tensor. */
+  gradient(name: string): Tensor { return this.viewsOf(name).g; }
+  zeroGrad(): void { this.device.fill(this.grads, 0); }
 
+  /** Host values of every parameter, flat (the CPU device's own array; a copy elsewhere). */
+  hostParams(): HostArray { return this.device.toHostSync(this.params) as HostArray; }
+  /** Host values of the flat gradient (the CPU device's own array; a copy elsewhere). */
+  hostGrads(): HostArray { return this.device.toHostSync(this.grads) as HostArray; }
+  /** Host copy of one parameter. */
+  hostParam(name: string): HostArray { return (this.device.toHostSync(this.param(name)) as HostArray).slice(); }
+  /** Writes host values into one parameter (weights in: initialization, state dicts, checkpoints). */
+  setParam(name: string, values: ArrayLike<number>): void { this.device.write(this.param(name), values); }
+  /** Writes host values into the whole flat parameter tensor. */
+  setHostParams(values: ArrayLike<number>): void { this.device.write(this.params, values); }
+  /**
+   * Initializes one parameter on the host: fn fills a zeroed host array of its size (the
+   * initializers are host code), which is then written to the device.
+   */
+  init(name: string, fn: (w: HostArray) => void): void {
+    const e = this.entry(name);
+    const w = this.dtype === 'float64' ? new Float64Array(e.size) : new Float32Array(e.size);
+    fn(w);
+    this.setParam(name, w);
+  }
+
+  private viewsOf(name: string): { p: Tensor; g: Tensor } {
+    let v = this.views.get(name);
+    if (!v) {
+      const e = this.entry(name);
+      v = { p: this.device.view(this.params, e.offset, e.shape), g: this.device.view(this.grads, e.offset, e.shape) };
+      this.views.set(name, v);
+    }
+    return v;
+  }
   private entry(name: string): ParamEntry {
     const e = this.byName.get(name);
     if (!e) throw new RangeError(`FlatParameters: no parameter named '${name}'; known: ${[...this.byName.keys()].join(', ')}`);
@@ -63,9 +97,8 @@ export class FlatParameters {
   }
   private alloc() {
     if (this.data) return;
-    const C = this.dtype === 'float32' ? Float32Array : Float64Array;
-    this.data = new C(this.total);
-    this.grad = new C(this.total);
+    this.data = this.device.alloc(this.dtype, [this.total]);
+    this.grad = this.device.alloc(this.dtype, [this.total]);
   }
 }
 
@@ -85,7 +118,8 @@ export function recurrentParameterShapes(o: {
 /** Every parameter as a checkpoint tensor named `param/<name>` (copies). */
 export function parameterTensors(params: FlatParameters): Record<string, { data: HostArray; shape: number[] }> {
   const out: Record<string, { data: HostArray; shape: number[] }> = {};
-  for (const e of params.list()) out[`param/${e.name}`] = { data: params.param(e.name).slice(), shape: e.shape.slice() };
+  const all = params.hostParams();
+  for (const e of params.list()) out[`param/${e.name}`] = { data: all.slice(e.offset, e.offset + e.size), shape: e.shape.slice() };
   return out;
 }
 

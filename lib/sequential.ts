@@ -2,6 +2,7 @@
 // loss: run forward in training mode, then backward with dLoss/dOutput; parameter gradients
 // accumulate in params.grads and the gradient w.r.t. the input is returned.
 import type { DType } from './backend';
+import type { Device } from './device/device';
 import type { Gen } from './exec';
 import type { HostArray } from './native';
 import { FlatParameters } from './params';
@@ -18,9 +19,9 @@ export class Sequential {
    * Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. Several
    * containers may share one parameter buffer (`params`), e.g. an encoder and a decoder.
    */
-  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32', params?: FlatParameters) {
+  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32', params?: FlatParameters, device?: Device) {
     if (params && params.dtype !== dtype) throw new TypeError(`Sequential: shared params are ${params.dtype}, received dtype ${dtype}`);
-    this.params = params ?? new FlatParameters(dtype);
+    this.params = params ?? new FlatParameters(dtype, device);
     this.layers = layers.map((e, i) => {
       const [name, layer] = Array.isArray(e) ? e : [String(i), e];
       layer.name = name;
@@ -73,7 +74,7 @@ export class Sequential {
     return g;
   }
 
-  /** Names (PyTorch style), shapes and views of every parameter and its gradient. */
+  /** Names (PyTorch style), shapes and host values of every parameter and its gradient (views on the CPU device). */
   parameters(): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
     return parameterViews(this.params);
   }
@@ -86,12 +87,14 @@ export class Sequential {
 }
 
 export function parameterViews(params: FlatParameters): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
-  return params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: params.param(e.name), grad: params.gradient(e.name) }));
+  const p = params.hostParams(), g = params.hostGrads();
+  return params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: p.subarray(e.offset, e.offset + e.size), grad: g.subarray(e.offset, e.offset + e.size) }));
 }
 
 export function stateDictOf(params: FlatParameters): Record<string, HostArray> {
   const out: Record<string, HostArray> = {};
-  for (const e of params.list()) out[e.name] = params.param(e.name).slice();
+  const p = params.hostParams();
+  for (const e of params.list()) out[e.name] = p.slice(e.offset, e.offset + e.size);
   return out;
 }
 
@@ -111,6 +114,6 @@ export function loadStateDictInto(params: FlatParameters, sd: Record<string, Arr
     if (!v || typeof v.length !== 'number') throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
     if (v.length !== e.size) throw new RangeError(`loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`);
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
-    params.param(e.name).set(v);
   }
+  for (const e of params.list()) if (sd[e.name] !== undefined) params.setParam(e.name, sd[e.name]);
 }

@@ -3,12 +3,11 @@
 // prediction during fit sees the weights of one step, never half an update; two fits on one
 // model are refused. Also a layer applied twice in one graph (decoders, closed loops).
 import { describe, expect, it } from 'vitest';
-import {
-  cpu, Exec, LanguageModel, Linear, Rng, runSync, Seq2Seq, SequenceClassifier, SequenceTagger, Tape, Vocabulary,
-} from '../lib';
+import { cpuDevice, LanguageModel, Linear, Rng, runSync, Seq2Seq, SequenceClassifier, SequenceTagger, Vocabulary } from '../lib';
 import type { Ctx, VecAct } from '../lib';
 import { FlatParameters } from '../lib/params';
-import { numericGrad, relErr, rng } from './helpers';
+import { ctxOn, expectParamGrads, host } from './device-helpers';
+import { rng } from './helpers';
 
 function seqs(n: number, seed: number, F = 3) {
   const r = new Rng(seed);
@@ -107,30 +106,26 @@ describe('concurrent calls on one model', () => {
 
 describe('one layer applied several times in one graph', () => {
   it('y = L(L(x)): the tape returns each application its own record; gradients match finite differences', () => {
-    const params = new FlatParameters('float64');
+    const dev = cpuDevice();
+    const params = new FlatParameters('float64', dev);
     const lin = new Linear({ outFeatures: 4 });
     lin.name = 'shared';
     lin.build({ kind: 'vec', F: 4 }, params);
     lin.initialize(params, new Rng(1));
     const r = rng(3);
-    const p = params.params as Float64Array;
-    for (let i = 0; i < p.length; i++) p[i] += (r() - 0.5) * 0.3;
-    const x: VecAct = { kind: 'vec', data: Float64Array.from({ length: 12 }, () => r() - 0.5), B: 3, F: 4 };
+    const p0 = Float64Array.from(params.hostParams());
+    for (let i = 0; i < p0.length; i++) p0[i] += (r() - 0.5) * 0.3;
+    params.setHostParams(p0);
+    const x: VecAct = { kind: 'vec', data: dev.fromHost(Float64Array.from({ length: 12 }, () => r() - 0.5), [3, 4]), B: 3, F: 4 };
     const R = Float64Array.from({ length: 12 }, () => r() - 0.5);
-    const ctxOf = (): Ctx => ({ exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map(), tape: new Tape() });
     const twice = (ctx: Ctx) => { const h = runSync(lin.forward(x, ctx, params)); return runSync(lin.forward(h, ctx, params)) as VecAct; };
-    const loss = () => { const y = twice(ctxOf()); let s = 0; for (let i = 0; i < R.length; i++) s += y.data[i] * R[i]; return s; };
+    const loss = () => { const y = host(dev, twice(ctxOn(dev)).data); let s = 0; for (let i = 0; i < R.length; i++) s += y[i] * R[i]; return s; };
     params.zeroGrad();
-    const ctx = ctxOf();
+    const ctx = ctxOn(dev);
     twice(ctx);
-    const dh = runSync(lin.backward({ kind: 'vec', data: Float64Array.from(R), B: 3, F: 4 }, ctx, params))!;
+    const dh = runSync(lin.backward({ kind: 'vec', data: dev.fromHost(R.slice(), [3, 4]), B: 3, F: 4 }, ctx, params))!;
     runSync(lin.backward(dh, ctx, params));
-    const analytic = Float64Array.from(params.grads);
-    const numeric = numericGrad(p, loss);
-    for (const name of ['shared.weight', 'shared.bias']) {
-      const e = params.list().find((q) => q.name === name)!;
-      expect(relErr(analytic.subarray(e.offset, e.offset + e.size), numeric.subarray(e.offset, e.offset + e.size))).toBeLessThan(1e-7);
-    }
+    expectParamGrads(params, Float64Array.from(params.hostGrads()), loss, 1e-7);
     expect(() => runSync(lin.backward(dh, ctx, params))).toThrow(/no forward pass of this call recorded one/);
   });
 });

@@ -1,14 +1,12 @@
 // Vocabularies and the language model: gradient check (tied weights), training, generation,
 // streaming, save/load, bad input.
-import { Tape } from '../lib/graph/tape';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cpu, Embedding, Exec, LanguageModel, Linear, LSTM, Rng, runSync, Sequential, Vocabulary } from '../lib';
-import type { Act, Ctx } from '../lib';
+import { cpuDevice, Embedding, LanguageModel, Linear, LSTM, Rng, runSync, Sequential, Vocabulary } from '../lib';
 import { computeLoss } from '../lib/train/losses';
-import { numericGrad, relErr } from './helpers';
+import { ctxOn, expectParamGrads, idsOn } from './device-helpers';
 
 describe('Vocabulary', () => {
   it('characters and words, specials at 0..3, most frequent first, round trip', () => {
@@ -36,16 +34,15 @@ describe('LanguageModel', () => {
     net.build({ kind: 'ids', F: 6 });
     net.initialize(new Rng(2));
     expect(net.parameters().map((p) => p.name)).not.toContain('head.weight');
-    const x: Act = { kind: 'ids', data: Int32Array.from([1, 2, 3, 4, 5, 0, 2, 2]), T: 4, B: 2, lengths: null };
-    const y = { kind: 'classes' as const, data: Int32Array.from([2, 3, 4, 5, 0, 1, 3, 3]) };
-    const ctx = (): Ctx => ({ exec: new Exec(cpu(), false), training: true, rng: new Rng(1), dtype: 'float64', initialStates: new Map(), finalStates: new Map(), tape: new Tape() });
-    const p = net.params.params as Float64Array;
-    const loss = () => computeLoss(cpu(), 'classification', runSync(net.forward(x, ctx())), y, null).loss;
+    const dev = cpuDevice();
+    const x = idsOn(dev, [1, 2, 3, 4, 5, 0, 2, 2], 4, 2);
+    const y = { kind: 'classes' as const, data: dev.fromHost(Int32Array.from([2, 3, 4, 5, 0, 1, 3, 3])) };
+    const loss = () => computeLoss(dev, 'classification', runSync(net.forward(x, ctxOn(dev))), y, null).loss;
     net.params.zeroGrad();
-    const c = ctx();
-    const r = computeLoss(cpu(), 'classification', runSync(net.forward(x, c)), y, null);
+    const c = ctxOn(dev);
+    const r = computeLoss(dev, 'classification', runSync(net.forward(x, c)), y, null);
     runSync(net.backward(r.grad, c));
-    expect(relErr(Float64Array.from(net.params.grads), numericGrad(p, loss))).toBeLessThan(1e-6);
+    expectParamGrads(net.params, Float64Array.from(net.params.hostGrads()), loss);
   });
 
   const text = 'hello world. '.repeat(60);

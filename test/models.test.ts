@@ -1,11 +1,11 @@
 // The ready models and fit(): determinism, save/resume equality, the training options, the
 // event loop staying free, and clear errors for bad input.
-import { Tape } from '../lib/graph/tape';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, SequenceClassifier, SequenceModel, SequenceTagger, Sequential, LSTM, Rng, runSync, Exec, cpu } from '../lib';
+import { CheckpointError, SequenceClassifier, SequenceModel, SequenceTagger, Sequential, LSTM, Rng, runSync, cpuDevice } from '../lib';
+import { ctxOn, seqOn } from './device-helpers';
 import type { EpochInfo, FitOptions } from '../lib';
 
 function toy(n: number, seed: number) {
@@ -238,7 +238,7 @@ describe('models: bad input', () => {
     d.dispose();
     expect(() => d.predict([[[1, 2]]])).toThrow(/SequenceClassifier.predict: the model was disposed/);
     const s = new Sequential([new LSTM({ hiddenSize: 2 })]);
-    const ctx = { exec: new Exec(cpu(), false), training: false, rng: new Rng(0), dtype: 'float32' as const, initialStates: new Map(), finalStates: new Map(), tape: new Tape() };
-    expect(() => runSync(s.forward({ kind: 'seq', data: new Float32Array(2), T: 1, B: 1, F: 2, lengths: null }, ctx))).toThrow(/build the model first/);
+    const ctx = ctxOn(cpuDevice(), 'float32', false);
+    expect(() => runSync(s.forward(seqOn(cpuDevice(), new Float32Array(2), 1, 1, 2), ctx))).toThrow(/build the model first/);
   });
 });

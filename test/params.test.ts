@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FlatParameters, recurrentParameterShapes, cpu } from '../lib';
+import { FlatParameters, recurrentParameterShapes } from '../lib';
+import { DEVICES } from './device-helpers';
 
 describe('flat parameter buffer', () => {
   it("lays out PyTorch's names and shapes for a stacked bidirectional LSTM", () => {
@@ -16,20 +17,23 @@ describe('flat parameter buffer', () => {
       ['weight_ih_l0', [12, 3]], ['weight_hh_l0', [12, 4]],
     ]);
   });
-  it('views share one buffer; one optimizer call updates every parameter', () => {
-    const fp = new FlatParameters('float32');
-    for (const [n, s] of recurrentParameterShapes({ cell: 'elman', inputSize: 2, hiddenSize: 3 })) fp.add(n, s);
-    fp.add('head.weight', [1, 3]);
-    expect(fp.size).toBe(6 + 9 + 3 + 3 + 3);
-    fp.param('weight_hh_l0').fill(1);
-    expect(fp.params[6]).toBe(1);
-    fp.gradient('head.weight').fill(2);
-    const state = [new Float32Array(fp.size)];
-    cpu().optimStep({ kind: 'sgd', lr: 0.5, step: 1, params: fp.params, grads: fp.grads, state });
-    expect(Array.from(fp.param('head.weight'))).toEqual([-1, -1, -1]);
-    fp.zeroGrad();
-    expect(fp.grads.every((v) => v === 0)).toBe(true);
-  });
+  for (const [name, make] of DEVICES) {
+    it(`views share one buffer; one optimizer call updates every parameter (${name})`, () => {
+      const dev = make();
+      const fp = new FlatParameters('float32', dev);
+      for (const [n, s] of recurrentParameterShapes({ cell: 'elman', inputSize: 2, hiddenSize: 3 })) fp.add(n, s);
+      fp.add('head.weight', [1, 3]);
+      expect(fp.size).toBe(6 + 9 + 3 + 3 + 3);
+      dev.fill(fp.param('weight_hh_l0'), 1);
+      expect(fp.hostParams()[6]).toBe(1);
+      dev.fill(fp.gradient('head.weight'), 2);
+      const state = [dev.alloc('float32', [fp.size])];
+      dev.optimStep({ kind: 'sgd', lr: 0.5, step: 1, params: fp.params, grads: fp.grads, state });
+      expect(Array.from(fp.hostParam('head.weight'))).toEqual([-1, -1, -1]);
+      fp.zeroGrad();
+      expect(fp.hostGrads().every((v) => v === 0)).toBe(true);
+    });
+  }
   it('refuses duplicate names, bad shapes, unknown names and late additions', () => {
     const fp = new FlatParameters();
     fp.add('a', [2]);

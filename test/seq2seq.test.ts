@@ -38,7 +38,7 @@ describe('Seq2Seq', () => {
       expect(b.logProb).toBeCloseTo(g.logProb, 10);
       for (const row of g.attention) {
         expect(row).toHaveLength(s.length);
-        expect(row.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 10);
+        expect(row.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6); // float32 model
       }
     }
   });

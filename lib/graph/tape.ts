@@ -3,7 +3,8 @@
 // PyTorch), never to the layer: one model then answers concurrent calls, and one layer can be
 // applied several times in one graph (decoder steps, a NARX closed loop).
 import type { DType } from '../backend';
-import type { HostArray } from '../native';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 
 /**
  * Scratch buffers of one call, kept for the next call that takes this Scratch: training steps
@@ -11,11 +12,14 @@ import type { HostArray } from '../native';
  * gets its own buffer, so a layer applied twice gets two.
  */
 export class Scratch {
-  private readonly slots = new Map<object, Map<string, HostArray[]>>();
+  private readonly slots = new Map<object, Map<string, Tensor[]>>();
   private readonly used = new Map<object, Map<string, number>>();
+  private readonly constants = new Map<object, Map<string, Tensor>>();
 
-  /** A [n] buffer of the given dtype for `owner`; zero-filled when `zero` (or new). */
-  take(owner: object, key: string, dtype: DType, n: number, zero = false): HostArray {
+  constructor(readonly device: Device) {}
+
+  /** A [n] tensor of the given dtype for `owner`; zero-filled when `zero` (or new). */
+  take(owner: object, key: string, dtype: DType | 'int32', n: number, zero = false): Tensor {
     let mine = this.slots.get(owner);
     if (!mine) this.slots.set(owner, (mine = new Map()));
     let list = mine.get(key);
@@ -25,13 +29,29 @@ export class Scratch {
     const i = counts.get(key) ?? 0;
     counts.set(key, i + 1);
     let b = list[i];
-    if (!b || b.length !== n || (dtype === 'float64') !== (b instanceof Float64Array)) {
-      b = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+    if (!b || b.size !== n || b.dtype !== dtype) {
+      b = this.device.alloc(dtype, [n]);
       list[i] = b;
     } else if (zero) {
-      b.fill(0);
+      this.device.fill(b, 0);
     }
     return b;
+  }
+
+  /**
+   * A tensor of constant host values (index lists), uploaded once for the life of this scratch;
+   * `key` must name the values exactly.
+   */
+  constant(owner: object, key: string, make: () => Int32Array): Tensor {
+    let mine = this.constants.get(owner);
+    if (!mine) this.constants.set(owner, (mine = new Map()));
+    let t = mine.get(key);
+    if (!t) {
+      const h = make();
+      t = this.device.fromHost(h, [h.length]);
+      mine.set(key, t);
+    }
+    return t;
   }
 
   /** A new call begins: every buffer may be handed out again. */
@@ -40,7 +60,7 @@ export class Scratch {
   /** Elements held (for tests and memory reports). */
   get elements(): number {
     let n = 0;
-    for (const m of this.slots.values()) for (const l of m.values()) for (const b of l) if (b) n += b.length;
+    for (const m of this.slots.values()) for (const l of m.values()) for (const b of l) if (b) n += b.size;
     return n;
   }
 }
@@ -48,9 +68,10 @@ export class Scratch {
 /** Scratches of one model: a call takes a free one or a new one, and gives it back when done. */
 export class ScratchPool {
   private readonly free: Scratch[] = [];
+  constructor(readonly device: Device) {}
 
   acquire(): Scratch {
-    const s = this.free.pop() ?? new Scratch();
+    const s = this.free.pop() ?? new Scratch(this.device);
     s.reset();
     return s;
   }
@@ -73,7 +94,7 @@ export class ScratchPool {
  */
 export class Tape {
   private readonly records = new Map<object, unknown[]>();
-  constructor(readonly scratch: Scratch = new Scratch()) {}
+  constructor(readonly scratch: Scratch) {}
 
   record(owner: object, value: unknown): void {
     let l = this.records.get(owner);

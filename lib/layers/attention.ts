@@ -3,11 +3,11 @@
 //   α_t = softmax over the valid source positions j < srcLen
 //   c_t = Σ_j α_tj s_j,   h̃_t = tanh(W_c [c_t; h_t])   (W_c: [Hd, He + Hd], no bias)
 // Computed for every decoder step at once; the weights α are returned for inspection.
-import type { HostArray } from '../native';
+import type { Tensor } from '../device/tensor';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
 import { glorotUniform } from '../init';
-import { allocLike, Ctx, SeqAct } from './layer';
+import type { Ctx, SeqAct } from './layer';
 
 export type AttentionScore = 'dot' | 'general';
 
@@ -28,80 +28,55 @@ export class LuongAttention {
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    if (this.score === 'general') glorotUniform(params.param(`${this.name}.weight_a`), this.Hd, this.He, rng);
-    glorotUniform(params.param(`${this.name}.weight_c`), this.Hd, this.He + this.Hd, rng);
+    if (this.score === 'general') params.init(`${this.name}.weight_a`, (w) => glorotUniform(w, this.Hd, this.He, rng));
+    params.init(`${this.name}.weight_c`, (w) => glorotUniform(w, this.Hd, this.He + this.Hd, rng));
   }
 
+  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor { return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero); }
+
   /** dec: [T,B,Hd]; enc: [S,B,He] with lengths. Returns h̃ [T,B,Hd] and α [T,B,S]. */
-  forward(ctx: Ctx, params: FlatParameters, dec: SeqAct, enc: SeqAct): { out: SeqAct; alpha: Float64Array } {
-    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, be = ctx.exec.be;
-    let encA: HostArray = enc.data;
+  forward(ctx: Ctx, params: FlatParameters, dec: SeqAct, enc: SeqAct): { out: SeqAct; alpha: Tensor } {
+    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, dev = ctx.device;
+    let keys: Tensor = enc.data;
     if (this.score === 'general') {
-      encA = allocLike(ctx.dtype, S * B * Hd);
-      be.linearForward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), y: encA });
+      keys = this.buf(ctx, 'keys', S * B * Hd);
+      dev.linearForward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), y: keys });
     }
-    const alpha = new Float64Array(T * B * S);
-    const cat = allocLike(ctx.dtype, T * B * (He + Hd));
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-      const len = enc.lengths ? enc.lengths[b] : S;
-      const h = (t * B + b) * Hd, a = (t * B + b) * S;
-      let m = -Infinity;
-      for (let j = 0; j < len; j++) {
-        let sc = 0;
-        const e = (j * B + b) * Hd;
-        for (let k = 0; k < Hd; k++) sc += dec.data[h + k] * encA[e + k];
-        alpha[a + j] = sc;
-        if (sc > m) m = sc;
-      }
-      let sum = 0;
-      for (let j = 0; j < len; j++) { alpha[a + j] = Math.exp(alpha[a + j] - m); sum += alpha[a + j]; }
-      for (let j = 0; j < len; j++) alpha[a + j] /= sum;
-      const c = (t * B + b) * (He + Hd);
-      for (let j = 0; j < len; j++) {
-        const w = alpha[a + j], e = (j * B + b) * He;
-        for (let k = 0; k < He; k++) cat[c + k] += w * enc.data[e + k];
-      }
-      for (let k = 0; k < Hd; k++) cat[c + He + k] = dec.data[h + k];
-    }
-    const tilde = allocLike(ctx.dtype, T * B * Hd);
-    be.linearForward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), y: tilde });
-    for (let i = 0; i < tilde.length; i++) tilde[i] = Math.tanh(tilde[i]);
-    if (ctx.training) ctx.tape.record(this, { dec, enc, encA, alpha, cat, tilde });
+    const alpha = this.buf(ctx, 'alpha', T * B * S);
+    const context = this.buf(ctx, 'context', T * B * He);
+    dev.attentionForward({ T, S, B, Hd, He, q: dec.data, keys, values: enc.data, lengths: enc.lengths?.dev ?? null, alpha, context });
+    // [c_t; h_t] rows, then h̃ = tanh(W_c [c; h])
+    const cat = this.buf(ctx, 'cat', T * B * (He + Hd));
+    dev.copyCols({ N: T * B, srcF: He, srcOffset: 0, width: He, src: context, dstF: He + Hd, dstOffset: 0, dst: cat });
+    dev.copyCols({ N: T * B, srcF: Hd, srcOffset: 0, width: Hd, src: dec.data, dstF: He + Hd, dstOffset: He, dst: cat });
+    const pre = this.buf(ctx, 'pre', T * B * Hd);
+    dev.linearForward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), y: pre });
+    const tilde = this.buf(ctx, 'tilde', T * B * Hd);
+    dev.activationForward({ kind: 'tanh', n: T * B * Hd, x: pre, y: tilde });
+    if (ctx.training) ctx.tape.record(this, { dec, enc, keys, alpha, cat, tilde });
     return { out: { ...dec, data: tilde, F: Hd }, alpha };
   }
 
   /** Gradients w.r.t. the decoder and encoder outputs; parameter gradients accumulate. */
-  backward(ctx: Ctx, params: FlatParameters, dOut: HostArray): { dDec: HostArray; dEnc: HostArray } {
-    const cc = ctx.tape.take<{ dec: SeqAct; enc: SeqAct; encA: HostArray; alpha: Float64Array; cat: HostArray; tilde: HostArray }>(this, 'attention');
-    const { dec, enc, encA, alpha, cat, tilde } = cc;
-    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, be = ctx.exec.be;
-    const dPre = allocLike(ctx.dtype, T * B * Hd);
-    for (let i = 0; i < dPre.length; i++) dPre[i] = dOut[i] * (1 - tilde[i] * tilde[i]);
-    const dCat = allocLike(ctx.dtype, T * B * (He + Hd));
-    be.linearBackward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), dy: dPre, dx: dCat, dWeight: params.gradient(`${this.name}.weight_c`) });
-    const dDec = allocLike(ctx.dtype, T * B * Hd);
-    const dEnc = allocLike(ctx.dtype, S * B * He);
-    const dEncA = this.score === 'general' ? allocLike(ctx.dtype, S * B * Hd) : dEnc;
-    const dAlpha = new Float64Array(S);
-    for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-      const len = enc.lengths ? enc.lengths[b] : S;
-      const h = (t * B + b) * Hd, a = (t * B + b) * S, c = (t * B + b) * (He + Hd);
-      for (let k = 0; k < Hd; k++) dDec[h + k] += dCat[c + He + k];
-      let dot = 0;
-      for (let j = 0; j < len; j++) {
-        const e = (j * B + b) * He;
-        let g = 0;
-        for (let k = 0; k < He; k++) { g += dCat[c + k] * enc.data[e + k]; dEnc[e + k] += alpha[a + j] * dCat[c + k]; }
-        dAlpha[j] = g;
-        dot += alpha[a + j] * g;
-      }
-      for (let j = 0; j < len; j++) {
-        const ds = alpha[a + j] * (dAlpha[j] - dot), e = (j * B + b) * Hd;
-        for (let k = 0; k < Hd; k++) { dDec[h + k] += ds * encA[e + k]; dEncA[e + k] += ds * dec.data[h + k]; }
-      }
-    }
+  backward(ctx: Ctx, params: FlatParameters, dOut: Tensor): { dDec: Tensor; dEnc: Tensor } {
+    const { dec, enc, keys, alpha, cat, tilde } = ctx.tape.take<{ dec: SeqAct; enc: SeqAct; keys: Tensor; alpha: Tensor; cat: Tensor; tilde: Tensor }>(this, 'attention');
+    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, dev = ctx.device;
+    const dPre = this.buf(ctx, 'dPre', T * B * Hd, true);
+    dev.activationBackward({ kind: 'tanh', n: T * B * Hd, y: tilde, dy: dOut, dx: dPre });
+    const dCat = this.buf(ctx, 'dCat', T * B * (He + Hd), true);
+    dev.linearBackward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), dy: dPre, dx: dCat, dWeight: params.gradient(`${this.name}.weight_c`) });
+    const dContext = this.buf(ctx, 'dContext', T * B * He);
+    dev.copyCols({ N: T * B, srcF: He + Hd, srcOffset: 0, width: He, src: dCat, dstF: He, dstOffset: 0, dst: dContext });
+    const dDec = this.buf(ctx, 'dDec', T * B * Hd);
+    dev.copyCols({ N: T * B, srcF: He + Hd, srcOffset: He, width: Hd, src: dCat, dstF: Hd, dstOffset: 0, dst: dDec });
+    const dEnc = this.buf(ctx, 'dEnc', S * B * He, true);
+    const dKeys = this.score === 'general' ? this.buf(ctx, 'dKeys', S * B * Hd, true) : dEnc;
+    dev.attentionBackward({
+      T, S, B, Hd, He, q: dec.data, keys, values: enc.data, lengths: enc.lengths?.dev ?? null, alpha, dContext,
+      dq: dDec, dKeys, dValues: dEnc,
+    });
     if (this.score === 'general') {
-      be.linearBackward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), dy: dEncA, dx: dEnc, dWeight: params.gradient(`${this.name}.weight_a`) });
+      dev.linearBackward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), dy: dKeys, dx: dEnc, dWeight: params.gradient(`${this.name}.weight_a`) });
     }
     return { dDec, dEnc };
   }

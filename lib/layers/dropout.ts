@@ -1,6 +1,6 @@
 import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
-import type { HostArray } from '../native';
+import type { Tensor } from '../device/tensor';
 import { Act, ActShape, Ctx, Layer } from './layer';
 
 /** Options of a Dropout layer. */
@@ -30,20 +30,22 @@ export class Dropout extends Layer {
   *forward(x: Act, ctx: Ctx): Gen<Act> {
     if (x.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
     if (!ctx.training || this.config.p === 0) { if (ctx.training) ctx.tape.record(this, null); return x; }
-    const mask = this.buffer(ctx, 'mask', ctx.dtype, x.data.length);
-    ctx.exec.be.dropoutMask(this.config.p, ctx.rng.seed(), mask);
-    const y = this.buffer(ctx, 'y', ctx.dtype, x.data.length);
-    for (let i = 0; i < y.length; i++) y[i] = x.data[i] * mask[i];
+    const n = x.data.size;
+    const mask = this.buffer(ctx, 'mask', ctx.dtype, n);
+    ctx.device.dropoutMask({ p: this.config.p, seed: ctx.rng.seed(), mask });
+    const y = this.buffer(ctx, 'y', ctx.dtype, n);
+    ctx.device.mul({ n, x: x.data, y: mask, out: y });
     ctx.tape.record(this, mask);
     return { ...x, data: y };
   }
 
   *backward(dy: Act, ctx: Ctx): Gen<Act | null> {
     if (dy.kind === 'ids') throw new Error('Dropout.backward: unexpected ids');
-    const m = ctx.tape.take<HostArray | null>(this, 'Dropout');
+    const m = ctx.tape.take<Tensor | null>(this, 'Dropout');
     if (!m) return dy;
-    const dx = this.buffer(ctx, 'dx', dy.data instanceof Float64Array ? 'float64' : 'float32', dy.data.length);
-    for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * m[i];
+    const n = dy.data.size;
+    const dx = this.buffer(ctx, 'dx', ctx.dtype, n);
+    ctx.device.mul({ n, x: dy.data, y: m, out: dx });
     return { ...dy, data: dx };
   }
 }

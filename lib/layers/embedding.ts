@@ -1,4 +1,5 @@
 import { FieldSpec, resolveOptions } from '../options';
+import type { Tensor } from '../device/tensor';
 import type { Gen } from '../exec';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
@@ -40,10 +41,11 @@ export class Embedding extends Layer {
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    const w = params.param(this.p('weight'));
-    for (let i = 0; i < w.length; i++) w[i] = rng.normal();
     const pad = this.config.paddingIdx, E = this.config.embeddingDim;
-    if (pad !== null) w.fill(0, pad * E, (pad + 1) * E);
+    params.init(this.p('weight'), (w) => {
+      for (let i = 0; i < w.length; i++) w[i] = rng.normal();
+      if (pad !== null) w.fill(0, pad * E, (pad + 1) * E);
+    });
   }
 
   *forward(x: Act, ctx: Ctx, params: FlatParameters): Gen<Act> {
@@ -52,17 +54,17 @@ export class Embedding extends Layer {
     const N = ids.T * ids.B;
     const y = this.buffer(ctx, 'y', ctx.dtype, N * E);
     // The kernel refuses ids outside [0,V) with a RangeError naming the position.
-    ctx.exec.be.embeddingForward({ N, V, E, ids: ids.data, weight: params.param(this.p('weight')), y });
+    ctx.device.embeddingForward({ N, V, E, ids: ids.data, weight: params.param(this.p('weight')), y });
     if (ctx.training) ctx.tape.record(this, ids.data);
     return { kind: 'seq', data: y, T: ids.T, B: ids.B, F: E, lengths: ids.lengths };
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
-    const lastIds = ctx.tape.take<Int32Array>(this, 'Embedding');
+    const lastIds = ctx.tape.take<Tensor>(this, 'Embedding');
     if (dy.kind === 'ids') throw new Error('Embedding.backward: unexpected ids');
     const { numEmbeddings: V, embeddingDim: E, paddingIdx } = this.config;
-    ctx.exec.be.embeddingBackward({
-      N: lastIds.length, V, E, ids: lastIds, dy: dy.data,
+    ctx.device.embeddingBackward({
+      N: lastIds.size, V, E, ids: lastIds, dy: dy.data,
       dWeight: params.gradient(this.p('weight')), paddingIdx: paddingIdx ?? -1,
     });
     return null;

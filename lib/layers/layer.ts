@@ -1,28 +1,32 @@
 // What flows between layers, and the interface every layer implements.
 import type { DType } from '../backend';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 import type { Exec, Gen } from '../exec';
 import type { Tape } from '../graph/tape';
-import type { HostArray } from '../native';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
 
+/** Valid steps of each sequence: on the host (for control flow) and on the device (for ops). */
+export interface Lengths { host: Int32Array; dev: Tensor }
 /** A padded batch of sequences, time-major: data [T,B,F]; steps t >= lengths[b] are padding. */
-export interface SeqAct { kind: 'seq'; data: HostArray; T: number; B: number; F: number; lengths: Int32Array | null }
+export interface SeqAct { kind: 'seq'; data: Tensor; T: number; B: number; F: number; lengths: Lengths | null }
 /** One vector per sequence: data [B,F]. */
-export interface VecAct { kind: 'vec'; data: HostArray; B: number; F: number }
-/** Token ids, time-major: data [T,B]. */
-export interface IdsAct { kind: 'ids'; data: Int32Array; T: number; B: number; lengths: Int32Array | null }
+export interface VecAct { kind: 'vec'; data: Tensor; B: number; F: number }
+/** Token ids (int32), time-major: data [T,B]. */
+export interface IdsAct { kind: 'ids'; data: Tensor; T: number; B: number; lengths: Lengths | null }
 export type Act = SeqAct | VecAct | IdsAct;
 
 /** Static description of an activation: its kind and feature size (vocabulary size for ids). */
 export interface ActShape { kind: Act['kind']; F: number }
 
-/** Recurrent state of one layer: per layer and direction, [B,H] buffers. */
-export interface RecurrentState { h: HostArray[]; c: HostArray[] | null }
+/** Recurrent state of one layer: per layer and direction, [B,H] tensors. */
+export interface RecurrentState { h: Tensor[]; c: Tensor[] | null }
 
-/** Per-call context: how native work runs, training or inference, randomness, carried states. */
+/** Per-call context: the device and how native work runs, training or inference, randomness, carried states. */
 export interface Ctx {
   exec: Exec;
+  device: Device;
   training: boolean;
   rng: Rng;
   dtype: DType;
@@ -63,13 +67,9 @@ export abstract class Layer {
    * A scratch buffer of this call (reused by later calls that take the same scratch, so
    * training steps allocate nothing). Outputs built on it are valid until the call ends.
    */
-  protected buffer(ctx: Ctx, key: string, dtype: DType, n: number, zero = false): HostArray {
+  protected buffer(ctx: Ctx, key: string, dtype: DType | 'int32', n: number, zero = false): Tensor {
     return ctx.tape.scratch.take(this, key, dtype, n, zero);
   }
-}
-
-export function allocLike(dtype: DType, n: number): HostArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
 export function expectKind<K extends Act['kind']>(what: string, a: Act, kind: K): Extract<Act, { kind: K }> {
@@ -77,9 +77,13 @@ export function expectKind<K extends Act['kind']>(what: string, a: Act, kind: K)
   return a as Extract<Act, { kind: K }>;
 }
 
-/** Deep copy of recurrent states (layer buffers are reused; carried states must not be). */
-export function copyStates(m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
+/** Deep copy of recurrent states (scratch buffers are reused; carried states must not be). */
+export function copyStates(device: Device, m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
+  const dup = (t: Tensor) => { const c = device.alloc(t.dtype, t.shape); device.copy(t, c); return c; };
   const out = new Map<Layer, RecurrentState>();
-  for (const [k, v] of m) out.set(k, { h: v.h.map((a) => a.slice()), c: v.c ? v.c.map((a) => a.slice()) : null });
+  for (const [k, v] of m) out.set(k, { h: v.h.map(dup), c: v.c ? v.c.map(dup) : null });
   return out;
 }
+
+/** Rows of a batch act: T*B for sequences, B for vectors. */
+export function rowsOf(a: SeqAct | VecAct): number { return a.kind === 'seq' ? a.T * a.B : a.B; }

@@ -55,11 +55,11 @@ export class Linear extends Layer {
     const O = this.config.outFeatures, I = this.inFeatures;
     const tied = this.config.tiedTo !== null;
     if (this.config.init === 'pytorch') {
-      if (!tied) uniform(params.param(this.weightName), 1 / Math.sqrt(I), rng);
-      if (this.config.bias) uniform(params.param(this.p('bias')), 1 / Math.sqrt(I), rng);
+      if (!tied) params.init(this.weightName, (w) => uniform(w, 1 / Math.sqrt(I), rng));
+      if (this.config.bias) params.init(this.p('bias'), (w) => uniform(w, 1 / Math.sqrt(I), rng));
     } else {
-      if (!tied) glorotUniform(params.param(this.weightName), O, I, rng);
-      if (this.config.bias) params.param(this.p('bias')).fill(0);
+      if (!tied) params.init(this.weightName, (w) => glorotUniform(w, O, I, rng));
+      if (this.config.bias) params.init(this.p('bias'), () => {});
     }
   }
 
@@ -68,7 +68,7 @@ export class Linear extends Layer {
     if (x.F !== this.inFeatures) throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
     const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
     const y = this.buffer(ctx, 'y', ctx.dtype, N * O);
-    ctx.exec.be.linearForward({
+    ctx.device.linearForward({
       N, I: this.inFeatures, O, x: x.data, weight: params.param(this.weightName),
       bias: this.config.bias ? params.param(this.p('bias')) : null, y,
     });
@@ -81,7 +81,7 @@ export class Linear extends Layer {
     if (x.kind === 'ids' || dy.kind === 'ids') throw new Error('Linear.backward: unexpected ids');
     const N = x.kind === 'seq' ? x.T * x.B : x.B;
     const dx = this.needsInputGrad ? this.buffer(ctx, 'dx', ctx.dtype, N * this.inFeatures, true) : null;
-    ctx.exec.be.linearBackward({
+    ctx.device.linearBackward({
       N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.weightName),
       dy: dy.data, dx, dWeight: params.gradient(this.weightName),
       dBias: this.config.bias ? params.gradient(this.p('bias')) : null,

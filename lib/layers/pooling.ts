@@ -1,6 +1,7 @@
 import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
-import { Act, ActShape, Ctx, Layer, SeqAct, allocLike, expectKind } from './layer';
+import type { Tensor } from '../device/tensor';
+import { Act, ActShape, Ctx, Layer, SeqAct, expectKind } from './layer';
 
 /** Options of a pooling-over-time layer. */
 export interface PoolingOptions {
@@ -29,45 +30,19 @@ export class TimePooling extends Layer {
   *forward(x: Act, ctx: Ctx): Gen<Act> {
     const s = expectKind('TimePooling', x, 'seq');
     const { T, B, F } = s;
-    const y = allocLike(ctx.dtype, B * F);
-    const mode = this.config.mode;
-    const am = mode === 'max' ? new Int32Array(B * F).fill(-1) : null;
-    for (let b = 0; b < B; b++) {
-      const len = s.lengths ? s.lengths[b] : T;
-      if (len === 0) continue;
-      if (mode === 'last') {
-        y.set(s.data.subarray(((len - 1) * B + b) * F, ((len - 1) * B + b + 1) * F), b * F);
-      } else if (mode === 'mean') {
-        for (let t = 0; t < len; t++) for (let j = 0; j < F; j++) y[b * F + j] += s.data[(t * B + b) * F + j];
-        for (let j = 0; j < F; j++) y[b * F + j] /= len;
-      } else {
-        for (let j = 0; j < F; j++) {
-          let best = -Infinity, at = 0;
-          for (let t = 0; t < len; t++) { const v = s.data[(t * B + b) * F + j]; if (v > best) { best = v; at = t; } }
-          y[b * F + j] = best;
-          am![b * F + j] = at;
-        }
-      }
-    }
-    if (ctx.training) ctx.tape.record(this, { s, am });
+    const y = this.buffer(ctx, 'y', ctx.dtype, B * F);
+    const argmax = this.buffer(ctx, 'argmax', 'int32', B * F);
+    ctx.device.timePoolForward({ T, B, F, mode: this.config.mode, x: s.data, lengths: s.lengths?.dev ?? null, y, argmax });
+    if (ctx.training) ctx.tape.record(this, { s, argmax });
     return { kind: 'vec', data: y, B, F };
   }
 
   *backward(dy: Act, ctx: Ctx): Gen<Act | null> {
-    const { s, am } = ctx.tape.take<{ s: SeqAct; am: Int32Array | null }>(this, 'TimePooling');
+    const { s, argmax } = ctx.tape.take<{ s: SeqAct; argmax: Tensor }>(this, 'TimePooling');
     if (dy.kind !== 'vec') throw new Error('TimePooling.backward: expected a vec gradient');
     const { T, B, F } = s;
     const dx = this.buffer(ctx, 'dx', ctx.dtype, T * B * F, true);
-    for (let b = 0; b < B; b++) {
-      const len = s.lengths ? s.lengths[b] : T;
-      if (len === 0) continue;
-      for (let j = 0; j < F; j++) {
-        const g = dy.data[b * F + j];
-        if (this.config.mode === 'last') dx[((len - 1) * B + b) * F + j] = g;
-        else if (this.config.mode === 'mean') for (let t = 0; t < len; t++) dx[(t * B + b) * F + j] = g / len;
-        else dx[(am![b * F + j] * B + b) * F + j] = g;
-      }
-    }
+    ctx.device.timePoolBackward({ T, B, F, mode: this.config.mode, dy: dy.data, lengths: s.lengths?.dev ?? null, argmax, dx });
     return { ...s, data: dx };
   }
 }

@@ -4,11 +4,13 @@
 import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
 import { glorotUniform, identityBlocks, orthogonalBlocks, uniform } from '../init';
-import type { HostArray, RnnSpec } from '../native';
+import { cellInfo } from '../cells/table';
+import type { Tensor } from '../device/tensor';
+import type { RnnSpec } from '../native';
 import type { FlatParameters } from '../params';
 import { recurrentParameterShapes } from '../params';
 import type { Rng } from '../rng';
-import { Act, ActShape, Ctx, Layer, RecurrentState, SeqAct, allocLike, expectKind } from './layer';
+import { Act, ActShape, Ctx, Layer, RecurrentState, SeqAct, expectKind } from './layer';
 
 /** Options shared by SimpleRNN, LSTM and GRU. */
 export interface RecurrentOptions {
@@ -61,11 +63,11 @@ export const RECURRENT_OPTIONS: Record<keyof RecurrentOptions, FieldSpec> = {
 };
 
 interface LayerCache {
-  input: HostArray; // [T,B,in]
+  input: Tensor; // [T,B,in]
   inF: number;
-  out: HostArray; // [T,B,D*H]
-  mask: HostArray | null; // dropout mask applied to this layer's input
-  reserves: HostArray[];
+  out: Tensor; // [T,B,D*H]
+  mask: Tensor | null; // dropout mask applied to this layer's input
+  reserves: Tensor[];
 }
 
 class Recurrent extends Layer {
@@ -105,33 +107,31 @@ class Recurrent extends Layer {
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    const c = this.config, H = c.hiddenSize, G = this.cell === 'lstm' ? 4 : this.cell === 'gru' ? 3 : 1;
+    const c = this.config, H = c.hiddenSize, G = cellInfo(this.cell).gates;
     for (let l = 0; l < c.numLayers; l++) {
       const inF = l === 0 ? this.inputSize : H * this.directions;
       for (let d = 0; d < this.directions; d++) {
         const s = this.suffix(l, d);
-        const wih = params.param(this.p(`weight_ih${s}`)), whh = params.param(this.p(`weight_hh${s}`));
+        const wih = this.p(`weight_ih${s}`), whh = this.p(`weight_hh${s}`);
+        const bih = this.p(`bias_ih${s}`), bhh = this.p(`bias_hh${s}`);
         if (c.init === 'pytorch') {
           const k = 1 / Math.sqrt(H);
-          uniform(wih, k, rng);
-          uniform(whh, k, rng);
-          if (c.bias) { uniform(params.param(this.p(`bias_ih${s}`)), k, rng); uniform(params.param(this.p(`bias_hh${s}`)), k, rng); }
+          params.init(wih, (w) => uniform(w, k, rng));
+          params.init(whh, (w) => uniform(w, k, rng));
+          if (c.bias) { params.init(bih, (w) => uniform(w, k, rng)); params.init(bhh, (w) => uniform(w, k, rng)); }
         } else {
-          glorotUniform(wih, G * H, inF, rng);
-          if (c.recurrentInit === 'identity') identityBlocks(whh, G, H);
-          else orthogonalBlocks(whh, G, H, rng);
+          params.init(wih, (w) => glorotUniform(w, G * H, inF, rng));
+          params.init(whh, (w) => { if (c.recurrentInit === 'identity') identityBlocks(w, G, H); else orthogonalBlocks(w, G, H, rng); });
           if (c.bias) {
-            const bih = params.param(this.p(`bias_ih${s}`));
-            bih.fill(0);
-            params.param(this.p(`bias_hh${s}`)).fill(0);
-            if (this.cell === 'lstm') bih.fill(c.forgetBias, H, 2 * H);
+            params.init(bih, (w) => { if (this.cell === 'lstm') w.fill(c.forgetBias, H, 2 * H); });
+            params.init(bhh, () => {});
           }
         }
       }
     }
     if (c.initialState === 'learnable') {
-      params.param(this.p('h0')).fill(0);
-      if (this.cell === 'lstm') params.param(this.p('c0')).fill(0);
+      params.init(this.p('h0'), () => {});
+      if (this.cell === 'lstm') params.init(this.p('c0'), () => {});
     }
   }
 
@@ -146,21 +146,25 @@ class Recurrent extends Layer {
     };
   }
 
-  /** Initial state of (layer, direction) broadcast to [B,H], or null for zeros. */
-  private initial(ctx: Ctx, params: FlatParameters, which: 'h' | 'c', k: number, B: number): HostArray | null {
-    const H = this.config.hiddenSize;
+  /** [B] copies of one row index (broadcasting a learnable state, summing its gradient). */
+  private rowIndex(ctx: Ctx, k: number, B: number): Tensor {
+    return ctx.tape.scratch.constant(this, `row${k}x${B}`, () => new Int32Array(B).fill(k));
+  }
+
+  /** Initial state of (layer, direction) as [B,H], or null for zeros. */
+  private initial(ctx: Ctx, params: FlatParameters, which: 'h' | 'c', k: number, B: number): Tensor | null {
+    const H = this.config.hiddenSize, L = this.config.numLayers * this.directions;
     const given = ctx.initialStates.get(this);
     if (given) {
       const arr = which === 'h' ? given.h : given.c;
       if (arr && arr[k]) {
-        if (arr[k].length !== B * H) throw new RangeError(`${this.type}: initial ${which} state ${k} must have ${B * H} elements ([B,H]), received ${arr[k].length}`);
+        if (arr[k].size !== B * H) throw new RangeError(`${this.type}: initial ${which} state ${k} must have ${B * H} elements ([B,H]), received ${arr[k].size}`);
         return arr[k];
       }
     }
     if (this.config.initialState !== 'learnable') return null;
-    const row = params.param(this.p(which === 'h' ? 'h0' : 'c0')).subarray(k * H, (k + 1) * H);
-    const out = allocLike(ctx.dtype, B * H);
-    for (let b = 0; b < B; b++) out.set(row, b * H);
+    const out = this.buffer(ctx, `init${which}${k}`, ctx.dtype, B * H);
+    ctx.device.gatherRows({ R: L, N: B, F: H, src: params.param(this.p(which === 'h' ? 'h0' : 'c0')), idx: this.rowIndex(ctx, k, B), dst: out });
     return out;
   }
 
@@ -168,33 +172,35 @@ class Recurrent extends Layer {
     const s = expectKind(this.type, x, 'seq');
     if (s.F !== this.inputSize) throw new RangeError(`${this.type}: expected ${this.inputSize} input features, received ${s.F}`);
     const c = this.config, H = c.hiddenSize, D = this.directions, { T, B } = s;
+    const dev = ctx.device;
     const lstm = this.cell === 'lstm';
     const layers: LayerCache[] = [];
     const final: RecurrentState = { h: [], c: lstm ? [] : null };
     let inp = s.data, inF = s.F;
     for (let l = 0; l < c.numLayers; l++) {
-      let mask: HostArray | null = null;
+      let mask: Tensor | null = null;
       if (l > 0 && c.dropout > 0 && ctx.training) {
-        mask = this.buffer(ctx, `mask${l}`, ctx.dtype, inp.length);
-        ctx.exec.be.dropoutMask(c.dropout, ctx.rng.seed(), mask);
-        const dropped = this.buffer(ctx, `dropped${l}`, ctx.dtype, inp.length);
-        for (let i = 0; i < dropped.length; i++) dropped[i] = inp[i] * mask[i];
+        const n = inp.size;
+        mask = this.buffer(ctx, `mask${l}`, ctx.dtype, n);
+        dev.dropoutMask({ p: c.dropout, seed: ctx.rng.seed(), mask });
+        const dropped = this.buffer(ctx, `dropped${l}`, ctx.dtype, n);
+        dev.mul({ n, x: inp, y: mask, out: dropped });
         inp = dropped;
       }
       const out = this.buffer(ctx, `out${l}`, ctx.dtype, T * B * D * H);
-      const reserves: HostArray[] = [];
+      const reserves: Tensor[] = [];
       for (let d = 0; d < D; d++) {
         const sp = this.spec(T, B, inF, d), sfx = this.suffix(l, d), k = l * D + d;
-        // Final states are handed out through ctx.finalStates: valid until this layer's next call
+        // Final states are handed out through ctx.finalStates: valid until the call ends
         // (truncated BPTT copies them before the next window).
         const hN = this.buffer(ctx, `hN${k}`, ctx.dtype, B * H), cN = lstm ? this.buffer(ctx, `cN${k}`, ctx.dtype, B * H) : null;
-        const reserve = ctx.training ? this.buffer(ctx, `reserve${k}`, ctx.dtype, ctx.exec.be.rnnReserveSize(sp)) : null;
+        const reserve = ctx.training ? this.buffer(ctx, `reserve${k}`, ctx.dtype, dev.rnnReserveSize(sp)) : null;
         yield ctx.exec.rnnForward({
-          ...sp, x: inp, lengths: s.lengths, h0: this.initial(ctx, params, 'h', k, B),
+          ...sp, x: inp, lengths: s.lengths?.dev ?? null, h0: this.initial(ctx, params, 'h', k, B),
           c0: lstm ? this.initial(ctx, params, 'c', k, B) : null,
           wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
           bIh: c.bias ? params.param(this.p(`bias_ih${sfx}`)) : null, bHh: c.bias ? params.param(this.p(`bias_hh${sfx}`)) : null,
-          y: out.subarray(d * H), hN, cN, reserve,
+          y: d ? dev.view(out, H, [out.size - H]) : out, hN, cN, reserve,
         });
         final.h.push(hN);
         if (cN) final.c!.push(cN);
@@ -208,41 +214,57 @@ class Recurrent extends Layer {
     if (ctx.training) ctx.tape.record(this, { x: s, layers });
     const top = layers[layers.length - 1].out;
     const merge = D === 2 ? c.merge : 'concat';
-    if (c.returnSequences) {
-      return { kind: 'seq', data: merge === 'concat' ? top : mergeHalves(ctx, top, T * B, H, merge === 'mean'), T, B, F: this.outputSize, lengths: s.lengths };
-    }
+    const merged = (a: Tensor, rows: number) => {
+      if (merge === 'concat') return a;
+      const y = this.buffer(ctx, 'merged', ctx.dtype, rows * H);
+      dev.mergeHalves({ N: rows, H, mode: merge, x: a, y });
+      return y;
+    };
+    if (c.returnSequences) return { kind: 'seq', data: merged(top, T * B), T, B, F: this.outputSize, lengths: s.lengths };
     const L = c.numLayers;
-    const hTop = allocLike(ctx.dtype, B * D * H);
-    for (let d = 0; d < D; d++) {
-      const h = final.h[(L - 1) * D + d];
-      for (let b = 0; b < B; b++) hTop.set(h.subarray(b * H, (b + 1) * H), b * D * H + d * H);
+    const hTop = D === 1 ? final.h[L - 1] : this.buffer(ctx, 'hTop', ctx.dtype, B * D * H);
+    if (D === 2) {
+      for (let d = 0; d < D; d++) {
+        dev.copyCols({ N: B, srcF: H, srcOffset: 0, width: H, src: final.h[(L - 1) * D + d], dstF: D * H, dstOffset: d * H, dst: hTop });
+      }
     }
-    return { kind: 'vec', data: merge === 'concat' ? hTop : mergeHalves(ctx, hTop, B, H, merge === 'mean'), B, F: this.outputSize };
+    return { kind: 'vec', data: merged(hTop, B), B, F: this.outputSize };
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
     const cache = ctx.tape.take<{ x: SeqAct; layers: LayerCache[] }>(this, this.type);
     if (dy.kind === 'ids') throw new Error(`${this.type}.backward: unexpected ids`);
     const c = this.config, H = c.hiddenSize, D = this.directions, { T, B, lengths } = cache.x;
+    const dev = ctx.device;
     const lstm = this.cell === 'lstm';
     const merge = D === 2 ? c.merge : 'concat';
+    const split = (g: Tensor, rows: number) => {
+      if (merge === 'concat') return g;
+      const full = this.buffer(ctx, 'dsplit', ctx.dtype, rows * 2 * H, true);
+      dev.splitHalvesBackward({ N: rows, H, mode: merge, dy: g, dx: full });
+      return full;
+    };
     // Gradient w.r.t. the top layer's [T,B,D*H] output, or w.r.t. its final states.
-    let dOut: HostArray | null = null;
-    let dTopStates: HostArray[] | null = null;
+    let dOut: Tensor | null = null;
+    let dTopStates: Tensor[] | null = null;
     if (c.returnSequences) {
-      dOut = merge === 'concat' ? dy.data : splitHalves(ctx, dy.data, T * B, H, merge === 'mean');
+      dOut = split(dy.data, T * B);
     } else {
-      const full = merge === 'concat' ? dy.data : splitHalves(ctx, dy.data, B, H, merge === 'mean');
-      dTopStates = [];
-      for (let d = 0; d < D; d++) {
-        const g = allocLike(ctx.dtype, B * H);
-        for (let b = 0; b < B; b++) g.set(full.subarray(b * D * H + d * H, b * D * H + d * H + H), b * H);
-        dTopStates.push(g);
+      const full = split(dy.data, B);
+      if (D === 1) dTopStates = [full];
+      else {
+        dTopStates = [];
+        for (let d = 0; d < D; d++) {
+          const g = this.buffer(ctx, `dtop${d}`, ctx.dtype, B * H);
+          dev.copyCols({ N: B, srcF: D * H, srcOffset: d * H, width: H, src: full, dstF: H, dstOffset: 0, dst: g });
+          dTopStates.push(g);
+        }
       }
     }
     const outside = ctx.finalStateGrads?.get(this);
     const given = ctx.initialStates.get(this);
     const initGrads: RecurrentState | null = given && ctx.initialStateGrads ? { h: [], c: lstm ? [] : null } : null;
+    const L = c.numLayers * D;
     for (let l = c.numLayers - 1; l >= 0; l--) {
       const lc = cache.layers[l];
       const dx = l > 0 || this.needsInputGrad ? this.buffer(ctx, `dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
@@ -250,12 +272,20 @@ class Recurrent extends Layer {
         const sp = this.spec(T, B, lc.inF, d), sfx = this.suffix(l, d), k = l * D + d;
         const learn = c.initialState === 'learnable' && !given;
         const want = learn || initGrads !== null;
-        const dh0 = want ? allocLike(ctx.dtype, B * H) : null, dc0 = want && lstm ? allocLike(ctx.dtype, B * H) : null;
-        let dhN: HostArray | null = dTopStates && l === c.numLayers - 1 ? dTopStates[d] : null;
-        if (outside?.h[k]) dhN = dhN ? dhN.map((v, i) => v + outside.h[k][i]) : outside.h[k];
+        const dh0 = want ? this.buffer(ctx, `dh0${k}`, ctx.dtype, B * H) : null;
+        const dc0 = want && lstm ? this.buffer(ctx, `dc0${k}`, ctx.dtype, B * H) : null;
+        let dhN: Tensor | null = dTopStates && l === c.numLayers - 1 ? dTopStates[d] : null;
+        if (outside?.h[k]) {
+          if (dhN) {
+            const sum = this.buffer(ctx, `dhN${k}`, ctx.dtype, B * H);
+            dev.copy(dhN, sum);
+            dev.axpby({ n: B * H, a: 1, x: outside.h[k], b: 1, y: sum });
+            dhN = sum;
+          } else dhN = outside.h[k];
+        }
         yield ctx.exec.rnnBackward({
-          ...sp, x: lc.input, lengths, wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
-          reserve: lc.reserves[d], dy: dOut ? dOut.subarray(d * H) : null,
+          ...sp, x: lc.input, lengths: lengths?.dev ?? null, wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
+          reserve: lc.reserves[d], dy: dOut ? (d ? dev.view(dOut, H, [dOut.size - H]) : dOut) : null,
           dhN, dcN: lstm && outside?.c?.[k] ? outside.c[k] : null,
           dx, dh0, dc0,
           dwIh: params.gradient(this.p(`weight_ih${sfx}`)), dwHh: params.gradient(this.p(`weight_hh${sfx}`)),
@@ -265,30 +295,20 @@ class Recurrent extends Layer {
           initGrads.h[k] = dh0!;
           if (initGrads.c) initGrads.c[k] = dc0!;
         } else {
-          if (dh0) addBatchSum(params.gradient(this.p('h0')).subarray(k * H, (k + 1) * H), dh0, B, H);
-          if (dc0) addBatchSum(params.gradient(this.p('c0')).subarray(k * H, (k + 1) * H), dc0, B, H);
+          // the learnable state was broadcast to every row: its gradient is the sum over rows
+          if (dh0) dev.scatterAddRows({ R: L, N: B, F: H, src: dh0, idx: this.rowIndex(ctx, k, B), dst: params.gradient(this.p('h0')) });
+          if (dc0) dev.scatterAddRows({ R: L, N: B, F: H, src: dc0, idx: this.rowIndex(ctx, k, B), dst: params.gradient(this.p('c0')) });
         }
       }
-      if (lc.mask && dx) for (let i = 0; i < dx.length; i++) dx[i] *= lc.mask[i];
-      dOut = dx;
+      if (lc.mask && dx) {
+        const masked = this.buffer(ctx, `dxm${l}`, ctx.dtype, dx.size);
+        dev.mul({ n: dx.size, x: dx, y: lc.mask, out: masked });
+        dOut = masked;
+      } else dOut = dx;
     }
     if (initGrads) ctx.initialStateGrads!.set(this, initGrads);
     return dOut ? { kind: 'seq', data: dOut, T, B, F: this.inputSize, lengths } : null;
   }
-}
-
-function mergeHalves(ctx: Ctx, a: HostArray, rows: number, H: number, mean: boolean): HostArray {
-  const out = allocLike(ctx.dtype, rows * H), k = mean ? 0.5 : 1;
-  for (let r = 0; r < rows; r++) for (let j = 0; j < H; j++) out[r * H + j] = k * (a[r * 2 * H + j] + a[r * 2 * H + H + j]);
-  return out;
-}
-function splitHalves(ctx: Ctx, g: HostArray, rows: number, H: number, mean: boolean): HostArray {
-  const out = allocLike(ctx.dtype, rows * 2 * H), k = mean ? 0.5 : 1;
-  for (let r = 0; r < rows; r++) for (let j = 0; j < H; j++) { out[r * 2 * H + j] = k * g[r * H + j]; out[r * 2 * H + H + j] = k * g[r * H + j]; }
-  return out;
-}
-function addBatchSum(dst: HostArray, src: HostArray, B: number, H: number) {
-  for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dst[j] += src[b * H + j];
 }
 
 /** Elman network h' = f(W_ih x + b_ih + W_hh h + b_hh) (PyTorch nn.RNN). */

@@ -4,7 +4,9 @@
 // thread (async drivers), so the event loop stays free while a model trains.
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpu } from '../cpu-backend';
+import { cpuDevice } from '../device/cpu';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 import { Exec, Gen, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool, Tape } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
@@ -15,7 +17,7 @@ import { Sequential } from '../sequential';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
 import type { OnlineAlgorithm } from '../online/exact-rtrl';
 import { parameterTensors, stateDictFromTensors } from '../params';
-import { Batch, DataSpec, Samples, SequenceInput, TargetInput, batchOrder, makeBatch, toSamples } from '../train/data';
+import { Batch, DataSpec, HostBatch, Samples, SequenceInput, TargetInput, batchOrder, makeBatch, toDevice, toSamples } from '../train/data';
 import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
 import { FitJob, Trainer, TrainingMeta } from '../train/trainer';
@@ -24,8 +26,8 @@ import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence
 export const MODEL_FORMAT = 'rnnkit-model';
 
 /** Registry of model classes for load(). */
-const registry = new Map<string, (options: unknown) => SequenceModel>();
-export function registerModel(type: string, make: (options: unknown) => SequenceModel): void { registry.set(type, make); }
+const registry = new Map<string, (options: unknown, device?: Device) => SequenceModel>();
+export function registerModel(type: string, make: (options: unknown, device?: Device) => SequenceModel): void { registry.set(type, make); }
 
 export abstract class SequenceModel {
   abstract readonly type: string;
@@ -37,15 +39,21 @@ export abstract class SequenceModel {
   protected abstract readonly recurrent: Layer[];
 
   protected rng!: Rng;
+  /** Where this model's tensors live (not stored in model files). */
+  readonly device: Device;
+  constructor(device?: Device) {
+    this.device = device ?? cpuDevice();
+    this.scratch = new ScratchPool(this.device);
+  }
   private disposed = false;
   /** Scratch buffers of calls: each call takes its own, so concurrent calls never share one. */
-  private readonly scratch = new ScratchPool();
+  private readonly scratch: ScratchPool;
   /** Predictions read, fit's updates write: a prediction never sees half an update. */
   private readonly weights = new WeightsLock();
   private trainerInstance: Trainer | null = null;
   /** The model's trainer: optimizer, schedule, epochs and early-stopping state. */
   protected get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer(this.type, cpu(), this.net.params, this.weights, this.scratch);
+    if (!this.trainerInstance) this.trainerInstance = new Trainer(this.type, this.device, this.net.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
 
@@ -80,7 +88,7 @@ export abstract class SequenceModel {
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
       initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
     };
   }
@@ -114,16 +122,17 @@ export abstract class SequenceModel {
       throw new RangeError(`${what}: tbptt needs pooling 'last' (the loss must depend on the final state only)`);
     }
     if (o.learning !== 'bptt') this.checkOnline(what, o.learning);
-    const classWeights = this.classWeights(options.classWeights);
+    const classWeightsHost = this.classWeights(options.classWeights);
+    const classWeights = classWeightsHost ? this.device.fromHost(classWeightsHost) : null;
     if (o.seed !== null) this.rng = new Rng(o.seed);
     const m = this.training();
     const windowed = o.stateful;
     if (!o.stateful) this.stream = new Map();
-    const job: FitJob<{ batch: Batch; windows: Array<[number, number]> }> = {
+    const job: FitJob<{ batch: HostBatch; windows: Array<[number, number]> }> = {
       what,
       batches: (epoch) => this.epochBatches(train, o, epoch, windowed),
       train: async ({ batch, windows }, run) => {
-        if (o.learning !== 'bptt') return trainOnline(m, batch, o.learning as OnlineAlgorithm, classWeights, run);
+        if (o.learning !== 'bptt') return trainOnline(m, batch, o.learning as OnlineAlgorithm, classWeightsHost, run);
         if (o.stateful) this.checkStreamRows(what, batch.B);
         const r = await trainWindows(m, batch, windows, o.stateful ? this.stream : new Map(), classWeights, run);
         if (o.stateful) this.stream = r.carried;
@@ -136,7 +145,7 @@ export abstract class SequenceModel {
   }
 
   /** One epoch's batches; in stateful mode each window of a batch is its own unit. */
-  private *epochBatches(train: Samples, o: ResolvedFit, _epoch: number, windowed: boolean) {
+  private *epochBatches(train: Samples, o: ResolvedFit, _epoch: number, windowed: boolean): Generator<{ batch: HostBatch; windows: Array<[number, number]> }> {
     for (const idx of batchOrder(train, o.batchSize, o.shuffle, o.bucketByLength, this.rng)) {
       const batch = makeBatch(train, idx, this.config.dtype);
       const windows = splitWindows(batch.T, o.tbptt);
@@ -153,8 +162,8 @@ export abstract class SequenceModel {
   private checkStreamRows(what: string, B: number): void {
     for (const st of this.stream.values()) {
       const H = (this.config as Record<string, unknown>).hiddenSize as number;
-      if (st.h[0] && st.h[0].length !== B * H) {
-        throw new RangeError(`${what}: stateful training carries ${st.h[0].length / H} rows of state but this batch has ${B} sequences; give batches of one size or call resetStates()`);
+      if (st.h[0] && st.h[0].size !== B * H) {
+        throw new RangeError(`${what}: stateful training carries ${st.h[0].size / H} rows of state but this batch has ${B} sequences; give batches of one size or call resetStates()`);
       }
     }
   }
@@ -170,7 +179,7 @@ export abstract class SequenceModel {
   /** What the batch code (sequence-training.ts) needs of this model. */
   private training(): SequenceNet {
     return {
-      what: `${this.type}.fit`, net: this.net, spec: this.spec, dtype: this.config.dtype, config: this.config,
+      what: `${this.type}.fit`, net: this.net, spec: this.spec, dtype: this.config.dtype, device: this.device, config: this.config,
       rng: () => this.rng, ctx: (async, training, scratch) => this.ctx(async, training, scratch),
     };
   }
@@ -200,11 +209,11 @@ export abstract class SequenceModel {
     return m;
   }
 
-  private async evaluateSamples(s: Samples, batchSize: number, classWeights: HostArray | null, async: boolean): Promise<Metrics> {
+  private async evaluateSamples(s: Samples, batchSize: number, classWeights: Tensor | null, async: boolean): Promise<Metrics> {
     let loss = 0, count = 0, correct = 0, total = 0;
     const add = (out: Act, b: Batch) => {
-      const r = computeLoss(cpu(), this.spec.task, out, b.y!, classWeights);
-      const c = countCorrect(this.spec.task, out, b.y!);
+      const r = computeLoss(this.device, this.spec.task, out, b.y!, classWeights);
+      const c = countCorrect(this.device, this.spec.task, out, b.y!);
       loss += r.loss * r.count; count += r.count; correct += c.correct; total += c.total;
     };
     const batches = batchOrder(s, batchSize, false, false, this.rng);
@@ -212,7 +221,7 @@ export abstract class SequenceModel {
     if (!async) {
       return this.weights.readSync(`${this.type}.evaluate`, () => this.scratch.usingSync((scratch) => {
         for (const idx of batches) {
-          const b = makeBatch(s, idx, this.config.dtype);
+          const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
           add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
         }
         return done();
@@ -220,7 +229,7 @@ export abstract class SequenceModel {
     }
     return this.weights.read(() => this.scratch.using(async (scratch) => {
       for (const idx of batches) {
-        const b = makeBatch(s, idx, this.config.dtype);
+        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
         add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
       }
       return done();
@@ -254,7 +263,7 @@ export abstract class SequenceModel {
     if (!async) {
       return this.weights.readSync(`${this.type}.predict`, () => this.scratch.usingSync((scratch) => {
         for (const idx of batches) {
-          const b = makeBatch(s, idx, this.config.dtype);
+          const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
           collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
         }
         return results;
@@ -262,27 +271,32 @@ export abstract class SequenceModel {
     }
     return this.weights.read(() => this.scratch.using(async (scratch) => {
       for (const idx of batches) {
-        const b = makeBatch(s, idx, this.config.dtype);
+        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
         collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
       }
       return results;
     }));
   }
 
-  /** Output rows as probabilities (classification: softmax; multilabel: sigmoid) or values. */
+  /**
+   * Output rows as probabilities (classification: softmax; multilabel: sigmoid) or values,
+   * computed on the device; the API edge then copies them out once per batch.
+   */
   private collect(out: Act, b: Batch, idx: number[], results: Array<number[] | number[][]>) {
     if (out.kind === 'ids') return;
-    const F = out.F;
-    const row = (off: number): number[] => {
-      const v = Array.from(out.data.subarray(off, off + F));
-      if (this.spec.task === 'classification') { const m = Math.max(...v); const e = v.map((z) => Math.exp(z - m)); const s = e.reduce((a, c) => a + c, 0); return e.map((z) => z / s); }
-      if (this.spec.task === 'multilabel') return v.map((z) => 1 / (1 + Math.exp(-z)));
-      return v;
-    };
+    const F = out.F, rows = out.kind === 'seq' ? out.T * out.B : out.B, dev = this.device;
+    let probs = out.data;
+    if (this.spec.task !== 'regression') {
+      probs = dev.alloc(out.data.dtype, [rows * F]);
+      if (this.spec.task === 'classification') dev.softmaxRows({ N: rows, C: F, x: out.data, y: probs });
+      else dev.activationForward({ kind: 'sigmoid', n: rows * F, x: out.data, y: probs });
+    }
+    const host = dev.toHostSync(probs);
+    const row = (off: number): number[] => Array.from(host.subarray(off, off + F));
     idx.forEach((sampleIndex, bb) => {
       if (out.kind === 'vec') results[sampleIndex] = row(bb * F);
       else {
-        const len = out.lengths ? out.lengths[bb] : out.T;
+        const len = out.lengths ? out.lengths.host[bb] : out.T;
         results[sampleIndex] = Array.from({ length: len }, (_, t) => row((t * b.B + bb) * F));
       }
     });
@@ -302,8 +316,9 @@ export abstract class SequenceModel {
   async save(path: string): Promise<void> { this.live('save'); await saveCheckpoint(path, this.checkpoint()); }
   saveSync(path: string): void { this.live('saveSync'); saveCheckpointSync(path, this.checkpoint()); }
 
-  static async load(path: string): Promise<SequenceModel> { return restore(await loadCheckpoint(path), path); }
-  static loadSync(path: string): SequenceModel { return restore(loadCheckpointSync(path), path); }
+  /** Loads a model file; `device` places it (default: the CPU device). */
+  static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> { return restore(await loadCheckpoint(path), path, options.device); }
+  static loadSync(path: string, options: { device?: Device } = {}): SequenceModel { return restore(loadCheckpointSync(path), path, options.device); }
 
   /** @internal */
   restoreTraining(cp: Checkpoint, path: string): void {
@@ -317,12 +332,12 @@ export abstract class SequenceModel {
 }
 
 /** @internal Rebuilds a model from a decoded model file. */
-export function restore(cp: Checkpoint, path: string): SequenceModel {
+export function restore(cp: Checkpoint, path: string, device?: Device): SequenceModel {
   const meta = cp.meta as { format?: string; type?: string; options?: unknown };
   if (!meta || meta.format !== MODEL_FORMAT) throw new Error(`rnnkit model ${path}: not an rnnkit model file (format ${JSON.stringify(meta?.format)})`);
   const make = registry.get(String(meta.type));
   if (!make) throw new Error(`rnnkit model ${path}: unknown model type ${JSON.stringify(meta.type)}; known: ${[...registry.keys()].join(', ')}`);
-  const m = make(meta.options);
+  const m = make(meta.options, device);
   m.restoreTraining(cp, path);
   return m;
 }

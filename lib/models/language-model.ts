@@ -4,7 +4,8 @@
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpu } from '../cpu-backend';
+import { cpuDevice } from '../device/cpu';
+import type { Device } from '../device/device';
 import { Exec, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool, Tape } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
@@ -21,6 +22,7 @@ import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { Dropout } from '../layers/dropout';
 import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
+import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
 import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
@@ -42,6 +44,8 @@ export interface LanguageModelOptions {
   forgetBias?: number;
   seed?: number;
   dtype?: 'float32' | 'float64';
+  /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
+  device?: Device;
 }
 const LM_OPTIONS: Record<string, FieldSpec> = {
   cell: { type: 'enum', values: ['lstm', 'gru', 'rnn'], default: 'lstm', doc: 'cell' },
@@ -54,7 +58,7 @@ const LM_OPTIONS: Record<string, FieldSpec> = {
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
-type Resolved = Required<Omit<LanguageModelOptions, 'vocabulary'>>;
+type Resolved = Required<Omit<LanguageModelOptions, 'vocabulary' | 'device'>>;
 
 /**
  * fit options of a language model: the FitOptions every model takes (one text split into
@@ -102,17 +106,21 @@ export class LanguageModel {
   private rng: Rng;
   private trainerInstance: Trainer | null = null;
   private get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer('LanguageModel', cpu(), this.net.params, this.weights, this.scratch);
+    if (!this.trainerInstance) this.trainerInstance = new Trainer('LanguageModel', this.device, this.net.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
   private disposed = false;
-  private readonly scratch = new ScratchPool();
+  private readonly scratch: ScratchPool;
+  /** Where this model's tensors live (not stored in model files). */
+  readonly device: Device;
   private readonly weights = new WeightsLock();
 
   constructor(options: LanguageModelOptions) {
     if (!options || !(options.vocabulary instanceof Vocabulary)) throw new TypeError('LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))');
-    const { vocabulary, ...rest } = options;
+    const { vocabulary, device, ...rest } = options;
     this.vocabulary = vocabulary;
+    this.device = device ?? cpuDevice();
+    this.scratch = new ScratchPool(this.device);
     this.config = resolveOptions('LanguageModel', LM_OPTIONS, rest);
     const c = this.config;
     if (c.tieWeights && c.embeddingDim !== c.hiddenSize) throw new RangeError(`LanguageModel: tieWeights needs embeddingDim == hiddenSize, received ${c.embeddingDim} and ${c.hiddenSize}`);
@@ -124,7 +132,7 @@ export class LanguageModel {
     ];
     if (c.dropout > 0) layers.push(['drop', new Dropout({ p: c.dropout })]);
     layers.push(['head', new Linear({ outFeatures: vocabulary.size, tiedTo: c.tieWeights ? 'embedding.weight' : null })]);
-    this.net = new Sequential(layers, c.dtype);
+    this.net = new Sequential(layers, c.dtype, undefined, this.device);
     this.net.build({ kind: 'ids', F: vocabulary.size });
     this.rng = new Rng(c.seed);
     this.net.initialize(this.rng);
@@ -141,7 +149,7 @@ export class LanguageModel {
   private ctx(async: boolean, training: boolean, state: Map<Layer, RecurrentState>, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
       initialStates: state, finalStates: new Map(), tape: new Tape(scratch),
     };
   }
@@ -154,13 +162,13 @@ export class LanguageModel {
   }
 
   /** Windows of B parallel streams: inputs and next-token targets, time-major [T,B]. */
-  private *windows(ids: number[], B: number, T: number): Generator<{ x: Act; y: Int32Array }> {
+  private *windows(ids: number[], B: number, T: number): Generator<{ x: Act; y: Targets }> {
     const L = Math.floor((ids.length - 1) / B);
     for (let t0 = 0; t0 < L; t0 += T) {
       const w = Math.min(T, L - t0);
       const x = new Int32Array(w * B), y = new Int32Array(w * B);
       for (let t = 0; t < w; t++) for (let b = 0; b < B; b++) { x[t * B + b] = ids[b * L + t0 + t]; y[t * B + b] = ids[b * L + t0 + t + 1]; }
-      yield { x: { kind: 'ids', data: x, T: w, B, lengths: null }, y };
+      yield { x: { kind: 'ids', data: this.device.fromHost(x, [w, B]), T: w, B, lengths: null }, y: { kind: 'classes', data: this.device.fromHost(y) } };
     }
   }
 
@@ -194,7 +202,7 @@ export class LanguageModel {
     if (ids.length < o.batchSize + 1) throw new RangeError(`${what}: text must have more than batchSize (${o.batchSize}) tokens, received ${ids.length}`);
     if (valIds && valIds.length < 2) throw new RangeError(`${what}: validationText must hold at least 2 tokens, received ${valIds.length}`);
     if (o.seed !== null) this.rng = new Rng(o.seed);
-    const job: FitJob<{ x: Act; y: Int32Array }> = {
+    const job: FitJob<{ x: Act; y: Targets }> = {
       what,
       batches: () => {
         if (!o.stateful) this.carried = new Map(); // every epoch reads the text from its start
@@ -207,16 +215,16 @@ export class LanguageModel {
     return this.trainer.fit(job, o, options as FitOptions);
   }
 
-  private async trainWindow(w: { x: Act; y: Int32Array }, run: StepRunner): Promise<BatchStats> {
+  private async trainWindow(w: { x: Act; y: Targets }, run: StepRunner): Promise<BatchStats> {
     const s = emptyStats();
     const ctx = this.ctx(true, true, this.carried, run.scratch);
     this.net.params.zeroGrad();
     let out: Act, r: ReturnType<typeof computeLoss>;
-    const targets = { kind: 'classes' as const, data: w.y };
+    const targets = w.y;
     try {
       out = await runAsync(this.net.forward(w.x, ctx));
-      this.carried = copyStates(ctx.finalStates);
-      r = computeLoss(cpu(), 'classification', out, targets, null);
+      this.carried = copyStates(this.device, ctx.finalStates);
+      r = computeLoss(this.device, 'classification', out, targets, null);
       if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...s, skipped: true };
       await runAsync(this.net.backward(r.grad, ctx));
     } catch (e) {
@@ -225,7 +233,7 @@ export class LanguageModel {
     }
     const u = await run.update();
     if (u.skipped) return { ...s, skipped: true };
-    const c = countCorrect('classification', out, targets);
+    const c = countCorrect(this.device, 'classification', out, targets);
     return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
   }
 
@@ -246,10 +254,10 @@ export class LanguageModel {
       for (const w of this.windows(ids, B, seqLen)) {
         const ctx = this.ctx(true, false, state, scratch);
         const out = await runAsync(this.net.forward(w.x, ctx));
-        state = copyStates(ctx.finalStates);
-        const targets = { kind: 'classes' as const, data: w.y };
-        const r = computeLoss(cpu(), 'classification', out, targets, null);
-        const c = countCorrect('classification', out, targets);
+        state = copyStates(this.device, ctx.finalStates);
+        const targets = w.y;
+        const r = computeLoss(this.device, 'classification', out, targets, null);
+        const c = countCorrect(this.device, 'classification', out, targets);
         sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
       }
       const loss = sum / Math.max(1, n);
@@ -269,10 +277,12 @@ export class LanguageModel {
   private step(ids: number[], state: Map<Layer, RecurrentState>, _async: false): { logits: number[]; state: Map<Layer, RecurrentState> } {
     return this.weights.readSync('LanguageModel.generate', () => this.scratch.usingSync((scratch) => {
       const ctx = this.ctx(false, false, state, scratch);
-      const x: Act = { kind: 'ids', data: Int32Array.from(ids), T: ids.length, B: 1, lengths: null };
+      const x: Act = { kind: 'ids', data: this.device.fromHost(Int32Array.from(ids), [ids.length, 1]), T: ids.length, B: 1, lengths: null };
       const out = runSync(this.net.forward(x, ctx));
       const V = this.vocabulary.size;
-      return { logits: Array.from(out.data.subarray((ids.length - 1) * V, ids.length * V)), state: copyStates(ctx.finalStates) };
+      // the API edge: the last step's logits leave the device
+      const last = this.device.toHostSync(this.device.view(out.data, (ids.length - 1) * V, [V]));
+      return { logits: Array.from(last), state: copyStates(this.device, ctx.finalStates) };
     }));
   }
 
@@ -315,12 +325,13 @@ export class LanguageModel {
     await saveCheckpoint(path, { meta, tensors });
   }
 
-  static async load(path: string): Promise<LanguageModel> { return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path); }
+  /** Loads a model file; `device` places it (default: the CPU device). */
+  static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> { return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path, options.device); }
 
-  private static fromCheckpoint(cp: Checkpoint, path: string): LanguageModel {
+  private static fromCheckpoint(cp: Checkpoint, path: string, device?: Device): LanguageModel {
     const meta = cp.meta as { format?: string; type?: string; options?: Record<string, unknown>; vocabulary?: unknown; training?: TrainingMeta & { rng: number[] } };
     if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel') throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
-    const m = new LanguageModel({ ...(meta.options as object), vocabulary: Vocabulary.fromJSON(meta.vocabulary) } as LanguageModelOptions);
+    const m = new LanguageModel({ ...(meta.options as object), vocabulary: Vocabulary.fromJSON(meta.vocabulary), device } as LanguageModelOptions);
     const tensors = cp.tensors as Record<string, { data: ArrayLike<number> }>;
     m.net.loadStateDict(stateDictFromTensors(m.net.params, tensors, path));
     const tr = meta.training;

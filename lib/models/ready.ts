@@ -8,6 +8,7 @@ import { Linear } from '../layers/linear';
 import { TimePooling } from '../layers/pooling';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import type { RecurrentOptions } from '../layers/recurrent';
+import type { Device } from '../device/device';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
 import { SequenceModel, registerModel } from './base';
@@ -45,6 +46,8 @@ export interface ModelOptions {
   seed?: number;
   /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: 'float32' | 'float64';
+  /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
+  device?: Device;
 }
 
 const COMMON: Record<string, FieldSpec> = {
@@ -69,9 +72,9 @@ const COMMON: Record<string, FieldSpec> = {
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
 
-type Resolved = Required<ModelOptions> & { pooling?: 'last' | 'mean' | 'max' };
+type Resolved = Required<Omit<ModelOptions, 'device'>> & { pooling?: 'last' | 'mean' | 'max' };
 
-function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 'last' | 'mean' | 'max' | null) {
+function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 'last' | 'mean' | 'max' | null, device: Device) {
   if ((c.inputSize === null) === (c.vocabSize === null)) throw new RangeError(`${what}: give exactly one of inputSize (feature inputs) and vocabSize (token ids)`);
   const rnnOpts: RecurrentOptions = {
     hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, merge: c.merge, dropout: c.dropout,
@@ -86,7 +89,7 @@ function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 
   layers.push(['rnn', rnn]);
   if (pooling === 'mean' || pooling === 'max') layers.push(['pool', new TimePooling({ mode: pooling })]);
   layers.push(['head', new Linear({ outFeatures: c.outputSize, init: c.init === 'pytorch' ? 'pytorch' : 'glorot' })]);
-  const net = new Sequential(layers, c.dtype);
+  const net = new Sequential(layers, c.dtype, undefined, device);
   const input: ActShape = c.vocabSize !== null ? { kind: 'ids', F: c.vocabSize } : { kind: 'seq', F: c.inputSize! };
   net.build(input);
   const spec: Omit<DataSpec, 'level'> = {
@@ -115,9 +118,10 @@ export class SequenceClassifier extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ClassifierOptions) {
-    super();
-    this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, options);
-    const { net, spec, rnn } = buildNet('SequenceClassifier', this.config, this.config.pooling !== 'last', this.config.pooling);
+    const { device, ...rest } = options ?? ({} as ClassifierOptions);
+    super(device);
+    this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, rest);
+    const { net, spec, rnn } = buildNet('SequenceClassifier', this.config, this.config.pooling !== 'last', this.config.pooling, this.device);
     this.net = net;
     this.spec = { ...spec, level: 'sequence' };
     this.recurrent = [rnn];
@@ -135,9 +139,10 @@ export class SequenceTagger extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ModelOptions) {
-    super();
-    this.config = resolveOptions('SequenceTagger', COMMON, options);
-    const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null);
+    const { device, ...rest } = options ?? ({} as ModelOptions);
+    super(device);
+    this.config = resolveOptions('SequenceTagger', COMMON, rest);
+    const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null, this.device);
     this.net = net;
     this.spec = { ...spec, level: 'step' };
     this.recurrent = [rnn];
@@ -145,5 +150,5 @@ export class SequenceTagger extends SequenceModel {
   }
 }
 
-registerModel('SequenceClassifier', (o) => new SequenceClassifier(o as ClassifierOptions));
-registerModel('SequenceTagger', (o) => new SequenceTagger(o as ModelOptions));
+registerModel('SequenceClassifier', (o, device) => new SequenceClassifier({ ...(o as ClassifierOptions), device }));
+registerModel('SequenceTagger', (o, device) => new SequenceTagger({ ...(o as ModelOptions), device }));

@@ -14,23 +14,25 @@
 // no gradient either way.)
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpu } from '../cpu-backend';
+import { cpuDevice } from '../device/cpu';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 import { Exec, Gen, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool, Tape } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
-import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
 import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
 import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, IdsAct, Layer, RecurrentState, SeqAct, VecAct } from '../layers/layer';
-import { allocLike } from '../layers/layer';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { LuongAttention } from '../layers/attention';
 import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
+import { lengthsOn } from '../train/data';
 import { computeLoss, countCorrect, IGNORE } from '../train/losses';
+import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
 import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
@@ -53,6 +55,8 @@ export interface Seq2SeqOptions {
   forgetBias?: number;
   seed?: number;
   dtype?: 'float32' | 'float64';
+  /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
+  device?: Device;
 }
 const S2S_OPTIONS: Record<string, FieldSpec> = {
   cell: { type: 'enum', values: ['lstm', 'gru', 'rnn'], default: 'lstm', doc: 'cell' },
@@ -66,7 +70,7 @@ const S2S_OPTIONS: Record<string, FieldSpec> = {
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
-type Resolved = Required<Omit<Seq2SeqOptions, 'sourceVocabulary' | 'targetVocabulary'>>;
+type Resolved = Required<Omit<Seq2SeqOptions, 'sourceVocabulary' | 'targetVocabulary' | 'device'>>;
 
 /**
  * fit options of a Seq2Seq model: the FitOptions every model takes (validationData holds
@@ -123,11 +127,13 @@ export class Seq2Seq {
   private readonly attention: LuongAttention | null;
   private readonly head: Linear;
   private rng: Rng;
-  private readonly scratch = new ScratchPool();
+  private readonly scratch: ScratchPool;
   private readonly weights = new WeightsLock();
+  /** Where this model's tensors live (not stored in model files). */
+  readonly device: Device;
   private trainerInstance: Trainer | null = null;
   private get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer('Seq2Seq', cpu(), this.params, this.weights, this.scratch);
+    if (!this.trainerInstance) this.trainerInstance = new Trainer('Seq2Seq', this.device, this.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
 
@@ -135,7 +141,9 @@ export class Seq2Seq {
   constructor(options: Seq2SeqOptions) {
     if (!options || !(options.sourceVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
     if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: targetVocabulary must be a Vocabulary');
-    const { sourceVocabulary, targetVocabulary, ...rest } = options;
+    const { sourceVocabulary, targetVocabulary, device, ...rest } = options;
+    this.device = device ?? cpuDevice();
+    this.scratch = new ScratchPool(this.device);
     this.source = sourceVocabulary;
     this.target = targetVocabulary ?? sourceVocabulary;
     const c = (this.config = resolveOptions('Seq2Seq', S2S_OPTIONS, rest));
@@ -144,7 +152,7 @@ export class Seq2Seq {
       const o = { hiddenSize: H, numLayers: c.numLayers, bidirectional, dropout: c.dropout, ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}) };
       return c.cell === 'lstm' ? new LSTM(o) : c.cell === 'gru' ? new GRU(o) : new SimpleRNN(o);
     };
-    this.params = new FlatParameters(c.dtype);
+    this.params = new FlatParameters(c.dtype, this.device);
     this.encRnn = mk(c.bidirectional);
     this.decRnn = mk(false);
     this.enc = new Sequential([['encoder.embedding', new Embedding({ numEmbeddings: this.source.size, embeddingDim: c.embeddingDim })], ['encoder.rnn', this.encRnn]], c.dtype, this.params);
@@ -176,7 +184,7 @@ export class Seq2Seq {
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(cpu(), async), training, rng: this.rng, dtype: this.config.dtype,
+      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
       initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
     };
   }
@@ -189,85 +197,97 @@ export class Seq2Seq {
     return ids;
   }
 
-  /** Padded time-major ids [T,B] with lengths. */
+  /** Padded time-major ids [T,B] with lengths, on the device (the batch in). */
   private batchIds(seqs: number[][]): IdsAct {
     const B = seqs.length, T = Math.max(...seqs.map((s) => s.length));
     const d = new Int32Array(T * B);
     seqs.forEach((s, b) => s.forEach((id, t) => { d[t * B + b] = id; }));
-    return { kind: 'ids', data: d, T, B, lengths: Int32Array.from(seqs.map((s) => s.length)) };
+    const lengths = Int32Array.from(seqs.map((s) => s.length));
+    return { kind: 'ids', data: this.device.fromHost(d, [T, B]), T, B, lengths: lengthsOn(this.device, lengths) };
   }
+
+  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor { return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero); }
 
   /** Encoder pass and bridge: encoder outputs and the decoder's initial state. */
   private *encode(src: IdsAct, ctx: Ctx): Gen<{ encOut: SeqAct; init: RecurrentState }> {
     const encOut = (yield* this.enc.forward(src, ctx)) as SeqAct;
     const fin = ctx.finalStates.get(this.encRnn)!;
-    const L = this.config.numLayers, H = this.config.hiddenSize, B = src.B;
-    if (!this.bridgeH) return { encOut, init: { h: fin.h.map((a) => a.slice()), c: fin.c ? fin.c.map((a) => a.slice()) : null } };
-    const cat = (arr: HostArray[]) => {
-      const x = allocLike(this.config.dtype, L * B * 2 * H);
-      for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) {
-        x.set(arr[2 * l].subarray(b * H, (b + 1) * H), (l * B + b) * 2 * H);
-        x.set(arr[2 * l + 1].subarray(b * H, (b + 1) * H), (l * B + b) * 2 * H + H);
+    const L = this.config.numLayers, H = this.config.hiddenSize, B = src.B, dev = ctx.device;
+    const own = (t: Tensor) => { const c = dev.alloc(t.dtype, t.shape); dev.copy(t, c); return c; };
+    if (!this.bridgeH) return { encOut, init: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
+    // [h_fwd; h_bwd] of every layer as rows (l*B + b) of one [L*B, 2H] batch
+    const cat = (arr: Tensor[], key: string): VecAct => {
+      const x = this.buf(ctx, key, L * B * 2 * H);
+      for (let l = 0; l < L; l++) for (let d = 0; d < 2; d++) {
+        dev.copyCols({ N: B, srcF: H, srcOffset: 0, width: H, src: arr[2 * l + d], dstF: 2 * H, dstOffset: d * H, dst: dev.view(x, l * B * 2 * H, [B * 2 * H]) });
       }
-      return { kind: 'vec' as const, data: x, B: L * B, F: 2 * H };
+      return { kind: 'vec', data: x, B: L * B, F: 2 * H };
     };
-    const split = (a: HostArray) => Array.from({ length: L }, (_, l) => a.slice(l * B * H, (l + 1) * B * H));
-    const hv = (yield* this.bridgeH.forward(cat(fin.h), ctx, this.params)) as VecAct;
-    const h = hv.data.slice();
-    for (let i = 0; i < h.length; i++) h[i] = Math.tanh(h[i]);
+    const split = (a: Tensor) => Array.from({ length: L }, (_, l) => own(dev.view(a, l * B * H, [B * H])));
+    const hv = (yield* this.bridgeH.forward(cat(fin.h, 'catH'), ctx, this.params)) as VecAct;
+    const h = this.buf(ctx, 'bridgeTanh', L * B * H);
+    dev.activationForward({ kind: 'tanh', n: L * B * H, x: hv.data, y: h });
     if (ctx.training) ctx.tape.record(this, h);
-    let c: HostArray[] | null = null;
-    if (this.bridgeC && fin.c) c = split(((yield* this.bridgeC.forward(cat(fin.c), ctx, this.params)) as VecAct).data.slice());
+    let c: Tensor[] | null = null;
+    if (this.bridgeC && fin.c) c = split(((yield* this.bridgeC.forward(cat(fin.c, 'catC'), ctx, this.params)) as VecAct).data);
     return { encOut, init: { h: split(h), c } };
   }
 
   /** Gradients w.r.t. the decoder's initial state → w.r.t. the encoder's final states. */
   private *bridgeBackward(g: RecurrentState, ctx: Ctx, B: number): Gen<RecurrentState> {
     if (!this.bridgeH) return g;
-    const L = this.config.numLayers, H = this.config.hiddenSize;
-    const join = (arr: HostArray[]) => { const x = allocLike(this.config.dtype, L * B * H); arr.forEach((a, l) => x.set(a, l * B * H)); return x; };
-    const unpack = (dx: HostArray, out: HostArray[]) => {
+    const L = this.config.numLayers, H = this.config.hiddenSize, dev = ctx.device;
+    const join = (arr: Tensor[], key: string) => {
+      const x = this.buf(ctx, key, L * B * H);
+      arr.forEach((a, l) => dev.copy(a, dev.view(x, l * B * H, [B * H])));
+      return x;
+    };
+    const unpack = (dx: Tensor, out: Tensor[]) => {
       for (let l = 0; l < L; l++) for (let d = 0; d < 2; d++) {
-        const a = allocLike(this.config.dtype, B * H);
-        for (let b = 0; b < B; b++) a.set(dx.subarray((l * B + b) * 2 * H + d * H, (l * B + b) * 2 * H + d * H + H), b * H);
+        const a = dev.alloc(dx.dtype, [B * H]);
+        dev.copyCols({ N: B, srcF: 2 * H, srcOffset: d * H, width: H, src: dev.view(dx, l * B * 2 * H, [B * 2 * H]), dstF: H, dstOffset: 0, dst: a });
         out[2 * l + d] = a;
       }
     };
-    const dh = join(g.h), t = ctx.tape.take<HostArray>(this, 'Seq2Seq bridge');
-    for (let i = 0; i < dh.length; i++) dh[i] *= 1 - t[i] * t[i];
+    const t = ctx.tape.take<Tensor>(this, 'Seq2Seq bridge');
+    const dh = this.buf(ctx, 'dBridge', L * B * H, true);
+    dev.activationBackward({ kind: 'tanh', n: L * B * H, y: t, dy: join(g.h, 'joinH'), dx: dh });
     const out: RecurrentState = { h: [], c: g.c ? [] : null };
     unpack(((yield* this.bridgeH.backward({ kind: 'vec', data: dh, B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.h);
-    if (this.bridgeC && g.c) unpack(((yield* this.bridgeC.backward({ kind: 'vec', data: join(g.c), B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.c!);
+    if (this.bridgeC && g.c) unpack(((yield* this.bridgeC.backward({ kind: 'vec', data: join(g.c, 'joinC'), B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.c!);
     return out;
   }
 
   /** Teacher-forced loss (mean cross-entropy per target token, end symbol included) and gradients. */
-  private *step(src: IdsAct, tgtIn: IdsAct, tgtOut: Int32Array, ctx: Ctx, backward: boolean): Gen<{ loss: number; count: number; logits: Act }> {
+  private *step(src: IdsAct, tgtIn: IdsAct, tgtOut: Targets, ctx: Ctx, backward: boolean): Gen<{ loss: number; count: number; logits: Act }> {
     const { encOut, init } = yield* this.encode(src, ctx);
     ctx.initialStates.set(this.decRnn, init);
     const decOut = (yield* this.dec.forward(tgtIn, ctx)) as SeqAct;
     const att = this.attention ? this.attention.forward(ctx, this.params, decOut, encOut).out : decOut;
     const logits = yield* this.head.forward(att, ctx, this.params);
-    const r = computeLoss(cpu(), 'classification', logits, { kind: 'classes', data: tgtOut }, null);
+    const r = computeLoss(ctx.device, 'classification', logits, tgtOut, null);
     if (!backward) return { loss: r.loss, count: r.count, logits };
     const dAtt = (yield* this.head.backward(r.grad, ctx, this.params))!;
     if (dAtt.kind === 'ids') throw new Error('Seq2Seq: unexpected ids gradient');
-    let dDec: HostArray = dAtt.data, dEnc: HostArray | null = null;
+    let dDec: Tensor = dAtt.data, dEnc: Tensor | null = null;
     if (this.attention) ({ dDec, dEnc } = this.attention.backward(ctx, this.params, dAtt.data));
     ctx.initialStateGrads = new Map();
     yield* this.dec.backward({ ...decOut, data: dDec }, ctx);
     const g0 = ctx.initialStateGrads.get(this.decRnn)!;
     ctx.finalStateGrads = new Map([[this.encRnn, yield* this.bridgeBackward(g0, ctx, src.B)]]);
-    yield* this.enc.backward({ ...encOut, data: dEnc ?? allocLike(this.config.dtype, encOut.data.length) }, ctx);
+    yield* this.enc.backward({ ...encOut, data: dEnc ?? this.buf(ctx, 'dEncZero', encOut.data.size, true) }, ctx);
     return { loss: r.loss, count: r.count, logits };
   }
 
-  /** Decoder inputs (<bos> + target) and outputs (target + <eos>), time-major. */
-  private targets(tgts: number[][]): { tgtIn: IdsAct; tgtOut: Int32Array } {
-    const tgtIn = this.batchIds(tgts.map((t) => [this.target.bos, ...t]));
+  /** Decoder inputs (<bos> + target) and outputs (target + <eos>), time-major, on the device. */
+  private targets(tgts: number[][]): { tgtIn: IdsAct; tgtOut: Targets; tgtInHost: Int32Array } {
+    const seqs = tgts.map((t) => [this.target.bos, ...t]);
+    const tgtIn = this.batchIds(seqs);
+    const host = new Int32Array(tgtIn.T * tgtIn.B);
+    seqs.forEach((s, b) => s.forEach((id, t) => { host[t * tgtIn.B + b] = id; }));
     const out = new Int32Array(tgtIn.T * tgtIn.B).fill(IGNORE);
     tgts.forEach((t, b) => { [...t, this.target.eos].forEach((id, s) => { out[s * tgtIn.B + b] = id; }); });
-    return { tgtIn, tgtOut: out };
+    return { tgtIn, tgtOut: { kind: 'classes', data: this.device.fromHost(out) }, tgtInHost: host };
   }
 
   /** Teacher-forced loss of pairs and its gradient w.r.t. every parameter (accumulated in params.grads). */
@@ -336,10 +356,15 @@ export class Seq2Seq {
   }
 
   private async trainBatch(src: IdsAct, tgt: number[][], ratio: number, run: StepRunner): Promise<BatchStats> {
-    let { tgtIn, tgtOut } = this.targets(tgt);
+    const t = this.targets(tgt);
+    let tgtIn = t.tgtIn;
+    const tgtOut = t.tgtOut;
     let r: { loss: number; count: number; logits: Act };
     try {
-      if (ratio < 1) tgtIn = yield_mix(tgtIn, await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, run.scratch), false)), ratio, this.rng);
+      if (ratio < 1) {
+        const pass = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, run.scratch), false));
+        tgtIn = this.mix(tgtIn, t.tgtInHost, pass.logits, ratio);
+      }
       this.params.zeroGrad();
       r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, true, run.scratch), true));
       if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...emptyStats(), skipped: true };
@@ -349,7 +374,7 @@ export class Seq2Seq {
     }
     const u = await run.update();
     if (u.skipped) return { ...emptyStats(), skipped: true };
-    const c = countCorrect('classification', r.logits, { kind: 'classes', data: tgtOut });
+    const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
     return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
   }
 
@@ -367,7 +392,7 @@ export class Seq2Seq {
         const src = this.batchIds(S.slice(i, i + batchSize));
         const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
         const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
-        const c = countCorrect('classification', r.logits, { kind: 'classes', data: tgtOut });
+        const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
         sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
       }
       const loss = sum / Math.max(1, n);
@@ -388,22 +413,40 @@ export class Seq2Seq {
 
   /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
   private decodeStep(ctx: Ctx, encOut: SeqAct, tokens: number[], state: RecurrentState) {
+    const dev = ctx.device;
     ctx.initialStates = new Map([[this.decRnn, state]]);
     ctx.finalStates = new Map();
-    const decOut = runSync(this.dec.forward({ kind: 'ids', data: Int32Array.from(tokens), T: 1, B: tokens.length, lengths: null }, ctx)) as SeqAct;
-    let att: SeqAct = decOut, alpha: Float64Array | null = null;
+    const ids: IdsAct = { kind: 'ids', data: dev.fromHost(Int32Array.from(tokens), [1, tokens.length]), T: 1, B: tokens.length, lengths: null };
+    const decOut = runSync(this.dec.forward(ids, ctx)) as SeqAct;
+    let att: SeqAct = decOut, alpha: Tensor | null = null;
     if (this.attention) ({ out: att, alpha } = this.attention.forward(ctx, this.params, decOut, encOut));
     const logits = runSync(this.head.forward(att, ctx, this.params));
-    const V = this.target.size, S = encOut.T;
-    const logp = tokens.map((_, b) => {
-      const z = Array.from(logits.data.subarray(b * V, (b + 1) * V));
-      const m = Math.max(...z);
-      const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
-      return z.map((v) => v - lse);
-    });
-    const attention = tokens.map((_, b) => (alpha ? Array.from(alpha.subarray(b * S, (b + 1) * S)) : []));
+    const V = this.target.size, S = encOut.T, B = tokens.length;
+    const lp = dev.alloc(logits.data.dtype, [B * V]);
+    dev.logSoftmaxRows({ N: B, C: V, x: logits.data, y: lp });
+    // the decoding loop runs on the host: this step's log-probabilities (and attention) leave the device
+    const lpHost = dev.toHostSync(lp), aHost = alpha ? dev.toHostSync(alpha) : null;
+    const logp = tokens.map((_, b) => Array.from(lpHost.subarray(b * V, (b + 1) * V)));
+    const attention = tokens.map((_, b) => (aHost ? Array.from(aHost.subarray(b * S, (b + 1) * S)) : []));
     const fin = ctx.finalStates.get(this.decRnn)!;
-    return { logp, attention, state: { h: fin.h.map((a) => a.slice()), c: fin.c ? fin.c.map((a) => a.slice()) : null } };
+    const own = (t: Tensor) => { const c = dev.alloc(t.dtype, t.shape); dev.copy(t, c); return c; };
+    return { logp, attention, state: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
+  }
+
+  /** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */
+  private mix(tgtIn: IdsAct, host: Int32Array, logits: Act, ratio: number): IdsAct {
+    if (logits.kind === 'ids') return tgtIn;
+    const { T, B } = tgtIn, V = logits.F, dev = this.device;
+    const best = dev.alloc('int32', [T * B]);
+    dev.argmaxRows({ N: T * B, C: V, x: logits.data, out: best });
+    const pred = dev.toHostSync(best) as Int32Array;
+    const d = host.slice();
+    for (let t = 1; t < T; t++) for (let b = 0; b < B; b++) {
+      if (tgtIn.lengths && t >= tgtIn.lengths.host[b]) continue;
+      if (this.rng.next() < ratio) continue;
+      d[t * B + b] = pred[(t - 1) * B + b];
+    }
+    return { ...tgtIn, data: dev.fromHost(d, [T, B]) };
   }
 
   private encodeFor(sources: Src[], where: string, scratch: Scratch, repeat = 1) {
@@ -463,8 +506,8 @@ export class Seq2Seq {
     const finished: Array<Hyp & { score: number }> = [];
     for (let step = 0; step < maxLength && beams.length > 0; step++) {
       const K = beams.length;
-      const encOut = repeatEnc(enc1, K);
-      const r = this.decodeStep(ctx, encOut, beams.map((b) => (b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos)), gatherState(state, beams.map((b) => b.row), H));
+      const encOut = repeatEnc(ctx.device, enc1, K);
+      const r = this.decodeStep(ctx, encOut, beams.map((b) => (b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos)), gatherState(ctx.device, state, beams.map((b) => b.row), H));
       const cands: Array<{ parent: number; token: number; logProb: number }> = [];
       beams.forEach((b, k) => r.logp[k].forEach((lp, token) => cands.push({ parent: k, token, logProb: b.logProb + lp })));
       cands.sort((a, b) => b.logProb - a.logProb);
@@ -497,7 +540,8 @@ export class Seq2Seq {
 
   /** Saves architecture, both vocabularies and weights in one file (atomic write). */
   save(path: string): Promise<void> { return saveSeq2Seq(this, path); }
-  static async load(path: string): Promise<Seq2Seq> { return restoreSeq2Seq(await loadCheckpoint(path), path); }
+  /** Loads a model file; `device` places it (default: the CPU device). */
+  static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> { return restoreSeq2Seq(await loadCheckpoint(path), path, options.device); }
 
   /**
    * Log-probability of a target given a source: of the complete sequence (end symbol included,
@@ -529,10 +573,10 @@ export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
   await saveCheckpoint(path, { meta, tensors });
 }
 
-function restoreSeq2Seq(cp: Checkpoint, path: string): Seq2Seq {
+function restoreSeq2Seq(cp: Checkpoint, path: string, device?: Device): Seq2Seq {
   const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: TrainingMeta & { rng?: number[] } };
   if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq') throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
-  const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary) } as Seq2SeqOptions);
+  const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary), device } as Seq2SeqOptions);
   m.loadStateDict(stateDictFromTensors(m.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
   m.restoreTraining(meta.training ?? { epoch: 0, early: { best: null, wait: 0 }, optimizer: null, schedule: null }, cp.tensors as Record<string, { data: ArrayLike<number> }>, path);
   return m;
@@ -544,31 +588,25 @@ function decodeLength(where: string, v: number | undefined): number {
   return n;
 }
 
-function repeatEnc(e: SeqAct, K: number): SeqAct {
+/** The one-source encoder output [S,1,F] repeated for K beams: [S,K,F]. */
+function repeatEnc(dev: Device, e: SeqAct, K: number): SeqAct {
   if (K === 1) return e;
   const { T, F } = e;
-  const d = e.data instanceof Float64Array ? new Float64Array(T * K * F) : new Float32Array(T * K * F);
-  for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) d.set(e.data.subarray(t * F, (t + 1) * F), (t * K + k) * F);
-  return { kind: 'seq', data: d, T, B: K, F, lengths: e.lengths ? new Int32Array(K).fill(e.lengths[0]) : null };
+  const idx = new Int32Array(T * K);
+  for (let t = 0; t < T; t++) idx.fill(t, t * K, (t + 1) * K);
+  const d = dev.alloc(e.data.dtype, [T * K * F]);
+  dev.gatherRows({ R: T, N: T * K, F, src: e.data, idx: dev.fromHost(idx), dst: d });
+  const lengths = e.lengths ? lengthsOn(dev, new Int32Array(K).fill(e.lengths.host[0])) : null;
+  return { kind: 'seq', data: d, T, B: K, F, lengths };
 }
 
-function gatherState(s: RecurrentState, rows: number[], H: number): RecurrentState {
-  const g = (a: HostArray) => { const o = a instanceof Float64Array ? new Float64Array(rows.length * H) : new Float32Array(rows.length * H); rows.forEach((r, i) => o.set(a.subarray(r * H, (r + 1) * H), i * H)); return o; };
+/** The states of the beams' parents (rows of the previous step's batch). */
+function gatherState(dev: Device, s: RecurrentState, rows: number[], H: number): RecurrentState {
+  const idx = dev.fromHost(Int32Array.from(rows));
+  const g = (a: Tensor) => {
+    const o = dev.alloc(a.dtype, [rows.length * H]);
+    dev.gatherRows({ R: a.size / H, N: rows.length, F: H, src: a, idx, dst: o });
+    return o;
+  };
   return { h: s.h.map(g), c: s.c ? s.c.map(g) : null };
-}
-
-/** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */
-function yield_mix(tgtIn: IdsAct, pass: { logits: Act }, ratio: number, rng: Rng): IdsAct {
-  const { T, B } = tgtIn, L = pass.logits;
-  if (L.kind === 'ids') return tgtIn;
-  const V = L.F, d = tgtIn.data.slice();
-  for (let t = 1; t < T; t++) for (let b = 0; b < B; b++) {
-    if (tgtIn.lengths && t >= tgtIn.lengths[b]) continue;
-    if (rng.next() < ratio) continue;
-    const row = L.data.subarray(((t - 1) * B + b) * V, ((t - 1) * B + b + 1) * V);
-    let best = 0;
-    for (let v = 1; v < V; v++) if (row[v] > row[best]) best = v;
-    d[t * B + b] = best;
-  }
-  return { ...tgtIn, data: d };
 }

@@ -4,6 +4,8 @@
 // step, and the weights are updated every `updateEvery` steps. Memory does not grow with the
 // stream: the learning state is fixed-size (see ExactRtrl).
 import { cpu } from '../cpu-backend';
+import { CpuDevice } from '../device/cpu';
+import type { Tensor } from '../device/tensor';
 import { Exec } from '../exec';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
@@ -61,6 +63,7 @@ export class OnlineLearner {
   updates = 0;
   private pendingLoss = 0;
   private readonly engine: ExactRtrl;
+  private readonly device: CpuDevice;
   private readonly optimizer: Optimizer;
   private readonly rnnOffset: number;
   private readonly headW: HostArray;
@@ -99,17 +102,24 @@ export class OnlineLearner {
       algorithm: this.config.algorithm, seed: this.config.seed, cell, inputSize: spec.input.F, hiddenSize: c.hiddenSize as number,
       numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: c.dtype as 'float32',
     });
-    this.params = net.params.params;
-    this.grads = net.params.grads;
-    this.headW = net.params.param('head.weight');
-    this.dHeadW = net.params.gradient('head.weight');
-    this.headB = net.params.has('head.bias') ? net.params.param('head.bias') : null;
-    this.dHeadB = net.params.has('head.bias') ? net.params.gradient('head.bias') : null;
+    // online learning runs on host memory: the CPU device's tensors are the arrays themselves
+    const dev = model.device;
+    if (!(dev instanceof CpuDevice) || !dev.capabilities.online) {
+      throw new RangeError(`OnlineLearner: needs a device with the 'online' capability (CPU); the model's device '${dev.name}' has none`);
+    }
+    this.device = dev;
+    const host = (t: Tensor) => dev.hostMemory(t) as HostArray;
+    this.params = host(net.params.params);
+    this.grads = host(net.params.grads);
+    this.headW = host(net.params.param('head.weight'));
+    this.dHeadW = host(net.params.gradient('head.weight'));
+    this.headB = net.params.has('head.bias') ? host(net.params.param('head.bias')) : null;
+    this.dHeadB = net.params.has('head.bias') ? host(net.params.gradient('head.bias')) : null;
     this.task = spec.task;
     this.inputSize = spec.input.F;
     this.outSize = spec.outSize;
-    this.optimizer = new Optimizer(optimizer, new Exec(cpu(), false), this.params.length, c.dtype as 'float32');
-    this.pipeline = new UpdatePipeline(cpu(), net.params, weights);
+    this.optimizer = new Optimizer(optimizer, new Exec(dev, false), this.params.length, c.dtype as 'float32');
+    this.pipeline = new UpdatePipeline(dev, net.params, weights);
     this.schedule = new Schedule(schedule, this.optimizer.config.lr);
     this.scheduleOptions = schedule;
     this.reset();
@@ -139,7 +149,7 @@ export class OnlineLearner {
     st.sTilde.forEach((a, b) => put(`learner/stilde/${b}`, a));
     st.thTilde.forEach((a, b) => put(`learner/thtilde/${b}`, a));
     put('learner/grads', this.grads);
-    this.optimizer.state.forEach((a, i) => put(`learner/optimizer/${i}`, a));
+    this.optimizer.state.forEach((a, i) => put(`learner/optimizer/${i}`, this.device.hostMemory(a) as HostArray));
     (cp.meta as Record<string, unknown>).learner = {
       config: this.config, optimizer: this.optimizerOptions ?? null, optimizerStep: this.optimizer.step,
       steps: this.steps, pending: this.pending, pendingLoss: this.pendingLoss, updates: this.updates,
@@ -172,7 +182,7 @@ export class OnlineLearner {
     }
     l.engine.setState({ B: m.B, h, c, sens, sTilde: sT, thTilde: thT, rng: m.rng });
     l.grads.set(get('learner/grads'));
-    l.optimizer.state.forEach((a, i) => a.set(get(`learner/optimizer/${i}`)));
+    l.optimizer.state.forEach((a, i) => l.device.write(a, get(`learner/optimizer/${i}`)));
     l.optimizer.step = m.optimizerStep;
     l.steps = m.steps;
     l.pending = m.pending;

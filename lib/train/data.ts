@@ -1,7 +1,8 @@
 // User data → validated samples → padded, time-major batches.
 import type { DType } from '../backend';
 import type { HostArray } from '../native';
-import type { Act } from '../layers/layer';
+import type { Device } from '../device/device';
+import type { Act, Lengths } from '../layers/layer';
 import type { Rng } from '../rng';
 import { IGNORE, Targets, Task } from './losses';
 
@@ -50,6 +51,9 @@ export class Samples {
   }
 }
 
+/** The largest finite float32: values beyond it would become Infinity in a float32 model. */
+const F32_MAX = 3.4028234663852886e38;
+
 function fail(where: string, msg: string): never { throw new RangeError(`${where}: ${msg}`); }
 function isNumArray(a: unknown): a is number[] { return Array.isArray(a) && (a.length === 0 || typeof a[0] === 'number'); }
 
@@ -63,6 +67,9 @@ export function toSamples(where: string, spec: DataSpec, inputs: SequenceInput, 
     if (typeof n !== 'number') throw new TypeError(`${where}: targets must be an array, received ${typeof targets}`);
     if (n !== items.length) fail(where, `targets must have one entry per sequence (${items.length}), received ${n}`);
     for (let i = 0; i < n; i++) items[i].y = readTarget(where, spec, (targets as ArrayLike<unknown>)[i], i, items[i].len);
+    if (dtype === 'float32' && spec.task !== 'classification') {
+      items.forEach((it, i) => it.y!.forEach((v) => { if (Math.abs(v) > F32_MAX) fail(where, `targets of sequence ${i} must be finite in float32 (|v| <= ${F32_MAX}), received ${v}`); }));
+    }
   }
   return new Samples(spec, items);
 }
@@ -75,8 +82,10 @@ function readInputs(where: string, spec: DataSpec, inputs: SequenceInput, dtype:
   const checkId = (v: number, i: number, t: number) => {
     if (!Number.isInteger(v) || v < 0 || v >= vocab) fail(where, `token id of sequence ${i} at step ${t} must be an integer in [0, ${vocab - 1}], received ${v}`);
   };
+  const limit = dtype === 'float32' ? F32_MAX : Infinity;
   const checkValue = (v: unknown, i: number, t: number) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) fail(where, `input of sequence ${i} at step ${t} must be finite numbers, received ${String(v)}`);
+    if (Math.abs(v) > limit) fail(where, `input of sequence ${i} at step ${t} must be finite in float32 (|v| <= ${F32_MAX}), received ${v}`);
   };
   if (!Array.isArray(inputs)) {
     if (!inputs || typeof inputs !== 'object' || !('shape' in inputs)) throw new TypeError(`${where}: inputs must be an array of sequences or { data, shape }, received ${typeof inputs}`);
@@ -167,15 +176,42 @@ export function batchOrder(s: Samples, batchSize: number, shuffle: boolean, buck
   return batches;
 }
 
+/** A batch as the API edge builds it: padded, time-major host arrays. */
+export type HostX =
+  | { kind: 'ids'; data: Int32Array; T: number; B: number; lengths: Int32Array | null }
+  | { kind: 'seq'; data: HostArray; T: number; B: number; F: number; lengths: Int32Array | null };
+export type HostTargets = { kind: 'classes'; data: Int32Array } | { kind: 'values'; data: HostArray };
+export interface HostBatch { x: HostX; y: HostTargets | null; B: number; T: number }
+/** The same batch on a device: what a training step or a prediction runs on. */
 export interface Batch { x: Act; y: Targets | null; B: number; T: number }
 
+/** Lengths on the host and on the device. */
+export function lengthsOn(device: Device, l: Int32Array | null): Lengths | null {
+  return l ? { host: l, dev: device.fromHost(l, [l.length]) } : null;
+}
+
+/** Host inputs on the device (the batch in: one transfer per array). */
+export function xOnDevice(device: Device, x: HostX): Act {
+  if (x.kind === 'ids') return { kind: 'ids', data: device.fromHost(x.data, [x.T, x.B]), T: x.T, B: x.B, lengths: lengthsOn(device, x.lengths) };
+  return { kind: 'seq', data: device.fromHost(x.data, [x.T, x.B, x.F]), T: x.T, B: x.B, F: x.F, lengths: lengthsOn(device, x.lengths) };
+}
+
+export function targetsOnDevice(device: Device, y: HostTargets): Targets {
+  return y.kind === 'classes' ? { kind: 'classes', data: device.fromHost(y.data) } : { kind: 'values', data: device.fromHost(y.data) };
+}
+
+/** A host batch on the device. */
+export function toDevice(device: Device, b: HostBatch): Batch {
+  return { x: xOnDevice(device, b.x), y: b.y ? targetsOnDevice(device, b.y) : null, B: b.B, T: b.T };
+}
+
 /** Pads samples into one time-major batch (targets of padding steps are ignored). */
-export function makeBatch(s: Samples, idx: number[], dtype: DType): Batch {
+export function makeBatch(s: Samples, idx: number[], dtype: DType): HostBatch {
   const B = idx.length, items = idx.map((i) => s.items[i]);
   const T = Math.max(...items.map((it) => it.len));
   const lengths = Int32Array.from(items.map((it) => it.len));
   const spec = s.spec;
-  let x: Act;
+  let x: HostX;
   const floats = (n: number): HostArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
   if (spec.input.kind === 'ids') {
     const d = s.buffer('ids', (n) => new Int32Array(n), T * B);
@@ -187,7 +223,7 @@ export function makeBatch(s: Samples, idx: number[], dtype: DType): Batch {
     items.forEach((it, b) => { for (let t = 0; t < it.len; t++) d.set((it.x as Float32Array).subarray(t * F, (t + 1) * F), (t * B + b) * F); });
     x = { kind: 'seq', data: d, T, B, F, lengths };
   }
-  let y: Targets | null = null;
+  let y: HostTargets | null = null;
   if (items.every((it) => it.y)) {
     const O = spec.outSize;
     if (spec.level === 'sequence') {

@@ -1,7 +1,8 @@
 // An optimizer over a model's flat parameter buffer: hyper-parameters validated once, state
 // buffers owned here (and saved in checkpoints), updates run natively in one call.
 import { FieldSpec, resolveOptions } from '../options';
-import type { HostArray, OptimHyper, OptimizerKind } from '../native';
+import type { Tensor } from '../device/tensor';
+import type { OptimHyper, OptimizerKind } from '../native';
 import { Exec } from '../exec';
 import type { Step } from '../exec';
 
@@ -34,14 +35,14 @@ export class Optimizer {
   readonly config: ResolvedOptimizer;
   /** Number of updates done (PyTorch's per-parameter 'step'). */
   step = 0;
-  readonly state: HostArray[];
+  readonly state: Tensor[];
 
   private readonly exec: Exec;
 
   constructor(options: OptimizerOptions | undefined, exec: Exec, size: number, dtype: 'float32' | 'float64') {
     // Small updates run inline (a worker round trip costs more than the update itself; even at
     // 1M parameters an update takes a few ms of main-thread time).
-    this.exec = size <= 1 << 20 ? new Exec(exec.be, false) : exec;
+    this.exec = size <= 1 << 20 ? new Exec(exec.device, false) : exec;
     const c = resolveOptions<ResolvedOptimizer>('optimizer', OPTIMIZER_OPTIONS, options);
     if (c.lr === null) c.lr = c.type === 'adam' || c.type === 'adamw' ? 1e-3 : 1e-2;
     if (c.eps === null) c.eps = c.type === 'adagrad' ? 1e-10 : 1e-8;
@@ -49,13 +50,13 @@ export class Optimizer {
       throw new RangeError(`optimizer: nesterov needs momentum > 0 and dampening 0, received momentum ${c.momentum}, dampening ${c.dampening}`);
     }
     this.config = c;
-    const C = dtype === 'float64' ? Float64Array : Float32Array;
-    this.state = Array.from({ length: exec.be.optimStateCount(c.type) }, () => new C(size));
-    if (c.type === 'adagrad') this.state[0].fill(c.initialAccumulatorValue);
+    const dev = exec.device;
+    this.state = Array.from({ length: dev.optimStateCount(c.type) }, () => dev.alloc(dtype, [size]));
+    if (c.type === 'adagrad') dev.fill(this.state[0], c.initialAccumulatorValue);
   }
 
   /** One update of params from grads at learning rate lr; weightDecay as the optimizer defines it. */
-  update(params: HostArray, grads: HostArray, lr: number, weightDecay: number): Step {
+  update(params: Tensor, grads: Tensor, lr: number, weightDecay: number): Step {
     this.step += 1;
     const c = this.config;
     return this.exec.optimStep({

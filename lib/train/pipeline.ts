@@ -4,9 +4,9 @@
 // Non-finite gradients skip the update or throw (onNonFinite); an update that leaves non-finite
 // weights is undone in 'skip' mode (the weights and optimizer state are restored from a copy
 // taken before it) and reported in 'error' mode.
-import type { Backend } from '../backend';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 import type { WeightsLock } from '../graph/weights-lock';
-import type { HostArray } from '../native';
 import type { FlatParameters } from '../params';
 import type { Optimizer } from './optimizer';
 
@@ -35,45 +35,38 @@ export function isNonFiniteInput(e: unknown): e is Error {
 }
 
 export class UpdatePipeline {
-  constructor(private readonly be: Backend, private readonly params: FlatParameters, private readonly weights: WeightsLock) {}
+  constructor(private readonly dev: Device, private readonly params: FlatParameters, private readonly weights: WeightsLock) {}
 
   /** Penalties, norm, finiteness and clipping of params.grads; null when the gradient is not finite. */
   private prepare(o: UpdateOptions): number | null {
-    const g = this.params.grads, p = this.params.params;
-    if (o.l1 > 0) for (let i = 0; i < g.length; i++) g[i] += o.l1 * Math.sign(p[i]);
-    // A finite sum of squares (accumulated in double) means every element is finite.
-    const norm = this.be.l2Norm(g);
+    const g = this.params.grads, p = this.params.params, n = g.size, dev = this.dev;
+    if (o.l1 > 0) dev.addSign({ n, alpha: o.l1, p, g });
+    // the norm before clipping; a finite sum of squares (in double) means every element is finite
+    const norm = o.clipNorm !== null ? dev.clipByNorm({ n, x: g, maxNorm: o.clipNorm }) : dev.l2Norm({ x: g });
     if (!Number.isFinite(norm)) return null;
-    if (o.clipNorm !== null && norm > o.clipNorm) {
-      const k = o.clipNorm / (norm + 1e-6);
-      for (let i = 0; i < g.length; i++) g[i] *= k;
-    }
-    if (o.clipValue !== null) {
-      const v = o.clipValue;
-      for (let i = 0; i < g.length; i++) g[i] = Math.min(v, Math.max(-v, g[i]));
-    }
+    if (o.clipValue !== null) dev.clipByValue({ n, x: g, value: o.clipValue });
     return norm;
   }
 
   private decay(opt: Optimizer, lr: number, o: UpdateOptions): number {
     const decoupled = opt.config.type === 'adamw' || o.weightDecayMode === 'decoupled';
     if (decoupled && opt.config.type !== 'adamw' && o.weightDecay > 0) {
-      const p = this.params.params, k = 1 - lr * o.weightDecay;
-      for (let i = 0; i < p.length; i++) p[i] *= k;
+      this.dev.scale({ n: this.params.size, alpha: 1 - lr * o.weightDecay, x: this.params.params });
     }
     return opt.config.type === 'adamw' || !decoupled ? o.weightDecay : 0;
   }
 
-  private backup(opt: Optimizer, o: UpdateOptions): { p: HostArray; s: HostArray[]; step: number } | null {
+  private backup(opt: Optimizer, o: UpdateOptions): { p: Tensor; s: Tensor[]; step: number } | null {
     if (o.onNonFinite !== 'skip') return null;
-    return { p: this.params.params.slice(), s: opt.state.map((a) => a.slice()), step: opt.step };
+    const dup = (t: Tensor) => { const c = this.dev.alloc(t.dtype, t.shape); this.dev.copy(t, c); return c; };
+    return { p: dup(this.params.params), s: opt.state.map(dup), step: opt.step };
   }
 
   private settle(opt: Optimizer, norm: number, saved: ReturnType<UpdatePipeline['backup']>, where: string): UpdateOutcome {
-    if (Number.isFinite(this.be.l2Norm(this.params.params))) return { gradNorm: norm, skipped: false, reason: null };
+    if (this.dev.allFinite({ x: this.params.params })) return { gradNorm: norm, skipped: false, reason: null };
     if (saved) {
-      this.params.params.set(saved.p);
-      saved.s.forEach((a, i) => opt.state[i].set(a));
+      this.dev.copy(saved.p, this.params.params);
+      saved.s.forEach((a, i) => this.dev.copy(a, opt.state[i]));
       opt.step = saved.step;
       return { gradNorm: norm, skipped: true, reason: 'the update left non-finite weights' };
     }
@@ -82,9 +75,8 @@ export class UpdatePipeline {
 
   private refuse(o: UpdateOptions, where: string): UpdateOutcome {
     if (o.onNonFinite === 'skip') return { gradNorm: NaN, skipped: true, reason: 'non-finite gradient' };
-    throw new NonFiniteError(`${where}: non-finite gradient (norm ${this.be.l2Norm(this.params.grads)}); lower the learning rate or set clipNorm`);
+    throw new NonFiniteError(`${where}: non-finite gradient (norm ${this.dev.l2Norm({ x: this.params.grads })}); lower the learning rate or set clipNorm`);
   }
-
   /** One update from params.grads at learning rate lr, holding the weights lock while it writes. */
   async run(opt: Optimizer, lr: number, o: UpdateOptions, where: string): Promise<UpdateOutcome> {
     const norm = this.prepare(o);

@@ -3,7 +3,8 @@
 // owns everything else: epochs, the optimizer, the learning-rate schedule, the gradient pipeline,
 // callbacks, early stopping, the abort signal, the time limit, and the training state a model
 // file saves so that a loaded model resumes exactly.
-import type { Backend } from '../backend';
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
 import { Exec } from '../exec';
 import type { Scratch, ScratchPool } from '../graph/tape';
 import type { WeightsLock } from '../graph/weights-lock';
@@ -86,7 +87,7 @@ export class Trainer {
 
   constructor(
     private readonly owner: string,
-    private readonly be: Backend,
+    private readonly be: Device,
     private readonly params: FlatParameters,
     private readonly weights: WeightsLock,
     private readonly scratch: ScratchPool,
@@ -135,7 +136,7 @@ export class Trainer {
     const signal = options.signal;
     const abort = () => { if (signal?.aborted) throw signal.reason ?? new DOMException('fit was aborted', 'AbortError'); };
     const t0 = Date.now();
-    let best: HostArray | null = null;
+    let best: Tensor | null = null;
     abort();
     const scratch = this.scratch.acquire();
     try {
@@ -183,10 +184,13 @@ export class Trainer {
           const m = es.monitor === 'valLoss' ? info.valLoss! : info.loss;
           if (this.early.best === null || m < this.early.best - es.minDelta) {
             this.early = { best: m, wait: 0 };
-            if (es.restoreBest) best = this.params.params.slice();
+            if (es.restoreBest) {
+              best ??= this.be.alloc(this.params.dtype, [this.params.size]);
+              this.be.copy(this.params.params, best);
+            }
           } else if (++this.early.wait >= es.patience) {
             history.stoppedEarly = true;
-            if (best) { const w = best; await this.weights.write(async () => { this.params.params.set(w); }); }
+            if (best) { const w = best; await this.weights.write(async () => { this.be.copy(w, this.params.params); }); }
             break;
           }
         }
@@ -200,7 +204,7 @@ export class Trainer {
   /** What a model file stores to resume training exactly (tensors: the optimizer state). */
   save(): { meta: TrainingMeta; tensors: Record<string, { data: HostArray; shape: number[] }> } {
     const tensors: Record<string, { data: HostArray; shape: number[] }> = {};
-    this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: s.slice(), shape: [s.length] }; });
+    this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: (this.be.toHostSync(s) as HostArray).slice(), shape: [s.size] }; });
     return {
       meta: {
         epoch: this.epoch, early: this.early,
@@ -222,8 +226,8 @@ export class Trainer {
       opt.step = t.optimizer.step;
       opt.state.forEach((s, i) => {
         const tt = tensors[`optimizer/state${i}`];
-        if (!tt || tt.data.length !== s.length) throw bad(`optimizer state ${i} must have ${s.length} elements`);
-        s.set(tt.data);
+        if (!tt || tt.data.length !== s.size) throw bad(`optimizer state ${i} must have ${s.size} elements`);
+        this.be.write(s, tt.data);
       });
       this.optimizer = opt;
       this.optimizerOptions = t.optimizer.options ?? undefined;

@@ -1,5 +1,6 @@
 // Module entry: exports every kernel. Node-API addons are context-aware, so the module loads
 // in worker_threads too; it keeps no per-environment state.
+#include <cstdlib>
 #include <napi.h>
 
 #include "../kernels/gemm.h"
@@ -65,9 +66,20 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
   return F(info, Async);
 }
 
+// Zero-filled memory outside the JavaScript heap, for the test device whose tensors JavaScript
+// cannot read (lib/device/opaque.ts): only that device ever sees the ArrayBuffer over it.
+Napi::Value AllocExternal(const Napi::CallbackInfo& info) {
+  Args a(info, "allocExternal");
+  std::int64_t bytes = a.integer("bytes", 1, std::int64_t(1) << 40);
+  void* p = std::calloc(static_cast<std::size_t>(bytes), 1);
+  if (!p) throw Napi::RangeError::New(info.Env(), "allocExternal: out of memory: " + std::to_string(bytes) + " bytes");
+  return Napi::ArrayBuffer::New(info.Env(), p, static_cast<std::size_t>(bytes), [](Napi::Env, void* data) { std::free(data); });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
   fn("backendInfo", BackendInfo);
+  fn("allocExternal", AllocExternal);
   fn("cellTable", CellTable);
   fn("setNumThreads", SetNumThreads);
   fn("setGemm", SetGemm);

@@ -1,0 +1,39 @@
+// The CPU device: a tensor wraps a typed array, which the kernels read and write in place, so
+// going through tensors costs nothing over calling the kernels on arrays.
+import type { Backend } from '../backend';
+import type { HostArray } from '../native';
+import { Device, HostMemoryDevice } from './device';
+import { HostData, hostArrayOf, Tensor, TensorDType } from './tensor';
+
+export class CpuDevice extends HostMemoryDevice implements Device {
+  readonly name = 'cpu';
+  override readonly capabilities = { online: true };
+
+  protected raw(t: Tensor): HostData { return t.handle as HostData; }
+  protected wrap(a: HostData, shape: readonly number[]): Tensor { return new Tensor(dtypeName(a), shape.slice(), 'cpu', a); }
+  protected memory(dtype: TensorDType, n: number): HostData { return hostArrayOf(dtype, n); }
+  protected adopt(data: HostData, shape: readonly number[]): Tensor { return this.wrap(data, shape); }
+  protected export(r: HostData): HostData { return r; }
+
+  /**
+   * The typed array behind a CPU tensor, for the code that runs on host memory by design: the
+   * online algorithms (capabilities.online) and the kernels' own tests.
+   */
+  hostMemory(t: Tensor): HostData {
+    this.own(t, 'hostMemory');
+    return t.handle as HostData;
+  }
+  /** The kernels this device runs (host arrays in and out). */
+  get kernels(): Backend<HostArray> { return this.k; }
+}
+
+function dtypeName(a: HostData): TensorDType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'uint8';
+}
+
+let instance: CpuDevice | undefined;
+/** The process-wide CPU device (the default of every model). */
+export function cpuDevice(): CpuDevice {
+  if (!instance) instance = new CpuDevice();
+  return instance;
+}
