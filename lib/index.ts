@@ -19,6 +19,7 @@ export type { TensorDType, HostData } from './device/tensor';
 export type { Device, TransferCounts, OnTensors } from './device/device';
 export { DEVICE_OPS } from './device/device';
 export { CpuDevice, cpuDevice } from './device/cpu';
+export { defaultDevice, setDefaultDevice } from './device/default';
 export { OpaqueDevice, opaqueDevice } from './device/opaque';
 export { Layer } from './layers/layer';
 export type { Act, SeqAct, VecAct, IdsAct, ActShape, Ctx, RecurrentState, Lengths } from './layers/layer';

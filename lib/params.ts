@@ -3,7 +3,7 @@
 // state dict maps one-to-one onto torch's.
 import type { DType } from './backend';
 import { cellParameterShapes } from './cells/table';
-import { cpuDevice } from './device/cpu';
+import { defaultDevice } from './device/default';
 import type { Device } from './device/device';
 import type { Tensor } from './device/tensor';
 import type { HostArray, RnnSpec } from './native';
@@ -24,7 +24,7 @@ export class FlatParameters {
   private grad?: Tensor;
   private readonly views = new Map<string, { p: Tensor; g: Tensor }>();
 
-  constructor(dtype: DType = 'float32', readonly device: Device = cpuDevice()) {
+  constructor(dtype: DType = 'float32', readonly device: Device = defaultDevice()) {
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new TypeError(`FlatParameters: dtype must be one of 'float32' 'float64', received ${String(dtype)}`);
     }

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+import { forEachDevice } from './device-helpers';
   CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, loadCheckpointSync,
   saveCheckpoint, saveCheckpointSync, type Checkpoint, type TensorData,
 } from '../lib/checkpoint';
@@ -88,220 +89,222 @@ function expectCorrupt(buf: Uint8Array, message: RegExp): void {
   expect((err as Error).message).toMatch(message);
 }
 
-describe('checkpoint format', () => {
-  it('round-trips all four dtypes, empty and scalar-like tensors and nested meta bit for bit', () => {
-    const cp = sample();
-    const buf = encodeCheckpoint(cp);
-    expect(buf.subarray(0, 8).toString('ascii')).toBe('RNNKIT01');
-    const got = decodeCheckpoint(buf);
-    expectSame(got, cp);
-    for (const t of Object.values(got.tensors)) {
-      expect(t.data.buffer).not.toBe(buf.buffer); // copies, not views into the file
-      expect(t.data.byteOffset % t.data.BYTES_PER_ELEMENT).toBe(0);
-    }
-    buf.fill(0xff, buf.length - 64);
-    expect(bytesOf(got.tensors.bytes.data)[255]).toBe(255);
-    expect(got.tensors.bytes.data[250]).toBe(250);
-  });
-
-  it('lays the data section out aligned, contiguous and covered by a standard CRC-32', () => {
-    const buf = encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] }, b: { data: new Float64Array([2]), shape: [1] } } });
-    const { header, data } = split(buf);
-    expect(header.format).toBe(1);
-    expect(header.tensors.a).toEqual({ dtype: 'uint8', shape: [9], offset: 0, length: 9 });
-    expect(header.tensors.b).toEqual({ dtype: 'float64', shape: [1], offset: 16, length: 8 });
-    expect(header.dataLength).toBe(24);
-    expect(data.length).toBe(24);
-    expect((buf.length - data.length) % 8).toBe(0);
-    const single = split(encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] } } }));
-    expect(single.header.crc32).toBe(0xcbf43926); // the CRC-32 check value of "123456789"
-  });
-
-  it("keeps a tensor named '__proto__' and undefined meta becomes null", () => {
-    const tensors = JSON.parse('{"__proto__": {"shape": [2]}}');
-    tensors.__proto__.data = new Int32Array([1, 2]);
-    const got = decodeCheckpoint(encodeCheckpoint({ meta: undefined, tensors }));
-    expect(Object.keys(got.tensors)).toEqual(['__proto__']);
-    expect(Array.from(Object.getOwnPropertyDescriptor(got.tensors, '__proto__')!.value.data)).toEqual([1, 2]);
-    expect(Object.getPrototypeOf(got.tensors)).toBe(Object.prototype);
-    expect(got.meta).toBeNull();
-  });
-
-  it('rejects invalid input when encoding', () => {
-    const f = new Float32Array(6);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [4, 2] } } })).toThrow(/shape \[4,2\] has 8 elements but data has 6/);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [-6] } } })).toThrow(/non-negative integers/);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [2.5, 2.4] } } })).toThrow(/non-negative integers/);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { '': { data: f, shape: [6] } } })).toThrow(/non-empty/);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: [1, 2] as any, shape: [2] } } })).toThrow(/Float32Array/);
-    expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: new Int16Array(2) as any, shape: [2] } } })).toThrow(/Float32Array/);
-    expect(() => encodeCheckpoint({ meta: 10n, tensors: {} })).toThrow(/JSON-serializable/);
-    expect(() => encodeCheckpoint({ meta: () => 1, tensors: {} })).toThrow(/JSON-serializable/);
-    expect(() => encodeCheckpoint(null as any)).toThrow(TypeError);
-  });
-});
-
-describe('checkpoint files', () => {
-  it('saves and loads synchronously and asynchronously', async () => {
-    const cp = sample();
-    const a = path.join(dir, 'sync.rnnkit');
-    const b = path.join(dir, 'async.rnnkit');
-    saveCheckpointSync(a, cp);
-    await saveCheckpoint(b, cp);
-    expect(fs.readFileSync(a).equals(fs.readFileSync(b))).toBe(true);
-    expectSame(loadCheckpointSync(b), cp);
-    expectSame(await loadCheckpoint(a), cp);
-    expect(tempFiles()).toEqual([]);
-  });
-
-  it('replaces an existing file, and a failed save leaves it intact with no temp files behind', async () => {
-    const file = path.join(dir, 'model.rnnkit');
-    const first = { meta: { epoch: 1 }, tensors: { w: { data: new Float32Array([1, 2]), shape: [2] } } };
-    const second = { meta: { epoch: 2 }, tensors: { w: { data: new Float32Array([3, 4, 5]), shape: [3] } } };
-    saveCheckpointSync(file, first);
-    await saveCheckpoint(file, second);
-    expectSame(loadCheckpointSync(file), second);
-    const before = fs.readFileSync(file);
-
-    const bad = { meta: {}, tensors: { w: { data: new Float32Array(3), shape: [2, 2] } } };
-    expect(() => saveCheckpointSync(file, bad)).toThrow(RangeError);
-    await expect(saveCheckpoint(file, bad)).rejects.toThrow(RangeError);
-    // The rename itself fails (the target is a directory): the temp file must be cleaned up.
-    const taken = path.join(dir, 'taken');
-    fs.mkdirSync(path.join(taken, 'inside'), { recursive: true });
-    expect(() => saveCheckpointSync(taken, second)).toThrow();
-    await expect(saveCheckpoint(taken, second)).rejects.toThrow();
-    const missing = path.join(dir, 'no-such-dir', 'model.rnnkit');
-    expect(() => saveCheckpointSync(missing, second)).toThrow(/ENOENT/);
-    await expect(saveCheckpoint(missing, second)).rejects.toThrow(/ENOENT/);
-
-    expect(fs.readFileSync(file).equals(before)).toBe(true);
-    expect(fs.existsSync(path.dirname(missing))).toBe(false);
-    expect(tempFiles()).toEqual([]);
-    fs.rmSync(taken, { recursive: true });
-  });
-
-  it('reports a missing file as the file system error, not as corruption', () => {
-    expect(() => loadCheckpointSync(path.join(dir, 'absent.rnnkit'))).toThrow(/ENOENT/);
-  });
-
-  it('names the file in errors from load', async () => {
-    const file = path.join(dir, 'short.rnnkit');
-    fs.writeFileSync(file, encodeCheckpoint(sample()).subarray(0, 100));
-    await expect(loadCheckpoint(file)).rejects.toThrow(`rnnkit checkpoint ${file}: file is truncated`);
-  });
-});
-
-describe('corrupt checkpoints', () => {
-  const valid = encodeCheckpoint(sample());
-  const two = encodeCheckpoint({ meta: null, tensors: { weight_ih_l0: { data: new Float64Array(6), shape: [2, 3] }, b: { data: new Float64Array(2), shape: [2] } } });
-
-  it('rejects truncation at every stage', () => {
-    expectCorrupt(valid.subarray(0, 0), /file is truncated: expected at least 16 bytes .*found 0/);
-    expectCorrupt(valid.subarray(0, 7), /file is truncated: expected at least 16 bytes .*found 7/);
-    expectCorrupt(valid.subarray(0, 15), /file is truncated: expected at least 16 bytes .*found 15/);
-    expectCorrupt(valid.subarray(0, 40), /file is truncated: header length says \d+ bytes of header, found 24/);
-    const { header, data } = split(valid);
-    expectCorrupt(valid.subarray(0, valid.length - 100), new RegExp(`file is truncated: header says ${header.dataLength} bytes of data, found ${data.length - 100}`));
-  });
-
-  it('rejects a bad preamble', () => {
-    const zip = Buffer.from(valid);
-    zip.set([0x50, 0x4b, 0x03, 0x04], 0);
-    expectCorrupt(zip, /bad magic: expected RNNKIT01, found 504b0304/);
-    expectCorrupt(Buffer.from('PK\x03'), /bad magic: expected RNNKIT01, found 504b03$/);
-    const long = Buffer.from(valid);
-    long.writeBigUInt64LE(BigInt(valid.length), 8);
-    expectCorrupt(long, /file is truncated: header length says \d+ bytes of header/);
-    const huge = Buffer.from(valid);
-    huge.writeBigUInt64LE(0xffffffffffffffffn, 8);
-    expectCorrupt(huge, /header length 18446744073709551615 exceeds the 67108864-byte limit/);
-  });
-
-  it('rejects headers that are not a canonical JSON object of the current format', () => {
-    const { data } = split(valid);
-    expectCorrupt(assemble('{"format":1,', data), /header is not valid JSON/);
-    expectCorrupt(assemble(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), data), /header is not valid UTF-8/);
-    expectCorrupt(assemble('[1,2]', data), /header must be a JSON object, found an array/);
-    expectCorrupt(assemble('null', data), /header must be a JSON object, found null/);
-    expectCorrupt(assemble('"text"', data), /header must be a JSON object, found string/);
-    expectCorrupt(withHeader(valid, (h) => { h.format = 2; }), /unsupported format version 2: this rnnkit reads version 1/);
-    expectCorrupt(withHeader(valid, (h) => { delete h.format; }), /unsupported format version missing/);
-    const text = split(valid).header;
-    expectCorrupt(assemble(JSON.stringify(text, null, 1), data), /not canonical JSON/);
-    // A duplicate tensor entry: JSON.parse would silently keep only the second one.
-    const dup = JSON.stringify(text).replace('"tensors":{', '"tensors":{"bias":{"dtype":"uint8","shape":[1],"offset":0,"length":1},');
-    expectCorrupt(assemble(dup, data), /duplicate keys/);
-    expectCorrupt(withHeader(valid, (h) => { h.extra = 1; }), /unexpected field 'extra' in header/);
-    expectCorrupt(withHeader(valid, (h) => { delete h.crc32; }), /header is missing field 'crc32'/);
-    expectCorrupt(withHeader(valid, (h) => { h.tensors = [1]; }), /'tensors' must be an object, found an array/);
-    expectCorrupt(assemble(`{"format":1,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data), /nested too deeply/);
-  });
-
-  it('rejects bad tensor entries', () => {
-    expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'float16'; }), /tensor 'bias' has unknown dtype "float16": expected one of float32, float64, int32, uint8/);
-    expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'constructor'; }), /unknown dtype "constructor"/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [8, 3]; }),
-      /tensor 'weight_ih_l0' has shape \[8,3\] \(24 elements\) but 48 bytes of float64 \(6 elements\)/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2, -3]; }), /tensor 'weight_ih_l0' has shape \[2,-3\]: expected an array of non-negative integers/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2 ** 30, 2 ** 30, 2 ** 30]; }), /has shape .* safe product/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 64; }), /tensor 'b' has offset out of range: bytes 64\.\.80 but the data section has 64/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 40; }), /tensors 'weight_ih_l0' \(bytes 0\.\.48\) and 'b' \(bytes 40\.\.56\) overlap/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 52; }), /tensor 'b' has misaligned offset 52: expected a multiple of 8/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = -8; }), /tensor 'b' has offset -8 and length 16: expected non-negative integers/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b.length = 12; }), /tensor 'b' has shape \[2\] \(2 elements\) but 12 bytes of float64 \(1\.5 elements\)/);
-    expectCorrupt(withHeader(two, (h) => { delete h.tensors.b.length; }), /tensor 'b' is missing field 'length'/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors.b = 'x'; }), /tensor 'b' must be an object, found string/);
-    expectCorrupt(withHeader(two, (h) => { h.tensors[''] = h.tensors.b; delete h.tensors.b; }), /tensor names must be non-empty/);
-  });
-
-  it('rejects bad header values of every field', () => {
-    const hostile = [-1, 0.5, 2 ** 53, 1e300, '8', null, true, [8], { n: 8 }];
-    for (const v of hostile) {
-      for (const field of ['dtype', 'shape', 'offset', 'length']) expectCorrupt(withHeader(two, (h) => { h.tensors.b[field] = v; }), /tensor 'b' has/);
-      expectCorrupt(withHeader(two, (h) => { h.dataLength = v; }), /dataLength must be a non-negative integer/);
-      expectCorrupt(withHeader(two, (h) => { h.crc32 = v; }), /crc32 must be an unsigned 32-bit integer/);
-    }
-  });
-
-  it('rejects corrupt data, padding and trailing bytes', () => {
-    const flipped = Buffer.from(valid);
-    flipped[flipped.length - 3] ^= 0x10;
-    expectCorrupt(flipped, /checksum mismatch: data section is corrupt/);
-    expectCorrupt(Buffer.concat([valid, Buffer.from([0])]), /1 trailing bytes after the \d+-byte data section/);
-    // Pick a meta length that leaves padding between header and data, then dirty its first byte.
-    const padded = [0, 1, 2, 3].map((k) => withHeader(two, (h) => { h.meta = 'x'.repeat(k); })).find((b) => Number(b.readBigUInt64LE(8)) % 8 !== 0)!;
-    const at = 16 + Number(padded.readBigUInt64LE(8));
-    expect(decodeCheckpoint(padded).meta).toMatch(/^x*$/);
-    padded[at] = 1;
-    expectCorrupt(padded, new RegExp(`padding byte ${at} after the header must be 0, found 1`));
-  });
-
-  it('fuzz: random byte flips and truncations decode or throw CheckpointError, nothing else', () => {
-    let seed = 12345;
-    const rand = (n: number): number => { // mulberry32, so a failure is reproducible
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
-    };
-    const outcomes = { decoded: 0, rejected: 0 };
-    const attempt = (buf: Buffer, what: string): void => {
-      try {
-        decodeCheckpoint(buf);
-        outcomes.decoded++;
-      } catch (e) {
-        if (!(e instanceof CheckpointError)) throw new Error(`${what}: ${String(e)}`);
-        outcomes.rejected++;
+forEachDevice(() => {
+  describe('checkpoint format', () => {
+    it('round-trips all four dtypes, empty and scalar-like tensors and nested meta bit for bit', () => {
+      const cp = sample();
+      const buf = encodeCheckpoint(cp);
+      expect(buf.subarray(0, 8).toString('ascii')).toBe('RNNKIT01');
+      const got = decodeCheckpoint(buf);
+      expectSame(got, cp);
+      for (const t of Object.values(got.tensors)) {
+        expect(t.data.buffer).not.toBe(buf.buffer); // copies, not views into the file
+        expect(t.data.byteOffset % t.data.BYTES_PER_ELEMENT).toBe(0);
       }
-    };
-    for (let i = 0; i < 300; i++) {
-      const b = Buffer.from(valid);
-      const at = rand(b.length);
-      b[at] ^= 1 + rand(255);
-      attempt(b, `flip at ${at}`);
-    }
-    for (let i = 0; i < 100; i++) attempt(valid.subarray(0, rand(valid.length)), `truncation #${i}`);
-    expect(outcomes.rejected).toBeGreaterThan(350);
+      buf.fill(0xff, buf.length - 64);
+      expect(bytesOf(got.tensors.bytes.data)[255]).toBe(255);
+      expect(got.tensors.bytes.data[250]).toBe(250);
+    });
+
+    it('lays the data section out aligned, contiguous and covered by a standard CRC-32', () => {
+      const buf = encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] }, b: { data: new Float64Array([2]), shape: [1] } } });
+      const { header, data } = split(buf);
+      expect(header.format).toBe(1);
+      expect(header.tensors.a).toEqual({ dtype: 'uint8', shape: [9], offset: 0, length: 9 });
+      expect(header.tensors.b).toEqual({ dtype: 'float64', shape: [1], offset: 16, length: 8 });
+      expect(header.dataLength).toBe(24);
+      expect(data.length).toBe(24);
+      expect((buf.length - data.length) % 8).toBe(0);
+      const single = split(encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] } } }));
+      expect(single.header.crc32).toBe(0xcbf43926); // the CRC-32 check value of "123456789"
+    });
+
+    it("keeps a tensor named '__proto__' and undefined meta becomes null", () => {
+      const tensors = JSON.parse('{"__proto__": {"shape": [2]}}');
+      tensors.__proto__.data = new Int32Array([1, 2]);
+      const got = decodeCheckpoint(encodeCheckpoint({ meta: undefined, tensors }));
+      expect(Object.keys(got.tensors)).toEqual(['__proto__']);
+      expect(Array.from(Object.getOwnPropertyDescriptor(got.tensors, '__proto__')!.value.data)).toEqual([1, 2]);
+      expect(Object.getPrototypeOf(got.tensors)).toBe(Object.prototype);
+      expect(got.meta).toBeNull();
+    });
+
+    it('rejects invalid input when encoding', () => {
+      const f = new Float32Array(6);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [4, 2] } } })).toThrow(/shape \[4,2\] has 8 elements but data has 6/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [-6] } } })).toThrow(/non-negative integers/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [2.5, 2.4] } } })).toThrow(/non-negative integers/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { '': { data: f, shape: [6] } } })).toThrow(/non-empty/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: [1, 2] as any, shape: [2] } } })).toThrow(/Float32Array/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: new Int16Array(2) as any, shape: [2] } } })).toThrow(/Float32Array/);
+      expect(() => encodeCheckpoint({ meta: 10n, tensors: {} })).toThrow(/JSON-serializable/);
+      expect(() => encodeCheckpoint({ meta: () => 1, tensors: {} })).toThrow(/JSON-serializable/);
+      expect(() => encodeCheckpoint(null as any)).toThrow(TypeError);
+    });
+  });
+
+  describe('checkpoint files', () => {
+    it('saves and loads synchronously and asynchronously', async () => {
+      const cp = sample();
+      const a = path.join(dir, 'sync.rnnkit');
+      const b = path.join(dir, 'async.rnnkit');
+      saveCheckpointSync(a, cp);
+      await saveCheckpoint(b, cp);
+      expect(fs.readFileSync(a).equals(fs.readFileSync(b))).toBe(true);
+      expectSame(loadCheckpointSync(b), cp);
+      expectSame(await loadCheckpoint(a), cp);
+      expect(tempFiles()).toEqual([]);
+    });
+
+    it('replaces an existing file, and a failed save leaves it intact with no temp files behind', async () => {
+      const file = path.join(dir, 'model.rnnkit');
+      const first = { meta: { epoch: 1 }, tensors: { w: { data: new Float32Array([1, 2]), shape: [2] } } };
+      const second = { meta: { epoch: 2 }, tensors: { w: { data: new Float32Array([3, 4, 5]), shape: [3] } } };
+      saveCheckpointSync(file, first);
+      await saveCheckpoint(file, second);
+      expectSame(loadCheckpointSync(file), second);
+      const before = fs.readFileSync(file);
+
+      const bad = { meta: {}, tensors: { w: { data: new Float32Array(3), shape: [2, 2] } } };
+      expect(() => saveCheckpointSync(file, bad)).toThrow(RangeError);
+      await expect(saveCheckpoint(file, bad)).rejects.toThrow(RangeError);
+      // The rename itself fails (the target is a directory): the temp file must be cleaned up.
+      const taken = path.join(dir, 'taken');
+      fs.mkdirSync(path.join(taken, 'inside'), { recursive: true });
+      expect(() => saveCheckpointSync(taken, second)).toThrow();
+      await expect(saveCheckpoint(taken, second)).rejects.toThrow();
+      const missing = path.join(dir, 'no-such-dir', 'model.rnnkit');
+      expect(() => saveCheckpointSync(missing, second)).toThrow(/ENOENT/);
+      await expect(saveCheckpoint(missing, second)).rejects.toThrow(/ENOENT/);
+
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+      expect(fs.existsSync(path.dirname(missing))).toBe(false);
+      expect(tempFiles()).toEqual([]);
+      fs.rmSync(taken, { recursive: true });
+    });
+
+    it('reports a missing file as the file system error, not as corruption', () => {
+      expect(() => loadCheckpointSync(path.join(dir, 'absent.rnnkit'))).toThrow(/ENOENT/);
+    });
+
+    it('names the file in errors from load', async () => {
+      const file = path.join(dir, 'short.rnnkit');
+      fs.writeFileSync(file, encodeCheckpoint(sample()).subarray(0, 100));
+      await expect(loadCheckpoint(file)).rejects.toThrow(`rnnkit checkpoint ${file}: file is truncated`);
+    });
+  });
+
+  describe('corrupt checkpoints', () => {
+    const valid = encodeCheckpoint(sample());
+    const two = encodeCheckpoint({ meta: null, tensors: { weight_ih_l0: { data: new Float64Array(6), shape: [2, 3] }, b: { data: new Float64Array(2), shape: [2] } } });
+
+    it('rejects truncation at every stage', () => {
+      expectCorrupt(valid.subarray(0, 0), /file is truncated: expected at least 16 bytes .*found 0/);
+      expectCorrupt(valid.subarray(0, 7), /file is truncated: expected at least 16 bytes .*found 7/);
+      expectCorrupt(valid.subarray(0, 15), /file is truncated: expected at least 16 bytes .*found 15/);
+      expectCorrupt(valid.subarray(0, 40), /file is truncated: header length says \d+ bytes of header, found 24/);
+      const { header, data } = split(valid);
+      expectCorrupt(valid.subarray(0, valid.length - 100), new RegExp(`file is truncated: header says ${header.dataLength} bytes of data, found ${data.length - 100}`));
+    });
+
+    it('rejects a bad preamble', () => {
+      const zip = Buffer.from(valid);
+      zip.set([0x50, 0x4b, 0x03, 0x04], 0);
+      expectCorrupt(zip, /bad magic: expected RNNKIT01, found 504b0304/);
+      expectCorrupt(Buffer.from('PK\x03'), /bad magic: expected RNNKIT01, found 504b03$/);
+      const long = Buffer.from(valid);
+      long.writeBigUInt64LE(BigInt(valid.length), 8);
+      expectCorrupt(long, /file is truncated: header length says \d+ bytes of header/);
+      const huge = Buffer.from(valid);
+      huge.writeBigUInt64LE(0xffffffffffffffffn, 8);
+      expectCorrupt(huge, /header length 18446744073709551615 exceeds the 67108864-byte limit/);
+    });
+
+    it('rejects headers that are not a canonical JSON object of the current format', () => {
+      const { data } = split(valid);
+      expectCorrupt(assemble('{"format":1,', data), /header is not valid JSON/);
+      expectCorrupt(assemble(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), data), /header is not valid UTF-8/);
+      expectCorrupt(assemble('[1,2]', data), /header must be a JSON object, found an array/);
+      expectCorrupt(assemble('null', data), /header must be a JSON object, found null/);
+      expectCorrupt(assemble('"text"', data), /header must be a JSON object, found string/);
+      expectCorrupt(withHeader(valid, (h) => { h.format = 2; }), /unsupported format version 2: this rnnkit reads version 1/);
+      expectCorrupt(withHeader(valid, (h) => { delete h.format; }), /unsupported format version missing/);
+      const text = split(valid).header;
+      expectCorrupt(assemble(JSON.stringify(text, null, 1), data), /not canonical JSON/);
+      // A duplicate tensor entry: JSON.parse would silently keep only the second one.
+      const dup = JSON.stringify(text).replace('"tensors":{', '"tensors":{"bias":{"dtype":"uint8","shape":[1],"offset":0,"length":1},');
+      expectCorrupt(assemble(dup, data), /duplicate keys/);
+      expectCorrupt(withHeader(valid, (h) => { h.extra = 1; }), /unexpected field 'extra' in header/);
+      expectCorrupt(withHeader(valid, (h) => { delete h.crc32; }), /header is missing field 'crc32'/);
+      expectCorrupt(withHeader(valid, (h) => { h.tensors = [1]; }), /'tensors' must be an object, found an array/);
+      expectCorrupt(assemble(`{"format":1,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data), /nested too deeply/);
+    });
+
+    it('rejects bad tensor entries', () => {
+      expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'float16'; }), /tensor 'bias' has unknown dtype "float16": expected one of float32, float64, int32, uint8/);
+      expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'constructor'; }), /unknown dtype "constructor"/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [8, 3]; }),
+        /tensor 'weight_ih_l0' has shape \[8,3\] \(24 elements\) but 48 bytes of float64 \(6 elements\)/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2, -3]; }), /tensor 'weight_ih_l0' has shape \[2,-3\]: expected an array of non-negative integers/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2 ** 30, 2 ** 30, 2 ** 30]; }), /has shape .* safe product/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 64; }), /tensor 'b' has offset out of range: bytes 64\.\.80 but the data section has 64/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 40; }), /tensors 'weight_ih_l0' \(bytes 0\.\.48\) and 'b' \(bytes 40\.\.56\) overlap/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 52; }), /tensor 'b' has misaligned offset 52: expected a multiple of 8/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = -8; }), /tensor 'b' has offset -8 and length 16: expected non-negative integers/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b.length = 12; }), /tensor 'b' has shape \[2\] \(2 elements\) but 12 bytes of float64 \(1\.5 elements\)/);
+      expectCorrupt(withHeader(two, (h) => { delete h.tensors.b.length; }), /tensor 'b' is missing field 'length'/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors.b = 'x'; }), /tensor 'b' must be an object, found string/);
+      expectCorrupt(withHeader(two, (h) => { h.tensors[''] = h.tensors.b; delete h.tensors.b; }), /tensor names must be non-empty/);
+    });
+
+    it('rejects bad header values of every field', () => {
+      const hostile = [-1, 0.5, 2 ** 53, 1e300, '8', null, true, [8], { n: 8 }];
+      for (const v of hostile) {
+        for (const field of ['dtype', 'shape', 'offset', 'length']) expectCorrupt(withHeader(two, (h) => { h.tensors.b[field] = v; }), /tensor 'b' has/);
+        expectCorrupt(withHeader(two, (h) => { h.dataLength = v; }), /dataLength must be a non-negative integer/);
+        expectCorrupt(withHeader(two, (h) => { h.crc32 = v; }), /crc32 must be an unsigned 32-bit integer/);
+      }
+    });
+
+    it('rejects corrupt data, padding and trailing bytes', () => {
+      const flipped = Buffer.from(valid);
+      flipped[flipped.length - 3] ^= 0x10;
+      expectCorrupt(flipped, /checksum mismatch: data section is corrupt/);
+      expectCorrupt(Buffer.concat([valid, Buffer.from([0])]), /1 trailing bytes after the \d+-byte data section/);
+      // Pick a meta length that leaves padding between header and data, then dirty its first byte.
+      const padded = [0, 1, 2, 3].map((k) => withHeader(two, (h) => { h.meta = 'x'.repeat(k); })).find((b) => Number(b.readBigUInt64LE(8)) % 8 !== 0)!;
+      const at = 16 + Number(padded.readBigUInt64LE(8));
+      expect(decodeCheckpoint(padded).meta).toMatch(/^x*$/);
+      padded[at] = 1;
+      expectCorrupt(padded, new RegExp(`padding byte ${at} after the header must be 0, found 1`));
+    });
+
+    it('fuzz: random byte flips and truncations decode or throw CheckpointError, nothing else', () => {
+      let seed = 12345;
+      const rand = (n: number): number => { // mulberry32, so a failure is reproducible
+        seed = (seed + 0x6d2b79f5) | 0;
+        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+      };
+      const outcomes = { decoded: 0, rejected: 0 };
+      const attempt = (buf: Buffer, what: string): void => {
+        try {
+          decodeCheckpoint(buf);
+          outcomes.decoded++;
+        } catch (e) {
+          if (!(e instanceof CheckpointError)) throw new Error(`${what}: ${String(e)}`);
+          outcomes.rejected++;
+        }
+      };
+      for (let i = 0; i < 300; i++) {
+        const b = Buffer.from(valid);
+        const at = rand(b.length);
+        b[at] ^= 1 + rand(255);
+        attempt(b, `flip at ${at}`);
+      }
+      for (let i = 0; i < 100; i++) attempt(valid.subarray(0, rand(valid.length)), `truncation #${i}`);
+      expect(outcomes.rejected).toBeGreaterThan(350);
+    });
   });
 });

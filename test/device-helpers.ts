@@ -1,8 +1,8 @@
 // The devices every device-neutral suite runs on, and small helpers to build inputs and
 // contexts on them. The opaque device's tensors cannot be read from JavaScript, so a suite that
 // passes on it never indexes a tensor above the device.
-import { expect } from 'vitest';
-import { cpuDevice, Exec, opaqueDevice, Rng, Scratch, Tape } from '../lib';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { cpuDevice, Exec, opaqueDevice, Rng, Scratch, setDefaultDevice, Tape } from '../lib';
 import type { Ctx, Device, FlatParameters, IdsAct, SeqAct, Tensor } from '../lib';
 import { numericGrad, relErr } from './helpers';
 
@@ -36,9 +36,9 @@ export function host(device: Device, t: Tensor): Float64Array { return Float64Ar
  * Finite differences of `loss` against the analytic gradient, one relative error per parameter
  * tensor (a wrong small bias gradient cannot hide in the error of the whole flat vector).
  */
-export function expectParamGrads(params: FlatParameters, analytic: Float64Array, loss: () => number, tol = 1e-6): void {
+export function expectParamGrads(params: FlatParameters, analytic: Float64Array, loss: () => number, tol = 1e-6, eps = 1e-6): void {
   const p = Float64Array.from(params.hostParams());
-  const numeric = numericGrad(p, () => { params.setHostParams(p); return loss(); });
+  const numeric = numericGrad(p, () => { params.setHostParams(p); return loss(); }, eps);
   params.setHostParams(p);
   for (const e of params.list()) {
     const a = analytic.subarray(e.offset, e.offset + e.size), n = numeric.subarray(e.offset, e.offset + e.size);
@@ -46,5 +46,19 @@ export function expectParamGrads(params: FlatParameters, analytic: Float64Array,
     for (let i = 0; i < n.length; i++) scale = Math.max(scale, Math.abs(n[i]));
     expect(scale, `${e.name}: the numeric gradient is zero; the check would prove nothing`).toBeGreaterThan(1e-9);
     expect(relErr(a, n), e.name).toBeLessThan(tol);
+  }
+}
+
+/**
+ * Runs a suite once per device: models built inside its tests use that device by default
+ * (setDefaultDevice), so the same tests hold the CPU device and the opaque device to one contract.
+ */
+export function forEachDevice(body: (name: string, make: () => Device) => void): void {
+  for (const [name, make] of DEVICES) {
+    describe(`[${name} device]`, () => {
+      beforeAll(() => { setDefaultDevice(make()); });
+      afterAll(() => { setDefaultDevice(null); });
+      body(name, make);
+    });
   }
 }

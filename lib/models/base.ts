@@ -4,7 +4,7 @@
 // thread (async drivers), so the event loop stays free while a model trains.
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpuDevice } from '../device/cpu';
+import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Exec, Gen, runAsync, runSync } from '../exec';
@@ -42,7 +42,7 @@ export abstract class SequenceModel {
   /** Where this model's tensors live (not stored in model files). */
   readonly device: Device;
   constructor(device?: Device) {
-    this.device = device ?? cpuDevice();
+    this.device = device ?? defaultDevice();
     this.scratch = new ScratchPool(this.device);
   }
   private disposed = false;

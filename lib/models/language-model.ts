@@ -4,7 +4,7 @@
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpuDevice } from '../device/cpu';
+import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import { Exec, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool, Tape } from '../graph/tape';
@@ -119,7 +119,7 @@ export class LanguageModel {
     if (!options || !(options.vocabulary instanceof Vocabulary)) throw new TypeError('LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))');
     const { vocabulary, device, ...rest } = options;
     this.vocabulary = vocabulary;
-    this.device = device ?? cpuDevice();
+    this.device = device ?? defaultDevice();
     this.scratch = new ScratchPool(this.device);
     this.config = resolveOptions('LanguageModel', LM_OPTIONS, rest);
     const c = this.config;

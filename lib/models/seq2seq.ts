@@ -14,7 +14,7 @@
 // no gradient either way.)
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { cpuDevice } from '../device/cpu';
+import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Exec, Gen, runAsync, runSync } from '../exec';
@@ -142,7 +142,7 @@ export class Seq2Seq {
     if (!options || !(options.sourceVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
     if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: targetVocabulary must be a Vocabulary');
     const { sourceVocabulary, targetVocabulary, device, ...rest } = options;
-    this.device = device ?? cpuDevice();
+    this.device = device ?? defaultDevice();
     this.scratch = new ScratchPool(this.device);
     this.source = sourceVocabulary;
     this.target = targetVocabulary ?? sourceVocabulary;
