@@ -323,4 +323,4 @@ export class LSTM extends Recurrent {
 export class GRU extends Recurrent {
   constructor(options: RecurrentOptions) { super('GRU', 'gru', options); }
 }
-export type { Recurrent };
+export { Recurrent };

@@ -168,7 +168,7 @@ export abstract class SequenceModel {
     }
   }
 
-  private checkOnline(what: string, learning: string): void {
+  protected checkOnline(what: string, learning: string): void {
     const c = this.config as Record<string, unknown>;
     if (c.bidirectional) throw new RangeError(`${what}: learning '${learning}' runs forward in time and cannot train a bidirectional model`);
     if (this.spec.input.kind !== 'features' || c.initialState === 'learnable' || (c.dropout as number) > 0 || (c.pooling !== undefined && c.pooling !== 'last')) {

@@ -2,7 +2,6 @@
 // time over whole sequences or truncated windows (the state carried between windows, and
 // between batches in stateful mode), or gradients carried forward in time (RTRL, SnAp-1, UORO).
 // The trainer (lib/train/trainer.ts) runs the update after each window.
-import { cpu } from '../cpu-backend';
 import type { DType } from '../backend';
 import { CpuDevice } from '../device/cpu';
 import type { Device } from '../device/device';
@@ -95,7 +94,7 @@ export async function trainOnline(
   const P = m.net.params;
   const hostP = dev.hostMemory(P.params) as HostArray, hostG = dev.hostMemory(P.grads) as HostArray;
   const rnnOffset = P.list().find((e) => e.name === 'rnn.weight_ih_l0')!.offset;
-  const engine = new ExactRtrl(cpu(), {
+  const engine = new ExactRtrl(dev.kernels, {
     algorithm: learning, seed: m.rng().nextU32(), cell: c.cell === 'rnn' ? 'elman' : (c.cell as 'lstm' | 'gru'), inputSize: F,
     hiddenSize: H, numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: m.dtype,
   });

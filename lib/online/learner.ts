@@ -3,7 +3,6 @@
 // gradient is carried forward in time, the linear head is trained by ordinary backprop at each
 // step, and the weights are updated every `updateEvery` steps. Memory does not grow with the
 // stream: the learning state is fixed-size (see ExactRtrl).
-import { cpu } from '../cpu-backend';
 import { CpuDevice } from '../device/cpu';
 import type { Tensor } from '../device/tensor';
 import { Exec } from '../exec';
@@ -98,16 +97,16 @@ export class OnlineLearner {
     if (!first) throw new Error('OnlineLearner: the model has no recurrent layer named rnn');
     this.rnnOffset = first.offset;
     const cell = c.cell === 'rnn' ? 'elman' : (c.cell as 'lstm' | 'gru');
-    this.engine = new ExactRtrl(cpu(), {
-      algorithm: this.config.algorithm, seed: this.config.seed, cell, inputSize: spec.input.F, hiddenSize: c.hiddenSize as number,
-      numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: c.dtype as 'float32',
-    });
     // online learning runs on host memory: the CPU device's tensors are the arrays themselves
     const dev = model.device;
     if (!(dev instanceof CpuDevice) || !dev.capabilities.online) {
       throw new RangeError(`OnlineLearner: needs a device with the 'online' capability (CPU); the model's device '${dev.name}' has none`);
     }
     this.device = dev;
+    this.engine = new ExactRtrl(dev.kernels, {
+      algorithm: this.config.algorithm, seed: this.config.seed, cell, inputSize: spec.input.F, hiddenSize: c.hiddenSize as number,
+      numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: c.dtype as 'float32',
+    });
     const host = (t: Tensor) => dev.hostMemory(t) as HostArray;
     this.params = host(net.params.params);
     this.grads = host(net.params.grads);
