@@ -163,18 +163,24 @@ forEachDevice(() => {
       expect(batches).toBe(3);
     });
 
-    it('keeps a 10 ms interval timer within 50 ms while training', async () => {
+    it('keeps a 10 ms interval timer on time while training (95th percentile under 30 ms late)', async () => {
       const m = new SequenceClassifier({ inputSize: 32, hiddenSize: 192, outputSize: 4, numLayers: 2, bidirectional: true });
+      if (m.device.name !== 'cpu') return; // the event loop, not the device: once is enough
       const r = new Rng(3);
       const big = Array.from({ length: 256 }, () => Array.from({ length: 60 }, () => Array.from({ length: 32 }, () => r.uniform(-1, 1))));
       const labels = big.map((_, i) => i % 4);
-      let last = performance.now(), worst = 0;
-      const timer = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - last - 10); last = now; }, 10);
+      let last = performance.now();
+      const late: number[] = [];
+      const timer = setInterval(() => { const now = performance.now(); late.push(now - last - 10); last = now; }, 10);
       const t0 = performance.now();
       await m.fit(big, labels, { epochs: 1, batchSize: 32 });
       clearInterval(timer);
       expect(performance.now() - t0).toBeGreaterThan(150); // long enough to mean something
-      expect(worst).toBeLessThan(50);
+      late.sort((a, b) => a - b);
+      // other test files share the two cores: single scheduling hiccups happen; a blocked loop
+      // (a synchronous training step) would be late at every tick
+      expect(late[Math.floor(late.length * 0.95)]).toBeLessThan(30);
+      expect(late[late.length - 1]).toBeLessThan(250);
     });
   });
 
