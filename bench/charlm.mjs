@@ -17,8 +17,21 @@ const text = (existsSync(file) ? readFileSync(file, 'utf8') : 'hello world '.rep
 
 const lm = new LanguageModel({ vocabulary: Vocabulary.characters(text), embeddingDim: 64, hiddenSize: 128, seed: 1 });
 const stamps = [];
-await lm.fit(text, { epochs: 1, batchSize: 32, seqLen: 100, optimizer: { type: 'adam', lr: 3e-3 }, clipNorm: 5, onBatchEnd: () => { stamps.push(performance.now()); } });
-const d = stamps.slice(1).map((t, i) => t - stamps[i]).slice(3).sort((a, b) => a - b);
+await lm.fit(text, {
+  epochs: 1,
+  batchSize: 32,
+  seqLen: 100,
+  optimizer: { type: 'adam', lr: 3e-3 },
+  clipNorm: 5,
+  onBatchEnd: () => {
+    stamps.push(performance.now());
+  },
+});
+const d = stamps
+  .slice(1)
+  .map((t, i) => t - stamps[i])
+  .slice(3)
+  .sort((a, b) => a - b);
 const ms = d[Math.floor(d.length / 2)];
 const ours = (32 * 100) / (ms / 1000);
 
@@ -27,10 +40,27 @@ const PY = '/usr/bin/python3';
 if (existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
   for (const setup of ['default', 'passive2']) {
     const r = spawnSync(PY, [join(here, 'torch_charlm.py'), file, setup], { encoding: 'utf8' });
-    try { const j = JSON.parse(r.stdout.trim().split('\n').pop()); if (!torch || j.chars_per_s > torch.chars_per_s) torch = j; } catch { /* baseline absent */ }
+    try {
+      const j = JSON.parse(r.stdout.trim().split('\n').pop());
+      if (!torch || j.chars_per_s > torch.chars_per_s) torch = j;
+    } catch {
+      /* baseline absent */
+    }
   }
 }
 const info = backendInfo();
-const row = { rnnkit_chars_per_s: Math.round(ours), rnnkit_ms_per_window: +ms.toFixed(2), torch_chars_per_s: torch ? Math.round(torch.chars_per_s) : null, torch_setup: torch?.setup ?? null, ratio: torch ? +(ours / torch.chars_per_s).toFixed(3) : null };
+const row = {
+  rnnkit_chars_per_s: Math.round(ours),
+  rnnkit_ms_per_window: +ms.toFixed(2),
+  torch_chars_per_s: torch ? Math.round(torch.chars_per_s) : null,
+  torch_setup: torch?.setup ?? null,
+  ratio: torch ? +(ours / torch.chars_per_s).toFixed(3) : null,
+};
 if (process.argv.includes('--json')) console.log(JSON.stringify(row));
-else console.log(`char-LM training (${info.gemm}/${info.simd}, ${info.threads} threads): rnnkit ${row.rnnkit_chars_per_s} chars/s (${row.rnnkit_ms_per_window} ms per 32x100 window); torch ${row.torch_chars_per_s ?? '-'} chars/s (${row.torch_setup ?? 'absent'}); rnnkit/torch throughput ${row.ratio ?? '-'}`);
+else
+  console.log(
+    `char-LM training (${info.gemm}/${info.simd}, ${info.threads} threads): rnnkit ` +
+      `${row.rnnkit_chars_per_s} chars/s (${row.rnnkit_ms_per_window} ms per 32x100 window); torch ` +
+      `${row.torch_chars_per_s ?? '-'} chars/s (${row.torch_setup ?? 'absent'}); rnnkit/torch throughput ` +
+      `${row.ratio ?? '-'}`,
+  );

@@ -17,17 +17,29 @@ const sources = Array.from({ length: 32 }, source);
 
 function measure(fn) {
   fn();
-  let tokens = 0, n = 0;
+  let tokens = 0,
+    n = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < 1500 || n < 3) { tokens += fn(); n++; }
+  while (performance.now() - t0 < 1500 || n < 3) {
+    tokens += fn();
+    n++;
+  }
   return tokens / ((performance.now() - t0) / 1000);
 }
 const count = (outs) => outs.reduce((a, o) => a + o.tokens.length + 1, 0);
 const rows = [
   { mode: 'greedy', batch: 1, tokens_per_s: measure(() => count(m.greedy(sources.slice(0, 1), { maxLength: 30 }))) },
   { mode: 'greedy', batch: 32, tokens_per_s: measure(() => count(m.greedy(sources, { maxLength: 30 }))) },
-  { mode: 'beam5', batch: 1, tokens_per_s: measure(() => count([m.beamSearch(sources[0], { width: 5, maxLength: 30 })])) },
-  { mode: 'beam5', batch: 32, tokens_per_s: measure(() => count(sources.map((x) => m.beamSearch(x, { width: 5, maxLength: 30 })))) },
+  {
+    mode: 'beam5',
+    batch: 1,
+    tokens_per_s: measure(() => count([m.beamSearch(sources[0], { width: 5, maxLength: 30 })])),
+  },
+  {
+    mode: 'beam5',
+    batch: 32,
+    tokens_per_s: measure(() => count(sources.map((x) => m.beamSearch(x, { width: 5, maxLength: 30 })))),
+  },
 ].map((r) => ({ ...r, tokens_per_s: Math.round(r.tokens_per_s) }));
 if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
 else {

@@ -33,16 +33,31 @@ function modelFor(name) {
     const m = new SequenceClassifier({ ...common, outputSize: 10 });
     return { call: () => m.predict(inputs, { batchSize: w.B }) };
   }
-  const m = w.head === 'every' ? new SequenceTagger({ ...common, outputSize: w.C }) : new SequenceClassifier({ ...common, outputSize: w.C });
-  const targets = w.head === 'every'
-    ? Array.from({ length: w.B }, () => Array.from({ length: w.T }, () => Math.floor((r() + 1) * 1000) % w.C))
-    : Array.from({ length: w.B }, () => Math.floor((r() + 1) * 1000) % w.C);
+  const m =
+    w.head === 'every'
+      ? new SequenceTagger({ ...common, outputSize: w.C })
+      : new SequenceClassifier({ ...common, outputSize: w.C });
+  const targets =
+    w.head === 'every'
+      ? Array.from({ length: w.B }, () => Array.from({ length: w.T }, () => Math.floor((r() + 1) * 1000) % w.C))
+      : Array.from({ length: w.B }, () => Math.floor((r() + 1) * 1000) % w.C);
   return {
     call: () => m.fit(inputs, targets, { epochs: 1, batchSize: w.B, shuffle: false }),
     steady: async (epochs) => {
       const stamps = [];
-      await m.fit(inputs, targets, { epochs, batchSize: w.B, shuffle: false, onBatchEnd: () => { stamps.push(performance.now()); } });
-      const d = stamps.slice(1).map((t, i) => t - stamps[i]).slice(2).sort((a, b) => a - b);
+      await m.fit(inputs, targets, {
+        epochs,
+        batchSize: w.B,
+        shuffle: false,
+        onBatchEnd: () => {
+          stamps.push(performance.now());
+        },
+      });
+      const d = stamps
+        .slice(1)
+        .map((t, i) => t - stamps[i])
+        .slice(2)
+        .sort((a, b) => a - b);
       return d[Math.floor(d.length / 2)];
     },
   };
@@ -63,26 +78,53 @@ async function timeAsync(fn) {
 
 const info = backendInfo();
 // Raw and API blocks alternate (rounds), so drift of the machine's speed hits both alike.
-const median = (a) => { const b = [...a].sort((x, y) => x - y); return b[Math.floor(b.length / 2)]; };
+const median = (a) => {
+  const b = [...a].sort((x, y) => x - y);
+  return b[Math.floor(b.length / 2)];
+};
 const rows = [];
 for (const name of Object.keys(WORKLOADS)) {
   const raw = build(name).step;
   const m = modelFor(name);
-  const rawTimes = [], apiTimes = [];
+  const rawTimes = [],
+    apiTimes = [];
   const first = time(raw, { warmup: 2, minMs: 0, minIters: 1 });
   const perBlock = Math.max(3, Math.min(30, Math.ceil((quick ? 300 : 1000) / first)));
   for (let round = 0; round < (quick ? 2 : 4); round++) {
-    for (let i = 0; i < perBlock; i++) { const t0 = performance.now(); raw(); rawTimes.push(performance.now() - t0); }
+    for (let i = 0; i < perBlock; i++) {
+      const t0 = performance.now();
+      raw();
+      rawTimes.push(performance.now() - t0);
+    }
     if (m.steady) apiTimes.push(await m.steady(perBlock + 3));
-    else for (let i = 0; i < perBlock; i++) { const t0 = performance.now(); await m.call(); apiTimes.push(performance.now() - t0); }
+    else
+      for (let i = 0; i < perBlock; i++) {
+        const t0 = performance.now();
+        await m.call();
+        apiTimes.push(performance.now() - t0);
+      }
   }
   const call = await timeAsync(m.call);
-  const kernels = median(rawTimes), step = median(apiTimes);
-  rows.push({ workload: name, api_step_ms: +step.toFixed(3), api_call_ms: +call.toFixed(3), kernels_ms: +kernels.toFixed(3), overhead_pct: +((step / kernels - 1) * 100).toFixed(1) });
+  const kernels = median(rawTimes),
+    step = median(apiTimes);
+  rows.push({
+    workload: name,
+    api_step_ms: +step.toFixed(3),
+    api_call_ms: +call.toFixed(3),
+    kernels_ms: +kernels.toFixed(3),
+    overhead_pct: +((step / kernels - 1) * 100).toFixed(1),
+  });
 }
 if (json) console.log(JSON.stringify(rows));
 else {
-  console.log(`rnnkit ${info.gemm}/${info.simd}, ${info.threads} threads: model API (fit on one batch / predict) vs raw kernels`);
+  console.log(
+    `rnnkit ${info.gemm}/${info.simd}, ${info.threads} threads: model API (fit on one batch / predict) vs raw kernels`,
+  );
   console.log('workload  api step ms  kernels ms  overhead  one fit() call ms');
-  for (const r of rows) console.log(`${r.workload.padEnd(8)} ${r.api_step_ms.toFixed(2).padStart(12)} ${r.kernels_ms.toFixed(2).padStart(11)} ${(r.overhead_pct.toFixed(1) + '%').padStart(9)} ${r.api_call_ms.toFixed(2).padStart(18)}`);
+  for (const r of rows)
+    console.log(
+      `${r.workload.padEnd(8)} ${r.api_step_ms.toFixed(2).padStart(12)} ` +
+        `${r.kernels_ms.toFixed(2).padStart(11)} ${(r.overhead_pct.toFixed(1) + '%').padStart(9)} ` +
+        `${r.api_call_ms.toFixed(2).padStart(18)}`,
+    );
 }

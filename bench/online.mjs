@@ -16,14 +16,29 @@ for (const cell of ['elman', 'gru', 'lstm']) {
       e.reset(1);
       const params = Float64Array.from({ length: e.P }, (_, i) => Math.sin(i) * 0.1);
       const x = Float64Array.from({ length: I }, (_, i) => Math.cos(i));
-      const g = new Float64Array(e.P), dh = new Float64Array(n).fill(0.01);
-      const step = () => { e.step(x, params); e.accumulate(dh, g); };
+      const g = new Float64Array(e.P),
+        dh = new Float64Array(n).fill(0.01);
+      const step = () => {
+        e.step(x, params);
+        e.accumulate(dh, g);
+      };
       step();
       let k = 0;
       const t0 = performance.now();
-      while (performance.now() - t0 < 700 || k < 3) { step(); k++; }
+      while (performance.now() - t0 < 700 || k < 3) {
+        step();
+        k++;
+      }
       const ms = (performance.now() - t0) / k;
-      rows.push({ cell, n, algorithm, steps_per_s: +(1000 / ms).toFixed(1), ms_per_step: +ms.toFixed(3), state_bytes: e.sensitivityBytes, kept_entries: e.keptEntries });
+      rows.push({
+        cell,
+        n,
+        algorithm,
+        steps_per_s: +(1000 / ms).toFixed(1),
+        ms_per_step: +ms.toFixed(3),
+        state_bytes: e.sensitivityBytes,
+        kept_entries: e.keptEntries,
+      });
     }
   }
 }
@@ -41,8 +56,17 @@ else {
   const i = backendInfo();
   console.log(`online learning, one sequence (${i.gemm}/${i.simd}, ${i.threads} threads)`);
   console.log('cell   n   algorithm  steps/s   ms/step   state bytes  kept entries');
-  for (const r of rows) console.log(`${r.cell.padEnd(6)} ${String(r.n).padStart(2)}  ${r.algorithm.padEnd(9)} ${String(r.steps_per_s).padStart(8)} ${r.ms_per_step.toFixed(3).padStart(9)} ${String(r.state_bytes).padStart(13)} ${String(r.kept_entries).padStart(13)}`);
+  for (const r of rows)
+    console.log(
+      `${r.cell.padEnd(6)} ${String(r.n).padStart(2)}  ${r.algorithm.padEnd(9)} ` +
+        `${String(r.steps_per_s).padStart(8)} ${r.ms_per_step.toFixed(3).padStart(9)} ` +
+        `${String(r.state_bytes).padStart(13)} ${String(r.kept_entries).padStart(13)}`,
+    );
   for (const gr of growth) {
-    console.log(`${gr.cell}: exact RTRL n 16 -> 32: time x${gr.rtrl_time_16_to_32} (O(n^4) predicts 16), memory x${gr.rtrl_memory_16_to_32} (O(n^3) predicts 8); n 32 -> 64: RTRL x${gr.rtrl_time_32_to_64}, SnAp-1 x${gr.snap1_time_32_to_64}, UORO x${gr.uoro_time_32_to_64} (O(n^2) predicts 4)`);
+    console.log(
+      `${gr.cell}: exact RTRL n 16 -> 32: time x${gr.rtrl_time_16_to_32} (O(n^4) predicts 16), memory ` +
+        `x${gr.rtrl_memory_16_to_32} (O(n^3) predicts 8); n 32 -> 64: RTRL x${gr.rtrl_time_32_to_64}, SnAp-1 ` +
+        `x${gr.snap1_time_32_to_64}, UORO x${gr.uoro_time_32_to_64} (O(n^2) predicts 4)`,
+    );
   }
 }

@@ -93,7 +93,14 @@ async function timeSession(ort, modelPath, threads, batch, T, iters, minMs) {
  * `iters` is the minimum number of timed runs (default 5); timing also runs
  * for at least `minMs` (default 1000 ms) per thread setting.
  */
-export async function runOrtW5({ modelPath = DEFAULT_MODEL, batch, T = 128, iters = 5, minMs = 1000, threads = [2, 1] } = {}) {
+export async function runOrtW5({
+  modelPath = DEFAULT_MODEL,
+  batch,
+  T = 128,
+  iters = 5,
+  minMs = 1000,
+  threads = [2, 1],
+} = {}) {
   const ort = await loadOrt();
   if (!ort) return null;
   if (!fs.existsSync(modelPath)) {

@@ -24,8 +24,14 @@ import { randomBytes } from 'crypto';
 import { TextDecoder } from 'util';
 
 export type TensorData = Float32Array | Float64Array | Int32Array | Uint8Array;
-export interface CheckpointTensor { data: TensorData; shape: number[] }
-export interface Checkpoint { meta: unknown; tensors: Record<string, CheckpointTensor> }
+export interface CheckpointTensor {
+  data: TensorData;
+  shape: number[];
+}
+export interface Checkpoint {
+  meta: unknown;
+  tensors: Record<string, CheckpointTensor>;
+}
 
 /** Thrown for every malformed, corrupt or truncated checkpoint file. */
 export class CheckpointError extends Error {
@@ -34,7 +40,12 @@ export class CheckpointError extends Error {
 
 type DTypeName = 'float32' | 'float64' | 'int32' | 'uint8';
 type TensorCtor = { new (length: number): TensorData; readonly BYTES_PER_ELEMENT: number };
-const CTORS: Record<DTypeName, TensorCtor> = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
+const CTORS: Record<DTypeName, TensorCtor> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  uint8: Uint8Array,
+};
 const DTYPES = Object.keys(CTORS) as DTypeName[];
 const MAGIC = Buffer.from('RNNKIT01', 'ascii');
 const MAX_HEADER = 64 * 1024 * 1024;
@@ -102,7 +113,8 @@ function toFileOrder(bytes: Uint8Array, bpe: number): Uint8Array {
 
 export function encodeCheckpoint(cp: Checkpoint): Buffer {
   const E = 'rnnkit encodeCheckpoint: ';
-  if (!isObject(cp) || !isObject(cp.tensors)) throw new TypeError(`${E}expected { meta, tensors: { name: { data, shape } } }, received ${kind(cp)}`);
+  if (!isObject(cp) || !isObject(cp.tensors))
+    throw new TypeError(`${E}expected { meta, tensors: { name: { data, shape } } }, received ${kind(cp)}`);
   const tensors: Record<string, object> = {};
   const parts: { offset: number; bytes: Uint8Array }[] = [];
   let end = 0;
@@ -110,11 +122,20 @@ export function encodeCheckpoint(cp: Checkpoint): Buffer {
     if (name.length === 0) throw new TypeError(`${E}tensor names must be non-empty strings`);
     const data: unknown = isObject(t) ? t.data : undefined;
     const dtype = DTYPES.find((d) => data instanceof CTORS[d]); // a Buffer is a Uint8Array: stored as uint8
-    if (!dtype) throw new TypeError(`${E}tensor ${q(name)}: data must be a Float32Array, Float64Array, Int32Array or Uint8Array, received ${kind(data)}`);
+    if (!dtype)
+      throw new TypeError(
+        `${E}tensor ${q(name)}: data must be a Float32Array, Float64Array, Int32Array or Uint8Array, received ${kind(data)}`,
+      );
     const td = data as TensorData;
     const count = elementCount(t.shape);
-    if (count === undefined) throw new RangeError(`${E}tensor ${q(name)}: shape must be an array of non-negative integers, received ${show(t.shape)}`);
-    if (count !== td.length) throw new RangeError(`${E}tensor ${q(name)}: shape ${show(t.shape)} has ${count} elements but data has ${td.length}`);
+    if (count === undefined)
+      throw new RangeError(
+        `${E}tensor ${q(name)}: shape must be an array of non-negative integers, received ${show(t.shape)}`,
+      );
+    if (count !== td.length)
+      throw new RangeError(
+        `${E}tensor ${q(name)}: shape ${show(t.shape)} has ${count} elements but data has ${td.length}`,
+      );
     const view = new Uint8Array(td.buffer, td.byteOffset, td.byteLength);
     const offset = align8(end);
     parts.push({ offset, bytes: LITTLE_ENDIAN ? view : toFileOrder(view.slice(), td.BYTES_PER_ELEMENT) });
@@ -135,8 +156,12 @@ export function encodeCheckpoint(cp: Checkpoint): Buffer {
     crc = crc32(p.bytes, crc32(ZEROS.subarray(0, p.offset - pos), crc));
     pos = p.offset + p.bytes.length;
   }
-  const header = Buffer.from(JSON.stringify({ format: 1, dataLength: end, crc32: crc, tensors, meta: JSON.parse(metaText) }), 'utf8');
-  if (header.length > MAX_HEADER) throw new RangeError(`${E}header is ${header.length} bytes, over the ${MAX_HEADER}-byte limit (meta too large?)`);
+  const header = Buffer.from(
+    JSON.stringify({ format: 1, dataLength: end, crc32: crc, tensors, meta: JSON.parse(metaText) }),
+    'utf8',
+  );
+  if (header.length > MAX_HEADER)
+    throw new RangeError(`${E}header is ${header.length} bytes, over the ${MAX_HEADER}-byte limit (meta too large?)`);
   const dataStart = align8(16 + header.length);
   const out = Buffer.alloc(dataStart + end);
   MAGIC.copy(out, 0);
@@ -154,10 +179,12 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
     for (const k of Object.keys(obj)) if (!keys.includes(k)) fail(`unexpected field ${q(k)} in ${where}`);
     for (const k of keys) if (!Object.hasOwn(obj, k)) fail(`${where} is missing field '${k}'`);
   }
-  if (!(buf instanceof Uint8Array)) throw new TypeError(`rnnkit decodeCheckpoint: expected a Buffer or Uint8Array, received ${kind(buf)}`);
+  if (!(buf instanceof Uint8Array))
+    throw new TypeError(`rnnkit decodeCheckpoint: expected a Buffer or Uint8Array, received ${kind(buf)}`);
   const magic = buf.subarray(0, 8);
   if (!MAGIC.subarray(0, magic.length).equals(magic)) fail(`bad magic: expected RNNKIT01, found ${hex(magic)}`);
-  if (buf.length < 16) fail(`file is truncated: expected at least 16 bytes (magic and header length), found ${buf.length}`);
+  if (buf.length < 16)
+    fail(`file is truncated: expected at least 16 bytes (magic and header length), found ${buf.length}`);
   const headerLength = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(8, true);
   if (headerLength > BigInt(MAX_HEADER)) fail(`header length ${headerLength} exceeds the ${MAX_HEADER}-byte limit`);
   const L = Number(headerLength);
@@ -191,11 +218,15 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
   checkKeys(header, HEADER_KEYS, 'header');
   const { dataLength, crc32: expectedCrc, tensors: table } = header;
   if (!isCount(dataLength)) fail(`dataLength must be a non-negative integer, found ${show(dataLength)}`);
-  if (!isCount(expectedCrc) || expectedCrc > 0xffffffff) fail(`crc32 must be an unsigned 32-bit integer, found ${show(expectedCrc)}`);
+  if (!isCount(expectedCrc) || expectedCrc > 0xffffffff)
+    fail(`crc32 must be an unsigned 32-bit integer, found ${show(expectedCrc)}`);
   const dataStart = align8(16 + L);
-  if (buf.length < dataStart + dataLength) fail(`file is truncated: header says ${dataLength} bytes of data, found ${Math.max(0, buf.length - dataStart)}`);
-  if (buf.length > dataStart + dataLength) fail(`${buf.length - dataStart - dataLength} trailing bytes after the ${dataLength}-byte data section`);
-  for (let i = 16 + L; i < dataStart; i++) if (buf[i] !== 0) fail(`padding byte ${i} after the header must be 0, found ${buf[i]}`);
+  if (buf.length < dataStart + dataLength)
+    fail(`file is truncated: header says ${dataLength} bytes of data, found ${Math.max(0, buf.length - dataStart)}`);
+  if (buf.length > dataStart + dataLength)
+    fail(`${buf.length - dataStart - dataLength} trailing bytes after the ${dataLength}-byte data section`);
+  for (let i = 16 + L; i < dataStart; i++)
+    if (buf[i] !== 0) fail(`padding byte ${i} after the header must be 0, found ${buf[i]}`);
   if (!isObject(table)) fail(`'tensors' must be an object, found ${kind(table)}`);
 
   const specs: { name: string; dtype: DTypeName; shape: number[]; offset: number; length: number }[] = [];
@@ -207,22 +238,36 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
     const { dtype, shape, offset, length } = e;
     if (!isDType(dtype)) fail(`${where} has unknown dtype ${show(dtype)}: expected one of ${DTYPES.join(', ')}`);
     const count = elementCount(shape);
-    if (count === undefined) fail(`${where} has shape ${show(shape)}: expected an array of non-negative integers with a safe product`);
-    if (!isCount(offset) || !isCount(length)) fail(`${where} has offset ${show(offset)} and length ${show(length)}: expected non-negative integers`);
+    if (count === undefined)
+      fail(`${where} has shape ${show(shape)}: expected an array of non-negative integers with a safe product`);
+    if (!isCount(offset) || !isCount(length))
+      fail(`${where} has offset ${show(offset)} and length ${show(length)}: expected non-negative integers`);
     if (offset % 8 !== 0) fail(`${where} has misaligned offset ${offset}: expected a multiple of 8`);
-    if (offset + length > dataLength) fail(`${where} has offset out of range: bytes ${offset}..${offset + length} but the data section has ${dataLength}`);
+    if (offset + length > dataLength)
+      fail(
+        `${where} has offset out of range: bytes ${offset}..${offset + length} but the data section has ${dataLength}`,
+      );
     const bpe = CTORS[dtype].BYTES_PER_ELEMENT;
-    if (length !== count * bpe) fail(`${where} has shape ${show(shape)} (${count} elements) but ${length} bytes of ${dtype} (${length / bpe} elements)`);
+    if (length !== count * bpe)
+      fail(
+        `${where} has shape ${show(shape)} (${count} elements) but ${length} bytes of ${dtype} (${length / bpe} elements)`,
+      );
     specs.push({ name, dtype, shape: shape as number[], offset, length });
   }
   // Non-overlap also bounds the total allocation below by the file size.
   const spans = specs.filter((s) => s.length > 0).sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < spans.length; i++) {
     const [a, b] = [spans[i - 1], spans[i]];
-    if (b.offset < a.offset + a.length) fail(`tensors ${q(a.name)} (bytes ${a.offset}..${a.offset + a.length}) and ${q(b.name)} (bytes ${b.offset}..${b.offset + b.length}) overlap`);
+    if (b.offset < a.offset + a.length)
+      fail(
+        `tensors ${q(a.name)} (bytes ${a.offset}..${a.offset + a.length}) and ${q(b.name)} (bytes ${b.offset}..${b.offset + b.length}) overlap`,
+      );
   }
   const actualCrc = crc32(buf.subarray(dataStart));
-  if (actualCrc !== expectedCrc) fail(`checksum mismatch: data section is corrupt (header says crc32 ${expectedCrc.toString(16)}, computed ${actualCrc.toString(16)})`);
+  if (actualCrc !== expectedCrc)
+    fail(
+      `checksum mismatch: data section is corrupt (header says crc32 ${expectedCrc.toString(16)}, computed ${actualCrc.toString(16)})`,
+    );
 
   const tensors: Record<string, CheckpointTensor> = {};
   for (const s of specs) {
@@ -254,7 +299,12 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
   try {
     const fh = await fs.promises.open(tmp, 'wx');
     created = true;
-    try { await fh.writeFile(bytes); await fh.sync(); } finally { await fh.close(); }
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.promises.rename(tmp, file);
   } catch (e) {
     if (created) await fs.promises.unlink(tmp).catch(() => undefined);
@@ -262,7 +312,11 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
   }
   try {
     const dh = await fs.promises.open(path.dirname(file), 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
   } catch (e) {
     ignoreUnsupportedDirSync(e);
   }
@@ -275,15 +329,29 @@ export function saveCheckpointSync(file: string, cp: Checkpoint): void {
   try {
     const fd = fs.openSync(tmp, 'wx');
     created = true;
-    try { fs.writeFileSync(fd, bytes); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
-    if (created) try { fs.unlinkSync(tmp); } catch { /* already gone */ }
+    if (created)
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
     throw e;
   }
   try {
     const dfd = fs.openSync(path.dirname(file), 'r');
-    try { fs.fsyncSync(dfd); } finally { fs.closeSync(dfd); }
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
   } catch (e) {
     ignoreUnsupportedDirSync(e);
   }

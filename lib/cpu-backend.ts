@@ -9,10 +9,16 @@ export class CpuBackend implements Backend<HostArray>, OnlineKernels<HostArray> 
   readonly capabilities: BackendCapabilities = { online: true };
   private readonly n: NativeAddon = loadNative();
 
-  info() { return this.n.backendInfo(); }
-  setNumThreads(threads: number) { this.n.setNumThreads({ threads }); }
+  info() {
+    return this.n.backendInfo();
+  }
+  setNumThreads(threads: number) {
+    this.n.setNumThreads({ threads });
+  }
   /** Test hook: run matrix products through the built-in kernel even when OpenBLAS is linked. */
-  setGemm(gemm: 'openblas' | 'builtin') { this.n.setGemm({ gemm }); }
+  setGemm(gemm: 'openblas' | 'builtin') {
+    this.n.setGemm({ gemm });
+  }
 
   alloc(dtype: DType, length: number): HostArray {
     if (!Number.isInteger(length) || length < 0 || length > MAX_LENGTH) {
@@ -22,11 +28,19 @@ export class CpuBackend implements Backend<HostArray>, OnlineKernels<HostArray> 
     if (dtype === 'float64') return new Float64Array(length);
     throw new TypeError(`alloc: dtype must be one of 'float32' 'float64', received ${String(dtype)}`);
   }
-  upload(data: HostArray): HostArray { return data.slice(); }
-  download(buf: HostArray): HostArray { return buf; }
-  fill(buf: HostArray, value: number) { buf.fill(value); }
+  upload(data: HostArray): HostArray {
+    return data.slice();
+  }
+  download(buf: HostArray): HostArray {
+    return buf;
+  }
+  fill(buf: HostArray, value: number) {
+    buf.fill(value);
+  }
 
-  rnnReserveSize(spec: Parameters<NativeAddon['rnnReserveSize']>[0]) { return this.n.rnnReserveSize(spec); }
+  rnnReserveSize(spec: Parameters<NativeAddon['rnnReserveSize']>[0]) {
+    return this.n.rnnReserveSize(spec);
+  }
   rnnForward: NativeAddon['rnnForward'] = (a) => this.n.rnnForward(a);
   rnnForwardAsync: NativeAddon['rnnForwardAsync'] = (a) => this.n.rnnForwardAsync(a);
   rnnBackward: NativeAddon['rnnBackward'] = (a) => this.n.rnnBackward(a);
@@ -46,10 +60,16 @@ export class CpuBackend implements Backend<HostArray>, OnlineKernels<HostArray> 
   embeddingBackward: NativeAddon['embeddingBackward'] = (a) => this.n.embeddingBackward(a);
   softmaxCrossEntropy: NativeAddon['softmaxCrossEntropy'] = (a) => this.n.softmaxCrossEntropy(a);
   mseLoss: NativeAddon['mseLoss'] = (a) => this.n.mseLoss(a);
-  dropoutMask(p: number, seed: number, mask: HostArray) { this.n.dropoutMask({ p, seed, mask }); }
-  l2Norm(x: HostArray) { return this.n.l2Norm({ x }); }
+  dropoutMask(p: number, seed: number, mask: HostArray) {
+    this.n.dropoutMask({ p, seed, mask });
+  }
+  l2Norm(x: HostArray) {
+    return this.n.l2Norm({ x });
+  }
   gemm: NativeAddon['gemm'] = (a) => this.n.gemm(a);
-  optimStateCount(kind: Parameters<NativeAddon['optimStateCount']>[0]['kind']) { return this.n.optimStateCount({ kind }); }
+  optimStateCount(kind: Parameters<NativeAddon['optimStateCount']>[0]['kind']) {
+    return this.n.optimStateCount({ kind });
+  }
   optimStep: NativeAddon['optimStep'] = (a) => this.n.optimStep(a);
   optimStepAsync: NativeAddon['optimStepAsync'] = (a) => this.n.optimStepAsync(a);
   axpby: NativeAddon['axpby'] = (a) => this.n.axpby(a);

@@ -29,7 +29,10 @@ export async function runAsync<T>(g: Gen<T>): Promise<T> {
 
 /** The heavy native calls, run synchronously or on a worker thread depending on the mode. */
 export class Exec {
-  constructor(readonly device: Device, readonly async: boolean) {}
+  constructor(
+    readonly device: Device,
+    readonly async: boolean,
+  ) {}
   rnnForward(a: OnTensors<RnnForwardArgs>): Step {
     if (this.async) return this.device.rnnForwardAsync(a);
     this.device.rnnForward(a);

@@ -5,9 +5,13 @@ import { cpu } from './cpu-backend';
 import type { BackendInfo } from './native';
 
 /** GEMM in use ('openblas' or 'builtin'), SIMD level and thread count of the CPU backend. */
-export function backendInfo(): BackendInfo { return cpu().info(); }
+export function backendInfo(): BackendInfo {
+  return cpu().info();
+}
 /** Threads used by every kernel (one pool; OpenBLAS is driven from it single-threaded). */
-export function setNumThreads(n: number): void { cpu().setNumThreads(n); }
+export function setNumThreads(n: number): void {
+  cpu().setNumThreads(n);
+}
 export { FlatParameters, recurrentParameterShapes } from './params';
 export type { ParamEntry } from './params';
 export { Sequential } from './sequential';
@@ -47,7 +51,15 @@ export type { FitOptions, History, EpochInfo, BatchInfo, Metrics } from './train
 export type { OptimizerOptions } from './train/optimizer';
 export type { ScheduleOptions } from './train/schedules';
 export type { SequenceInput, TargetInput, ShapedSequences } from './train/data';
-export { saveCheckpoint, loadCheckpoint, saveCheckpointSync, loadCheckpointSync, encodeCheckpoint, decodeCheckpoint, CheckpointError } from './checkpoint';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  saveCheckpointSync,
+  loadCheckpointSync,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  CheckpointError,
+} from './checkpoint';
 export type { Checkpoint, CheckpointTensor } from './checkpoint';
 export { LanguageModel } from './models/language-model';
 export type { LanguageModelOptions, TextFitOptions, GenerateOptions } from './models/language-model';

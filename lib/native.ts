@@ -61,11 +61,18 @@ export interface RnnBackwardArgs<A = HostArray> extends RnnSpec {
 
 /** One step of one sequence and the rows of its Jacobians (RTRL): s = h, or [h; c] for LSTM. */
 export interface RnnStepJacobiansArgs<A = HostArray> {
-  cell: RnnSpec['cell']; I: number; H: number; activation?: RnnSpec['activation']; gruVariant?: RnnSpec['gruVariant'];
+  cell: RnnSpec['cell'];
+  I: number;
+  H: number;
+  activation?: RnnSpec['activation'];
+  gruVariant?: RnnSpec['gruVariant'];
   x: A; // [I]
   h0: A; // [H]
   c0?: A | null; // [H] LSTM
-  wIh: A; wHh: A; bIh?: A | null; bHh?: A | null;
+  wIh: A;
+  wHh: A;
+  bIh?: A | null;
+  bHh?: A | null;
   h1: A; // [H] out
   c1?: A | null; // [H] out, LSTM
   jss: A; // [S,S] out: ∂s'/∂s
@@ -75,13 +82,25 @@ export interface RnnStepJacobiansArgs<A = HostArray> {
 
 /** One step of one sequence and the tangent of its new state (J·v + ∂s'/∂x·u), O(n²). */
 export interface RnnStepJvpArgs<A = HostArray> {
-  cell: RnnSpec['cell']; I: number; H: number; activation?: RnnSpec['activation']; gruVariant?: RnnSpec['gruVariant'];
-  x: A; h0: A; c0?: A | null; wIh: A; wHh: A; bIh?: A | null; bHh?: A | null;
+  cell: RnnSpec['cell'];
+  I: number;
+  H: number;
+  activation?: RnnSpec['activation'];
+  gruVariant?: RnnSpec['gruVariant'];
+  x: A;
+  h0: A;
+  c0?: A | null;
+  wIh: A;
+  wHh: A;
+  bIh?: A | null;
+  bHh?: A | null;
   u?: A | null; // [I] input tangent
   vh: A; // [H] tangent of h
   vc?: A | null; // [H] tangent of c (LSTM)
-  h1: A; c1?: A | null; // new state out
-  th1: A; tc1?: A | null; // its tangent out
+  h1: A;
+  c1?: A | null; // new state out
+  th1: A;
+  tc1?: A | null; // its tangent out
 }
 
 /**
@@ -90,7 +109,10 @@ export interface RnnStepJvpArgs<A = HostArray> {
  * a SnAp-1 layer keeps [H,K,n] entries, n = G*(I+H+2) (each unit's rows times its own parameters).
  */
 export interface OnlineRtrlUpdateArgs<A = HostArray> {
-  S: number; P: number; I: number; Pl: number;
+  S: number;
+  P: number;
+  I: number;
+  Pl: number;
   /** Column of the layer's first parameter in the stack, in [0, P-Pl]. */
   offset: number;
   jss: A; // [S,S]
@@ -100,7 +122,11 @@ export interface OnlineRtrlUpdateArgs<A = HostArray> {
   jth: A; // [S,Pl]
   out: A; // [S,P] out: jss·prev + jsx·below + jth at columns [offset, offset+Pl)
 }
-interface OnlineLayerArgs { cell: RnnSpec['cell']; I: number; H: number }
+interface OnlineLayerArgs {
+  cell: RnnSpec['cell'];
+  I: number;
+  H: number;
+}
 export interface OnlineSnap1UpdateArgs<A = HostArray> extends OnlineLayerArgs {
   jss: A; // [S,S]
   jth: A; // [S,Pl]
@@ -124,7 +150,8 @@ export interface OnlineUoroSignsArgs<A = HostArray> {
   nu: A; // [S] out: ±1
 }
 export interface OnlineUoroUpdateArgs<A = HostArray> {
-  S: number; P: number;
+  S: number;
+  P: number;
   js: A; // [S] J s̃ (+ input term)
   nu: A; // [S]
   nuI: A; // [P] νᵀ I
@@ -133,7 +160,9 @@ export interface OnlineUoroUpdateArgs<A = HostArray> {
   sModel?: A | null; // [S] out: s̃ in the call's dtype
 }
 export interface OnlineUoroAccumulateArgs<A = HostArray> {
-  S: number; P: number; H: number;
+  S: number;
+  P: number;
+  H: number;
   /** First state row of the top layer's h, in [0, S-H]. */
   row: number;
   dh: A; // [H]
@@ -142,17 +171,53 @@ export interface OnlineUoroAccumulateArgs<A = HostArray> {
   grads: A; // [P] accumulated
 }
 
-export interface LinearForwardArgs<A = HostArray> { N: number; I: number; O: number; x: A; weight: A; bias?: A | null; y: A }
-export interface LinearBackwardArgs<A = HostArray> {
-  N: number; I: number; O: number; x: A; weight: A; dy: A; dx?: A | null; dWeight: A; dBias?: A | null;
+export interface LinearForwardArgs<A = HostArray> {
+  N: number;
+  I: number;
+  O: number;
+  x: A;
+  weight: A;
+  bias?: A | null;
+  y: A;
 }
-export interface EmbeddingForwardArgs<A = HostArray> { N: number; V: number; E: number; ids: Int32Array; weight: A; y: A }
+export interface LinearBackwardArgs<A = HostArray> {
+  N: number;
+  I: number;
+  O: number;
+  x: A;
+  weight: A;
+  dy: A;
+  dx?: A | null;
+  dWeight: A;
+  dBias?: A | null;
+}
+export interface EmbeddingForwardArgs<A = HostArray> {
+  N: number;
+  V: number;
+  E: number;
+  ids: Int32Array;
+  weight: A;
+  y: A;
+}
 export interface EmbeddingBackwardArgs<A = HostArray> {
-  N: number; V: number; E: number; ids: Int32Array; dy: A; dWeight: A; paddingIdx?: number;
+  N: number;
+  V: number;
+  E: number;
+  ids: Int32Array;
+  dy: A;
+  dWeight: A;
+  paddingIdx?: number;
 }
 export interface SoftmaxCrossEntropyArgs<A = HostArray> {
-  N: number; C: number; logits: A; targets: Int32Array; weights?: A | null; ignoreIndex?: number;
-  mask?: Uint8Array | null; scale?: number; dlogits?: A | null;
+  N: number;
+  C: number;
+  logits: A;
+  targets: Int32Array;
+  weights?: A | null;
+  ignoreIndex?: number;
+  mask?: Uint8Array | null;
+  scale?: number;
+  dlogits?: A | null;
 }
 /**
  * Mean squared error over n elements. With `mask`, the buffers are rows [N,F] (N = n/F) and
@@ -160,72 +225,132 @@ export interface SoftmaxCrossEntropyArgs<A = HostArray> {
  * counted row: loss 0). Without mask the behaviour is the plain mean over n (F is only checked).
  */
 export interface MseLossArgs<A = HostArray> {
-  n: number; pred: A; target: A; scale?: number; dpred?: A | null; // [n]; dpred overwritten
+  n: number;
+  pred: A;
+  target: A;
+  scale?: number;
+  dpred?: A | null; // [n]; dpred overwritten
   F?: number; // features per row, a divisor of n (default 1)
   mask?: Uint8Array | null; // [n/F]
 }
 export interface GemmArgs<A = HostArray> {
-  M: number; N: number; K: number; a: A; b: A; c: A; transA?: boolean; transB?: boolean; alpha?: number; beta?: number;
+  M: number;
+  N: number;
+  K: number;
+  a: A;
+  b: A;
+  c: A;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  beta?: number;
 }
 
 // ---- element-wise (flat buffers [n]) ----
 /** y = a*x + b*y in place (b = 0: y is only written). */
-export interface AxpbyArgs<A = HostArray> { n: number; a: number; x: A; b: number; y: A } // x, y: [n]
+export interface AxpbyArgs<A = HostArray> {
+  n: number;
+  a: number;
+  x: A;
+  b: number;
+  y: A;
+} // x, y: [n]
 /** out = x ⊙ y (out overwritten, disjoint from x and y). */
-export interface MulArgs<A = HostArray> { n: number; x: A; y: A; out: A } // [n]
+export interface MulArgs<A = HostArray> {
+  n: number;
+  x: A;
+  y: A;
+  out: A;
+} // [n]
 /** x *= alpha in place. */
-export interface ScaleArgs<A = HostArray> { n: number; alpha: number; x: A } // [n]
+export interface ScaleArgs<A = HostArray> {
+  n: number;
+  alpha: number;
+  x: A;
+} // [n]
 export type ActivationKind = 'tanh' | 'sigmoid' | 'relu' | 'identity';
 /** y = f(x), overwritten. */
-export interface ActivationForwardArgs<A = HostArray> { kind: ActivationKind; n: number; x: A; y: A } // [n]
+export interface ActivationForwardArgs<A = HostArray> {
+  kind: ActivationKind;
+  n: number;
+  x: A;
+  y: A;
+} // [n]
 /** dx += dy ⊙ f'(x), with f' computed from the forward output y. */
-export interface ActivationBackwardArgs<A = HostArray> { kind: ActivationKind; n: number; y: A; dy: A; dx: A } // [n]
+export interface ActivationBackwardArgs<A = HostArray> {
+  kind: ActivationKind;
+  n: number;
+  y: A;
+  dy: A;
+  dx: A;
+} // [n]
 
 // ---- rows ----
 /** dst[n] = src[idx[n]] (overwritten); idx all 0 broadcasts a row. */
 export interface GatherRowsArgs<A = HostArray> {
-  R: number; N: number; F: number;
+  R: number;
+  N: number;
+  F: number;
   src: A; // [R,F]
   idx: Int32Array; // [N], each in [0,R)
   dst: A; // [N,F] out
 }
 /** dst[idx[n]] += src[n]; idx may repeat (idx all 0 sums the rows). */
 export interface ScatterAddRowsArgs<A = HostArray> {
-  R: number; N: number; F: number;
+  R: number;
+  N: number;
+  F: number;
   src: A; // [N,F]
   idx: Int32Array; // [N], each in [0,R)
   dst: A; // [R,F] accumulated
 }
 /** dst[n, dstOffset + j] = (or += with accumulate) src[n, srcOffset + j], j < width. */
 export interface CopyColsArgs<A = HostArray> {
-  N: number; srcF: number; srcOffset: number; width: number; dstF: number; dstOffset: number;
+  N: number;
+  srcF: number;
+  srcOffset: number;
+  width: number;
+  dstF: number;
+  dstOffset: number;
   src: A; // [N,srcF]
   dst: A; // [N,dstF]: the column block is overwritten (or accumulated), the rest untouched
   accumulate?: boolean; // default false
 }
 /** y = x[:, :H] + x[:, H:] ('sum') or their mean. */
 export interface MergeHalvesArgs<A = HostArray> {
-  N: number; H: number; mode: 'sum' | 'mean';
+  N: number;
+  H: number;
+  mode: 'sum' | 'mean';
   x: A; // [N,2H]
   y: A; // [N,H] out
 }
 /** Backward of mergeHalves: both halves of dx += dy ('mean': dy/2). */
 export interface SplitHalvesBackwardArgs<A = HostArray> {
-  N: number; H: number; mode: 'sum' | 'mean';
+  N: number;
+  H: number;
+  mode: 'sum' | 'mean';
   dy: A; // [N,H]
   dx: A; // [N,2H] accumulated
 }
 /** Max-subtracted softmax or log-softmax of every row. */
-export interface SoftmaxRowsArgs<A = HostArray> { N: number; C: number; x: A; y: A } // [N,C]; y overwritten
+export interface SoftmaxRowsArgs<A = HostArray> {
+  N: number;
+  C: number;
+  x: A;
+  y: A;
+} // [N,C]; y overwritten
 /** out[n] = the first column holding the row's maximum. */
 export interface ArgmaxRowsArgs<A = HostArray> {
-  N: number; C: number;
+  N: number;
+  C: number;
   x: A; // [N,C]
   out: Int32Array; // [N] out
 }
 /** The k largest entries of every row, value descending, ties by the lower column. */
 export interface TopkRowsArgs<A = HostArray> {
-  N: number; C: number; k: number; // 1 <= k <= C
+  N: number;
+  C: number;
+  k: number; // 1 <= k <= C
   x: A; // [N,C]
   values: A; // [N,k] out
   indices: Int32Array; // [N,k] out
@@ -235,14 +360,20 @@ export interface TopkRowsArgs<A = HostArray> {
 export type TimePoolMode = 'last' | 'mean' | 'max';
 /** [T,B,F] → [B,F] over each row's valid steps (zero length: 0, argmax -1; max ties: earliest step). */
 export interface TimePoolForwardArgs<A = HostArray> {
-  T: number; B: number; F: number; mode: TimePoolMode;
+  T: number;
+  B: number;
+  F: number;
+  mode: TimePoolMode;
   x: A; // [T,B,F]
   lengths?: Int32Array | null; // [B], each in [0,T]
   y: A; // [B,F] out
   argmax?: Int32Array | null; // [B,F] out, the chosen step (required for 'max'; -1 for other modes)
 }
 export interface TimePoolBackwardArgs<A = HostArray> {
-  T: number; B: number; F: number; mode: TimePoolMode;
+  T: number;
+  B: number;
+  F: number;
+  mode: TimePoolMode;
   dy: A; // [B,F]
   lengths?: Int32Array | null; // [B]
   argmax?: Int32Array | null; // [B,F] from timePoolForward (required for 'max')
@@ -252,7 +383,11 @@ export interface TimePoolBackwardArgs<A = HostArray> {
 // ---- attention core (Luong dot score; W_a, W_c and tanh are separate ops) ----
 /** score = q·key; alpha = softmax over j < lengths[b] (0 beyond); context = Σ_j alpha_j value_j. */
 export interface AttentionForwardArgs<A = HostArray> {
-  T: number; S: number; B: number; Hd: number; He: number;
+  T: number;
+  S: number;
+  B: number;
+  Hd: number;
+  He: number;
   q: A; // [T,B,Hd]
   keys: A; // [S,B,Hd]
   values: A; // [S,B,He] (may be the keys buffer itself)
@@ -262,8 +397,15 @@ export interface AttentionForwardArgs<A = HostArray> {
 }
 /** Gradients accumulate; when keys === values, dKeys and dValues may be one buffer. */
 export interface AttentionBackwardArgs<A = HostArray> {
-  T: number; S: number; B: number; Hd: number; He: number;
-  q: A; keys: A; values: A; lengths?: Int32Array | null;
+  T: number;
+  S: number;
+  B: number;
+  Hd: number;
+  He: number;
+  q: A;
+  keys: A;
+  values: A;
+  lengths?: Int32Array | null;
   alpha: A; // [T,B,S] from attentionForward
   dContext: A; // [T,B,He]
   dq?: A | null; // [T,B,Hd] accumulated
@@ -277,7 +419,10 @@ export interface AttentionBackwardArgs<A = HostArray> {
  * (D = max tap; history row D-1 is the step just before t = 0), else 0; padding steps are 0.
  */
 export interface TimeDelayForwardArgs<A = HostArray> {
-  T: number; B: number; F: number; K: number;
+  T: number;
+  B: number;
+  F: number;
+  K: number;
   taps: Int32Array; // [K], each >= 0
   x: A; // [T,B,F]
   lengths?: Int32Array | null; // [B], each in [0,T]
@@ -285,7 +430,10 @@ export interface TimeDelayForwardArgs<A = HostArray> {
   y: A; // [T,B,K*F] out
 }
 export interface TimeDelayBackwardArgs<A = HostArray> {
-  T: number; B: number; F: number; K: number;
+  T: number;
+  B: number;
+  F: number;
+  K: number;
   taps: Int32Array; // [K]
   lengths?: Int32Array | null; // [B]
   dy: A; // [T,B,K*F]
@@ -299,7 +447,8 @@ export interface TimeDelayBackwardArgs<A = HostArray> {
  * dlogits (overwritten) = scale * (sigmoid(z) - t) / count, 0 on masked rows. Returns the loss.
  */
 export interface SigmoidBceArgs<A = HostArray> {
-  N: number; F: number;
+  N: number;
+  F: number;
   logits: A; // [N,F]
   targets: A; // [N,F]
   mask?: Uint8Array | null; // [N]
@@ -308,7 +457,8 @@ export interface SigmoidBceArgs<A = HostArray> {
 }
 /** Rows whose first-max argmax equals the target (ignoreIndex, default -100, and masked rows skipped). */
 export interface CountCorrectArgs<A = HostArray> {
-  N: number; C: number;
+  N: number;
+  C: number;
   logits: A; // [N,C]
   targets: Int32Array; // [N] in [0,C) or ignoreIndex
   ignoreIndex?: number;
@@ -316,23 +466,42 @@ export interface CountCorrectArgs<A = HostArray> {
 }
 /** Rows where every (logit > 0) equals (target > 0.5); masked rows skipped. */
 export interface CountCorrectMultilabelArgs<A = HostArray> {
-  N: number; F: number;
+  N: number;
+  F: number;
   logits: A; // [N,F]
   targets: A; // [N,F]
   mask?: Uint8Array | null; // [N]
 }
 /** `correct` rows out of `total` counted rows. */
-export interface CountResult { correct: number; total: number }
+export interface CountResult {
+  correct: number;
+  total: number;
+}
 
 // ---- gradient tools ----
 /** x = clamp(x, -value, value) in place. */
-export interface ClipByValueArgs<A = HostArray> { n: number; x: A; value: number } // [n]
+export interface ClipByValueArgs<A = HostArray> {
+  n: number;
+  x: A;
+  value: number;
+} // [n]
 /** PyTorch clip_grad_norm_: x *= maxNorm/(norm+1e-6) when that is < 1; returns the norm before. */
-export interface ClipByNormArgs<A = HostArray> { n: number; x: A; maxNorm: number } // [n]
+export interface ClipByNormArgs<A = HostArray> {
+  n: number;
+  x: A;
+  maxNorm: number;
+} // [n]
 /** True when every element of x is finite (the divergence check). */
-export interface AllFiniteArgs<A = HostArray> { x: A } // [n], any length
+export interface AllFiniteArgs<A = HostArray> {
+  x: A;
+} // [n], any length
 /** g += alpha * sign(p) (the L1 gradient). */
-export interface AddSignArgs<A = HostArray> { n: number; alpha: number; p: A; g: A } // [n]
+export interface AddSignArgs<A = HostArray> {
+  n: number;
+  alpha: number;
+  p: A;
+  g: A;
+} // [n]
 
 export type OptimizerKind = 'sgd' | 'adam' | 'adamw' | 'rmsprop' | 'adagrad';
 /** Hyper-parameters, with PyTorch's names (camelCase) and defaults. */
@@ -378,7 +547,12 @@ export interface BackendInfo {
 }
 
 /** A row of the native cell table (native/kernels/cell_table.h). */
-export interface NativeCellRow { name: string; gates: number; states: number; stepJacobians: boolean }
+export interface NativeCellRow {
+  name: string;
+  gates: number;
+  states: number;
+  stepJacobians: boolean;
+}
 
 export interface NativeAddon {
   backendInfo(): BackendInfo;

@@ -27,7 +27,8 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
   }
   const src = (given ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(src)) {
-    if (!(k in schema)) throw new RangeError(`${what}: unknown option '${k}'; known options: ${Object.keys(schema).join(', ')}`);
+    if (!(k in schema))
+      throw new RangeError(`${what}: unknown option '${k}'; known options: ${Object.keys(schema).join(', ')}`);
   }
   const out: Record<string, unknown> = {};
   for (const [k, f] of Object.entries(schema)) {
@@ -38,8 +39,12 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
       continue;
     }
     if (f.type === 'int' || f.type === 'number') {
-      if (v === null && f.nullable) { out[k] = null; continue; }
-      const lo = f.min ?? -Infinity, hi = f.max ?? Infinity;
+      if (v === null && f.nullable) {
+        out[k] = null;
+        continue;
+      }
+      const lo = f.min ?? -Infinity,
+        hi = f.max ?? Infinity;
       const kind = f.type === 'int' ? 'an integer' : 'a finite number';
       const range = `${kind}${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? `${lo > -Infinity ? ' and' : ''} <= ${hi}` : ''}`;
       if (typeof v !== 'number') throw new TypeError(`${what}: ${k} must be ${range}, received ${describe(v)}`);
@@ -49,12 +54,18 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
     } else if (f.type === 'bool') {
       if (typeof v !== 'boolean') throw new TypeError(`${what}: ${k} must be a boolean, received ${describe(v)}`);
     } else if (f.type === 'string') {
-      if (v === null && f.nullable) { out[k] = null; continue; }
-      if (typeof v !== 'string' || v.length === 0) throw new TypeError(`${what}: ${k} must be a non-empty string, received ${describe(v)}`);
+      if (v === null && f.nullable) {
+        out[k] = null;
+        continue;
+      }
+      if (typeof v !== 'string' || v.length === 0)
+        throw new TypeError(`${what}: ${k} must be a non-empty string, received ${describe(v)}`);
     } else if (f.type === 'enum') {
       if (typeof v !== 'string' || !f.values.includes(v)) {
         const err = typeof v === 'string' ? RangeError : TypeError;
-        throw new err(`${what}: ${k} must be one of ${f.values.map((x) => `'${x}'`).join(' ')}, received ${describe(v)}`);
+        throw new err(
+          `${what}: ${k} must be one of ${f.values.map((x) => `'${x}'`).join(' ')}, received ${describe(v)}`,
+        );
       }
     }
     out[k] = v;

@@ -24,7 +24,10 @@ export class FlatParameters {
   private grad?: Tensor;
   private readonly views = new Map<string, { p: Tensor; g: Tensor }>();
 
-  constructor(dtype: DType = 'float32', readonly device: Device = defaultDevice()) {
+  constructor(
+    dtype: DType = 'float32',
+    readonly device: Device = defaultDevice(),
+  ) {
     if (dtype !== 'float32' && dtype !== 'float64') {
       throw new TypeError(`FlatParameters: dtype must be one of 'float32' 'float64', received ${String(dtype)}`);
     }
@@ -34,10 +37,14 @@ export class FlatParameters {
   /** Registers a parameter; allowed until the buffers are first used. */
   add(name: string, shape: number[]): void {
     if (this.data) throw new Error(`FlatParameters.add: buffers already allocated, cannot add '${name}'`);
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`FlatParameters.add: name must be a non-empty string, received ${String(name)}`);
-    if (this.byName.has(name)) throw new RangeError(`FlatParameters.add: name must be unique, received '${name}' twice`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError(`FlatParameters.add: name must be a non-empty string, received ${String(name)}`);
+    if (this.byName.has(name))
+      throw new RangeError(`FlatParameters.add: name must be unique, received '${name}' twice`);
     if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new RangeError(`FlatParameters.add: shape of '${name}' must be an array of positive integers, received ${JSON.stringify(shape)}`);
+      throw new RangeError(
+        `FlatParameters.add: shape of '${name}' must be an array of positive integers, received ${JSON.stringify(shape)}`,
+      );
     }
     const size = shape.reduce((a, b) => a * b, 1);
     const e: ParamEntry = { name, shape: shape.slice(), offset: this.total, size };
@@ -46,30 +53,58 @@ export class FlatParameters {
     this.total += size;
   }
 
-  get size(): number { return this.total; }
+  get size(): number {
+    return this.total;
+  }
   /** The flat parameter tensor (allocated, zero-filled, on first use). */
-  get params(): Tensor { this.alloc(); return this.data!; }
+  get params(): Tensor {
+    this.alloc();
+    return this.data!;
+  }
   /** The flat gradient tensor, same layout. Kernels accumulate into it; zeroGrad() clears it. */
-  get grads(): Tensor { this.alloc(); return this.grad!; }
+  get grads(): Tensor {
+    this.alloc();
+    return this.grad!;
+  }
 
-  list(): readonly ParamEntry[] { return this.entries; }
-  has(name: string): boolean { return this.byName.has(name); }
+  list(): readonly ParamEntry[] {
+    return this.entries;
+  }
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
   /** View of one parameter inside the flat tensor (shares memory). */
-  param(name: string): Tensor { return this.viewsOf(name).p; }
+  param(name: string): Tensor {
+    return this.viewsOf(name).p;
+  }
   /** View of one parameter's gradient inside the flat gradient tensor. */
-  gradient(name: string): Tensor { return this.viewsOf(name).g; }
-  zeroGrad(): void { this.device.fill(this.grads, 0); }
+  gradient(name: string): Tensor {
+    return this.viewsOf(name).g;
+  }
+  zeroGrad(): void {
+    this.device.fill(this.grads, 0);
+  }
 
   /** Host values of every parameter, flat (the CPU device's own array; a copy elsewhere). */
-  hostParams(): HostArray { return this.device.toHostSync(this.params) as HostArray; }
+  hostParams(): HostArray {
+    return this.device.toHostSync(this.params) as HostArray;
+  }
   /** Host values of the flat gradient (the CPU device's own array; a copy elsewhere). */
-  hostGrads(): HostArray { return this.device.toHostSync(this.grads) as HostArray; }
+  hostGrads(): HostArray {
+    return this.device.toHostSync(this.grads) as HostArray;
+  }
   /** Host copy of one parameter. */
-  hostParam(name: string): HostArray { return (this.device.toHostSync(this.param(name)) as HostArray).slice(); }
+  hostParam(name: string): HostArray {
+    return (this.device.toHostSync(this.param(name)) as HostArray).slice();
+  }
   /** Writes host values into one parameter (weights in: initialization, state dicts, checkpoints). */
-  setParam(name: string, values: ArrayLike<number>): void { this.device.write(this.param(name), values); }
+  setParam(name: string, values: ArrayLike<number>): void {
+    this.device.write(this.param(name), values);
+  }
   /** Writes host values into the whole flat parameter tensor. */
-  setHostParams(values: ArrayLike<number>): void { this.device.write(this.params, values); }
+  setHostParams(values: ArrayLike<number>): void {
+    this.device.write(this.params, values);
+  }
   /**
    * Initializes one parameter on the host: fn fills a zeroed host array of its size (the
    * initializers are host code), which is then written to the device.
@@ -92,7 +127,10 @@ export class FlatParameters {
   }
   private entry(name: string): ParamEntry {
     const e = this.byName.get(name);
-    if (!e) throw new RangeError(`FlatParameters: no parameter named '${name}'; known: ${[...this.byName.keys()].join(', ')}`);
+    if (!e)
+      throw new RangeError(
+        `FlatParameters: no parameter named '${name}'; known: ${[...this.byName.keys()].join(', ')}`,
+      );
     return e;
   }
   private alloc() {
@@ -104,13 +142,21 @@ export class FlatParameters {
 
 /** PyTorch's parameter names and shapes of an nn.RNN/LSTM/GRU (stacked, optionally bidirectional). */
 export function recurrentParameterShapes(o: {
-  cell: RnnSpec['cell']; inputSize: number; hiddenSize: number; numLayers?: number; bidirectional?: boolean; bias?: boolean;
+  cell: RnnSpec['cell'];
+  inputSize: number;
+  hiddenSize: number;
+  numLayers?: number;
+  bidirectional?: boolean;
+  bias?: boolean;
 }): Array<[string, number[]]> {
-  const layers = o.numLayers ?? 1, dirs = o.bidirectional ? 2 : 1, H = o.hiddenSize;
+  const layers = o.numLayers ?? 1,
+    dirs = o.bidirectional ? 2 : 1,
+    H = o.hiddenSize;
   const out: Array<[string, number[]]> = [];
   for (let l = 0; l < layers; l++) {
     const inp = l === 0 ? o.inputSize : H * dirs;
-    for (let d = 0; d < dirs; d++) out.push(...cellParameterShapes(o.cell, inp, H, { suffix: `_l${l}${d ? '_reverse' : ''}`, bias: o.bias }));
+    for (let d = 0; d < dirs; d++)
+      out.push(...cellParameterShapes(o.cell, inp, H, { suffix: `_l${l}${d ? '_reverse' : ''}`, bias: o.bias }));
   }
   return out;
 }
@@ -119,12 +165,17 @@ export function recurrentParameterShapes(o: {
 export function parameterTensors(params: FlatParameters): Record<string, { data: HostArray; shape: number[] }> {
   const out: Record<string, { data: HostArray; shape: number[] }> = {};
   const all = params.hostParams();
-  for (const e of params.list()) out[`param/${e.name}`] = { data: all.slice(e.offset, e.offset + e.size), shape: e.shape.slice() };
+  for (const e of params.list())
+    out[`param/${e.name}`] = { data: all.slice(e.offset, e.offset + e.size), shape: e.shape.slice() };
   return out;
 }
 
 /** The `param/<name>` tensors of a checkpoint as a state dict; every parameter must be there. */
-export function stateDictFromTensors(params: FlatParameters, tensors: Record<string, { data: ArrayLike<number> }>, source: string): Record<string, ArrayLike<number>> {
+export function stateDictFromTensors(
+  params: FlatParameters,
+  tensors: Record<string, { data: ArrayLike<number> }>,
+  source: string,
+): Record<string, ArrayLike<number>> {
   const sd: Record<string, ArrayLike<number>> = {};
   for (const e of params.list()) {
     const t = tensors[`param/${e.name}`];

@@ -23,23 +23,34 @@ export class Rng {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return result;
   }
   /** Uniform in [0, 1) with 53 random bits. */
-  next(): number { return ((this.nextU32() >>> 5) * 67108864 + (this.nextU32() >>> 6)) / 9007199254740992; }
-  uniform(lo: number, hi: number): number { return lo + (hi - lo) * this.next(); }
+  next(): number {
+    return ((this.nextU32() >>> 5) * 67108864 + (this.nextU32() >>> 6)) / 9007199254740992;
+  }
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
   /** Standard normal (Box–Muller). */
   normal(): number {
     let u = 0;
     while (u === 0) u = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
   /** A seed for a native counter-based generator (dropout masks). */
-  seed(): number { return this.nextU32() * 2097152 + (this.nextU32() >>> 11); }
+  seed(): number {
+    return this.nextU32() * 2097152 + (this.nextU32() >>> 11);
+  }
   shuffle<T>(a: T[]): T[] {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
@@ -47,7 +58,9 @@ export class Rng {
     }
     return a;
   }
-  getState(): number[] { return Array.from(this.s); }
+  getState(): number[] {
+    return Array.from(this.s);
+  }
   setState(st: number[]): void {
     if (!Array.isArray(st) || st.length !== 4 || !st.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
       throw new RangeError(`Rng.setState: state must be 4 unsigned 32-bit integers, received ${JSON.stringify(st)}`);
@@ -56,4 +69,6 @@ export class Rng {
   }
 }
 
-function rotl(x: number, k: number): number { return ((x << k) | (x >>> (32 - k))) >>> 0; }
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

@@ -19,8 +19,14 @@ export class Sequential {
    * Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. Several
    * containers may share one parameter buffer (`params`), e.g. an encoder and a decoder.
    */
-  constructor(layers: Array<Layer | [string, Layer]>, dtype: DType = 'float32', params?: FlatParameters, device?: Device) {
-    if (params && params.dtype !== dtype) throw new TypeError(`Sequential: shared params are ${params.dtype}, received dtype ${dtype}`);
+  constructor(
+    layers: Array<Layer | [string, Layer]>,
+    dtype: DType = 'float32',
+    params?: FlatParameters,
+    device?: Device,
+  ) {
+    if (params && params.dtype !== dtype)
+      throw new TypeError(`Sequential: shared params are ${params.dtype}, received dtype ${dtype}`);
     this.params = params ?? new FlatParameters(dtype, device);
     this.layers = layers.map((e, i) => {
       const [name, layer] = Array.isArray(e) ? e : [String(i), e];
@@ -34,10 +40,18 @@ export class Sequential {
     }
   }
 
-  get dtype(): DType { return this.params.dtype; }
-  get isBuilt(): boolean { return this.built !== null; }
-  get input(): ActShape | null { return this.inputShape; }
-  get output(): ActShape | null { return this.built; }
+  get dtype(): DType {
+    return this.params.dtype;
+  }
+  get isBuilt(): boolean {
+    return this.built !== null;
+  }
+  get input(): ActShape | null {
+    return this.inputShape;
+  }
+  get output(): ActShape | null {
+    return this.built;
+  }
 
   /**
    * Registers every layer's parameters for the given input and returns the output shape.
@@ -45,7 +59,9 @@ export class Sequential {
    */
   build(input: ActShape, inputGrad = false): ActShape {
     if (this.built) throw new Error('Sequential.build: already built');
-    this.layers.forEach((l, i) => { l.needsInputGrad = i > 0 || inputGrad; });
+    this.layers.forEach((l, i) => {
+      l.needsInputGrad = i > 0 || inputGrad;
+    });
     let s = input;
     for (const l of this.layers) s = l.build(s, this.params);
     this.inputShape = input;
@@ -80,15 +96,27 @@ export class Sequential {
   }
 
   /** Copies of every parameter, by name, as plain typed arrays (torch's state_dict). */
-  stateDict(): Record<string, HostArray> { return stateDictOf(this.params); }
+  stateDict(): Record<string, HostArray> {
+    return stateDictOf(this.params);
+  }
 
   /** Loads named arrays (e.g. exported from PyTorch); every name and size must match. */
-  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true): void { loadStateDictInto(this.params, sd, strict); }
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true): void {
+    loadStateDictInto(this.params, sd, strict);
+  }
 }
 
-export function parameterViews(params: FlatParameters): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
-  const p = params.hostParams(), g = params.hostGrads();
-  return params.list().map((e) => ({ name: e.name, shape: e.shape.slice(), data: p.subarray(e.offset, e.offset + e.size), grad: g.subarray(e.offset, e.offset + e.size) }));
+export function parameterViews(
+  params: FlatParameters,
+): Array<{ name: string; shape: number[]; data: HostArray; grad: HostArray }> {
+  const p = params.hostParams(),
+    g = params.hostGrads();
+  return params.list().map((e) => ({
+    name: e.name,
+    shape: e.shape.slice(),
+    data: p.subarray(e.offset, e.offset + e.size),
+    grad: g.subarray(e.offset, e.offset + e.size),
+  }));
 }
 
 export function stateDictOf(params: FlatParameters): Record<string, HostArray> {
@@ -99,21 +127,32 @@ export function stateDictOf(params: FlatParameters): Record<string, HostArray> {
 }
 
 export function loadStateDictInto(params: FlatParameters, sd: Record<string, ArrayLike<number>>, strict = true): void {
-  if (sd === null || typeof sd !== 'object') throw new TypeError(`loadStateDict: expected an object of named arrays, received ${sd === null ? 'null' : typeof sd}`);
+  if (sd === null || typeof sd !== 'object')
+    throw new TypeError(
+      `loadStateDict: expected an object of named arrays, received ${sd === null ? 'null' : typeof sd}`,
+    );
   const known = new Set(params.list().map((e) => e.name));
   if (strict) {
     const unexpected = Object.keys(sd).filter((k) => !known.has(k));
     const missing = [...known].filter((k) => !(k in sd));
     if (unexpected.length || missing.length) {
-      throw new RangeError(`loadStateDict: names must match the model's parameters; missing: [${missing.join(', ')}], unexpected: [${unexpected.join(', ')}]`);
+      throw new RangeError(
+        `loadStateDict: names must match the model's parameters; missing: [${missing.join(', ')}], unexpected: [${unexpected.join(', ')}]`,
+      );
     }
   }
   for (const e of params.list()) {
     const v = sd[e.name];
     if (v === undefined) continue;
-    if (!v || typeof v.length !== 'number') throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
-    if (v.length !== e.size) throw new RangeError(`loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`);
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
+    if (!v || typeof v.length !== 'number')
+      throw new TypeError(`loadStateDict: ${e.name} must be an array of ${e.size} numbers, received ${typeof v}`);
+    if (v.length !== e.size)
+      throw new RangeError(
+        `loadStateDict: ${e.name} must have ${e.size} elements (shape [${e.shape.join(',')}]), received ${v.length}`,
+      );
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i]))
+        throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
   }
   for (const e of params.list()) if (sd[e.name] !== undefined) params.setParam(e.name, sd[e.name]);
 }

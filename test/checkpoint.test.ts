@@ -3,10 +3,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-import { forEachDevice } from './device-helpers';
-  CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, loadCheckpointSync,
-  saveCheckpoint, saveCheckpointSync, type Checkpoint, type TensorData,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  loadCheckpointSync,
+  saveCheckpoint,
+  saveCheckpointSync,
+  type Checkpoint,
+  type TensorData,
 } from '../lib/checkpoint';
+import { forEachDevice } from './device-helpers';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnkit-checkpoint-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +67,10 @@ function expectSame(got: Checkpoint, want: Checkpoint): void {
 // Splits a valid file so tests can rewrite its header and keep its data section.
 function split(buf: Buffer): { header: any; data: Buffer } {
   const L = Number(buf.readBigUInt64LE(8));
-  return { header: JSON.parse(buf.subarray(16, 16 + L).toString('utf8')), data: buf.subarray(Math.ceil((16 + L) / 8) * 8) };
+  return {
+    header: JSON.parse(buf.subarray(16, 16 + L).toString('utf8')),
+    data: buf.subarray(Math.ceil((16 + L) / 8) * 8),
+  };
 }
 function assemble(headerText: string | Buffer, data: Buffer): Buffer {
   const h = Buffer.from(headerText);
@@ -107,7 +117,10 @@ forEachDevice(() => {
     });
 
     it('lays the data section out aligned, contiguous and covered by a standard CRC-32', () => {
-      const buf = encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] }, b: { data: new Float64Array([2]), shape: [1] } } });
+      const buf = encodeCheckpoint({
+        meta: null,
+        tensors: { a: { data: Buffer.from('123456789'), shape: [9] }, b: { data: new Float64Array([2]), shape: [1] } },
+      });
       const { header, data } = split(buf);
       expect(header.format).toBe(1);
       expect(header.tensors.a).toEqual({ dtype: 'uint8', shape: [9], offset: 0, length: 9 });
@@ -115,7 +128,9 @@ forEachDevice(() => {
       expect(header.dataLength).toBe(24);
       expect(data.length).toBe(24);
       expect((buf.length - data.length) % 8).toBe(0);
-      const single = split(encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] } } }));
+      const single = split(
+        encodeCheckpoint({ meta: null, tensors: { a: { data: Buffer.from('123456789'), shape: [9] } } }),
+      );
       expect(single.header.crc32).toBe(0xcbf43926); // the CRC-32 check value of "123456789"
     });
 
@@ -131,12 +146,22 @@ forEachDevice(() => {
 
     it('rejects invalid input when encoding', () => {
       const f = new Float32Array(6);
-      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [4, 2] } } })).toThrow(/shape \[4,2\] has 8 elements but data has 6/);
-      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [-6] } } })).toThrow(/non-negative integers/);
-      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [2.5, 2.4] } } })).toThrow(/non-negative integers/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [4, 2] } } })).toThrow(
+        /shape \[4,2\] has 8 elements but data has 6/,
+      );
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [-6] } } })).toThrow(
+        /non-negative integers/,
+      );
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: f, shape: [2.5, 2.4] } } })).toThrow(
+        /non-negative integers/,
+      );
       expect(() => encodeCheckpoint({ meta: 1, tensors: { '': { data: f, shape: [6] } } })).toThrow(/non-empty/);
-      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: [1, 2] as any, shape: [2] } } })).toThrow(/Float32Array/);
-      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: new Int16Array(2) as any, shape: [2] } } })).toThrow(/Float32Array/);
+      expect(() => encodeCheckpoint({ meta: 1, tensors: { w: { data: [1, 2] as any, shape: [2] } } })).toThrow(
+        /Float32Array/,
+      );
+      expect(() =>
+        encodeCheckpoint({ meta: 1, tensors: { w: { data: new Int16Array(2) as any, shape: [2] } } }),
+      ).toThrow(/Float32Array/);
       expect(() => encodeCheckpoint({ meta: 10n, tensors: {} })).toThrow(/JSON-serializable/);
       expect(() => encodeCheckpoint({ meta: () => 1, tensors: {} })).toThrow(/JSON-serializable/);
       expect(() => encodeCheckpoint(null as any)).toThrow(TypeError);
@@ -196,7 +221,13 @@ forEachDevice(() => {
 
   describe('corrupt checkpoints', () => {
     const valid = encodeCheckpoint(sample());
-    const two = encodeCheckpoint({ meta: null, tensors: { weight_ih_l0: { data: new Float64Array(6), shape: [2, 3] }, b: { data: new Float64Array(2), shape: [2] } } });
+    const two = encodeCheckpoint({
+      meta: null,
+      tensors: {
+        weight_ih_l0: { data: new Float64Array(6), shape: [2, 3] },
+        b: { data: new Float64Array(2), shape: [2] },
+      },
+    });
 
     it('rejects truncation at every stage', () => {
       expectCorrupt(valid.subarray(0, 0), /file is truncated: expected at least 16 bytes .*found 0/);
@@ -204,7 +235,10 @@ forEachDevice(() => {
       expectCorrupt(valid.subarray(0, 15), /file is truncated: expected at least 16 bytes .*found 15/);
       expectCorrupt(valid.subarray(0, 40), /file is truncated: header length says \d+ bytes of header, found 24/);
       const { header, data } = split(valid);
-      expectCorrupt(valid.subarray(0, valid.length - 100), new RegExp(`file is truncated: header says ${header.dataLength} bytes of data, found ${data.length - 100}`));
+      expectCorrupt(
+        valid.subarray(0, valid.length - 100),
+        new RegExp(`file is truncated: header says ${header.dataLength} bytes of data, found ${data.length - 100}`),
+      );
     });
 
     it('rejects a bad preamble', () => {
@@ -227,42 +261,154 @@ forEachDevice(() => {
       expectCorrupt(assemble('[1,2]', data), /header must be a JSON object, found an array/);
       expectCorrupt(assemble('null', data), /header must be a JSON object, found null/);
       expectCorrupt(assemble('"text"', data), /header must be a JSON object, found string/);
-      expectCorrupt(withHeader(valid, (h) => { h.format = 2; }), /unsupported format version 2: this rnnkit reads version 1/);
-      expectCorrupt(withHeader(valid, (h) => { delete h.format; }), /unsupported format version missing/);
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          h.format = 2;
+        }),
+        /unsupported format version 2: this rnnkit reads version 1/,
+      );
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          delete h.format;
+        }),
+        /unsupported format version missing/,
+      );
       const text = split(valid).header;
       expectCorrupt(assemble(JSON.stringify(text, null, 1), data), /not canonical JSON/);
       // A duplicate tensor entry: JSON.parse would silently keep only the second one.
-      const dup = JSON.stringify(text).replace('"tensors":{', '"tensors":{"bias":{"dtype":"uint8","shape":[1],"offset":0,"length":1},');
+      const dup = JSON.stringify(text).replace(
+        '"tensors":{',
+        '"tensors":{"bias":{"dtype":"uint8","shape":[1],"offset":0,"length":1},',
+      );
       expectCorrupt(assemble(dup, data), /duplicate keys/);
-      expectCorrupt(withHeader(valid, (h) => { h.extra = 1; }), /unexpected field 'extra' in header/);
-      expectCorrupt(withHeader(valid, (h) => { delete h.crc32; }), /header is missing field 'crc32'/);
-      expectCorrupt(withHeader(valid, (h) => { h.tensors = [1]; }), /'tensors' must be an object, found an array/);
-      expectCorrupt(assemble(`{"format":1,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data), /nested too deeply/);
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          h.extra = 1;
+        }),
+        /unexpected field 'extra' in header/,
+      );
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          delete h.crc32;
+        }),
+        /header is missing field 'crc32'/,
+      );
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          h.tensors = [1];
+        }),
+        /'tensors' must be an object, found an array/,
+      );
+      expectCorrupt(
+        assemble(`{"format":1,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data),
+        /nested too deeply/,
+      );
     });
 
     it('rejects bad tensor entries', () => {
-      expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'float16'; }), /tensor 'bias' has unknown dtype "float16": expected one of float32, float64, int32, uint8/);
-      expectCorrupt(withHeader(valid, (h) => { h.tensors.bias.dtype = 'constructor'; }), /unknown dtype "constructor"/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [8, 3]; }),
-        /tensor 'weight_ih_l0' has shape \[8,3\] \(24 elements\) but 48 bytes of float64 \(6 elements\)/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2, -3]; }), /tensor 'weight_ih_l0' has shape \[2,-3\]: expected an array of non-negative integers/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.weight_ih_l0.shape = [2 ** 30, 2 ** 30, 2 ** 30]; }), /has shape .* safe product/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 64; }), /tensor 'b' has offset out of range: bytes 64\.\.80 but the data section has 64/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 40; }), /tensors 'weight_ih_l0' \(bytes 0\.\.48\) and 'b' \(bytes 40\.\.56\) overlap/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = 52; }), /tensor 'b' has misaligned offset 52: expected a multiple of 8/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b.offset = -8; }), /tensor 'b' has offset -8 and length 16: expected non-negative integers/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b.length = 12; }), /tensor 'b' has shape \[2\] \(2 elements\) but 12 bytes of float64 \(1\.5 elements\)/);
-      expectCorrupt(withHeader(two, (h) => { delete h.tensors.b.length; }), /tensor 'b' is missing field 'length'/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors.b = 'x'; }), /tensor 'b' must be an object, found string/);
-      expectCorrupt(withHeader(two, (h) => { h.tensors[''] = h.tensors.b; delete h.tensors.b; }), /tensor names must be non-empty/);
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          h.tensors.bias.dtype = 'float16';
+        }),
+        /tensor 'bias' has unknown dtype "float16": expected one of float32, float64, int32, uint8/,
+      );
+      expectCorrupt(
+        withHeader(valid, (h) => {
+          h.tensors.bias.dtype = 'constructor';
+        }),
+        /unknown dtype "constructor"/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.weight_ih_l0.shape = [8, 3];
+        }),
+        /tensor 'weight_ih_l0' has shape \[8,3\] \(24 elements\) but 48 bytes of float64 \(6 elements\)/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.weight_ih_l0.shape = [2, -3];
+        }),
+        /tensor 'weight_ih_l0' has shape \[2,-3\]: expected an array of non-negative integers/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.weight_ih_l0.shape = [2 ** 30, 2 ** 30, 2 ** 30];
+        }),
+        /has shape .* safe product/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b.offset = 64;
+        }),
+        /tensor 'b' has offset out of range: bytes 64\.\.80 but the data section has 64/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b.offset = 40;
+        }),
+        /tensors 'weight_ih_l0' \(bytes 0\.\.48\) and 'b' \(bytes 40\.\.56\) overlap/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b.offset = 52;
+        }),
+        /tensor 'b' has misaligned offset 52: expected a multiple of 8/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b.offset = -8;
+        }),
+        /tensor 'b' has offset -8 and length 16: expected non-negative integers/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b.length = 12;
+        }),
+        /tensor 'b' has shape \[2\] \(2 elements\) but 12 bytes of float64 \(1\.5 elements\)/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          delete h.tensors.b.length;
+        }),
+        /tensor 'b' is missing field 'length'/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors.b = 'x';
+        }),
+        /tensor 'b' must be an object, found string/,
+      );
+      expectCorrupt(
+        withHeader(two, (h) => {
+          h.tensors[''] = h.tensors.b;
+          delete h.tensors.b;
+        }),
+        /tensor names must be non-empty/,
+      );
     });
 
     it('rejects bad header values of every field', () => {
       const hostile = [-1, 0.5, 2 ** 53, 1e300, '8', null, true, [8], { n: 8 }];
       for (const v of hostile) {
-        for (const field of ['dtype', 'shape', 'offset', 'length']) expectCorrupt(withHeader(two, (h) => { h.tensors.b[field] = v; }), /tensor 'b' has/);
-        expectCorrupt(withHeader(two, (h) => { h.dataLength = v; }), /dataLength must be a non-negative integer/);
-        expectCorrupt(withHeader(two, (h) => { h.crc32 = v; }), /crc32 must be an unsigned 32-bit integer/);
+        for (const field of ['dtype', 'shape', 'offset', 'length'])
+          expectCorrupt(
+            withHeader(two, (h) => {
+              h.tensors.b[field] = v;
+            }),
+            /tensor 'b' has/,
+          );
+        expectCorrupt(
+          withHeader(two, (h) => {
+            h.dataLength = v;
+          }),
+          /dataLength must be a non-negative integer/,
+        );
+        expectCorrupt(
+          withHeader(two, (h) => {
+            h.crc32 = v;
+          }),
+          /crc32 must be an unsigned 32-bit integer/,
+        );
       }
     });
 
@@ -272,7 +418,13 @@ forEachDevice(() => {
       expectCorrupt(flipped, /checksum mismatch: data section is corrupt/);
       expectCorrupt(Buffer.concat([valid, Buffer.from([0])]), /1 trailing bytes after the \d+-byte data section/);
       // Pick a meta length that leaves padding between header and data, then dirty its first byte.
-      const padded = [0, 1, 2, 3].map((k) => withHeader(two, (h) => { h.meta = 'x'.repeat(k); })).find((b) => Number(b.readBigUInt64LE(8)) % 8 !== 0)!;
+      const padded = [0, 1, 2, 3]
+        .map((k) =>
+          withHeader(two, (h) => {
+            h.meta = 'x'.repeat(k);
+          }),
+        )
+        .find((b) => Number(b.readBigUInt64LE(8)) % 8 !== 0)!;
       const at = 16 + Number(padded.readBigUInt64LE(8));
       expect(decodeCheckpoint(padded).meta).toMatch(/^x*$/);
       padded[at] = 1;
@@ -281,11 +433,12 @@ forEachDevice(() => {
 
     it('fuzz: random byte flips and truncations decode or throw CheckpointError, nothing else', () => {
       let seed = 12345;
-      const rand = (n: number): number => { // mulberry32, so a failure is reproducible
+      const rand = (n: number): number => {
+        // mulberry32, so a failure is reproducible
         seed = (seed + 0x6d2b79f5) | 0;
         let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
         t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+        return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
       };
       const outcomes = { decoded: 0, rejected: 0 };
       const attempt = (buf: Buffer, what: string): void => {

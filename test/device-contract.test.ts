@@ -2,7 +2,16 @@
 // read, and the host transfers of a training step: the batch in, a few scalars out (loss,
 // gradient norm, finiteness, accuracy counts), nothing per timestep and no array out.
 import { describe, expect, it } from 'vitest';
-import { cpuDevice, LanguageModel, opaqueDevice, Rng, Seq2Seq, SequenceClassifier, SequenceTagger, Vocabulary } from '../lib';
+import {
+  cpuDevice,
+  LanguageModel,
+  opaqueDevice,
+  Rng,
+  Seq2Seq,
+  SequenceClassifier,
+  SequenceTagger,
+  Vocabulary,
+} from '../lib';
 import type { OpaqueDevice, TransferCounts } from '../lib';
 
 function seqs(n: number, T: number, seed: number) {
@@ -11,12 +20,23 @@ function seqs(n: number, T: number, seed: number) {
 }
 
 /** Counter changes of every training step after the first (first-step set-up excluded). */
-async function stepTransfers(dev: OpaqueDevice, fit: (onBatchEnd: () => void) => Promise<unknown>): Promise<TransferCounts[]> {
+async function stepTransfers(
+  dev: OpaqueDevice,
+  fit: (onBatchEnd: () => void) => Promise<unknown>,
+): Promise<TransferCounts[]> {
   const snaps: TransferCounts[] = [];
-  await fit(() => { snaps.push({ ...dev.transfers }); });
+  await fit(() => {
+    snaps.push({ ...dev.transfers });
+  });
   return snaps.slice(1).map((s, i) => {
     const p = snaps[i];
-    return { toDevice: s.toDevice - p.toDevice, toDeviceBytes: s.toDeviceBytes - p.toDeviceBytes, toHostCalls: s.toHostCalls - p.toHostCalls, toHostBytes: s.toHostBytes - p.toHostBytes, scalars: s.scalars - p.scalars };
+    return {
+      toDevice: s.toDevice - p.toDevice,
+      toDeviceBytes: s.toDeviceBytes - p.toDeviceBytes,
+      toHostCalls: s.toHostCalls - p.toHostCalls,
+      toHostBytes: s.toHostBytes - p.toHostBytes,
+      scalars: s.scalars - p.scalars,
+    };
   });
 }
 
@@ -42,7 +62,18 @@ describe('opaque tensors', () => {
 
 describe('host transfers of one training step (opaque device)', () => {
   for (const [what, make] of [
-    ['classifier', (dev: OpaqueDevice) => new SequenceClassifier({ inputSize: 2, hiddenSize: 6, outputSize: 3, numLayers: 2, bidirectional: true, device: dev })],
+    [
+      'classifier',
+      (dev: OpaqueDevice) =>
+        new SequenceClassifier({
+          inputSize: 2,
+          hiddenSize: 6,
+          outputSize: 3,
+          numLayers: 2,
+          bidirectional: true,
+          device: dev,
+        }),
+    ],
     ['tagger', (dev: OpaqueDevice) => new SequenceTagger({ inputSize: 2, hiddenSize: 6, outputSize: 3, device: dev })],
   ] as const) {
     it(`${what}: the batch in, a few scalars out, the same for 4 and 40 steps`, async () => {
@@ -52,7 +83,9 @@ describe('host transfers of one training step (opaque device)', () => {
         const m = make(dev);
         const xs = seqs(8, T, T);
         const ys = what === 'classifier' ? xs.map((_, i) => i % 3) : xs.map((s) => s.map((_, t) => t % 3));
-        per[T] = await stepTransfers(dev, (onBatchEnd) => m.fit(xs, ys as number[], { epochs: 4, batchSize: 8, clipNorm: 1, onBatchEnd }));
+        per[T] = await stepTransfers(dev, (onBatchEnd) =>
+          m.fit(xs, ys as number[], { epochs: 4, batchSize: 8, clipNorm: 1, onBatchEnd }),
+        );
       }
       for (const T of [4, 40]) {
         for (const s of per[T]) {
@@ -65,22 +98,40 @@ describe('host transfers of one training step (opaque device)', () => {
       expect(per[4][0].toDevice, 'the batch does go in').toBeGreaterThanOrEqual(2);
       expect(per[4][0].scalars, 'the loss does come out').toBeGreaterThanOrEqual(1);
       // nothing per timestep: counts do not grow with T (bytes do, with the batch)
-      expect(per[40].map((s) => [s.toDevice, s.scalars, s.toHostCalls])).toEqual(per[4].map((s) => [s.toDevice, s.scalars, s.toHostCalls]));
+      expect(per[40].map((s) => [s.toDevice, s.scalars, s.toHostCalls])).toEqual(
+        per[4].map((s) => [s.toDevice, s.scalars, s.toHostCalls]),
+      );
     });
   }
 
   it('language model and Seq2Seq steps move no arrays to the host either', async () => {
     const text = 'abcabcabd'.repeat(30);
     const dev = opaqueDevice();
-    const lm = new LanguageModel({ vocabulary: Vocabulary.characters(text), hiddenSize: 8, embeddingDim: 4, device: dev });
+    const lm = new LanguageModel({
+      vocabulary: Vocabulary.characters(text),
+      hiddenSize: 8,
+      embeddingDim: 4,
+      device: dev,
+    });
     for (const s of await stepTransfers(dev, (onBatchEnd) => lm.fit(text, { batchSize: 4, seqLen: 10, onBatchEnd }))) {
       expect(s.toHostCalls).toBe(0);
       expect(s.toDevice).toBeLessThanOrEqual(4);
     }
     const dev2 = opaqueDevice();
-    const s2s = new Seq2Seq({ sourceVocabulary: Vocabulary.characters('abcd'), hiddenSize: 6, attention: 'general', device: dev2 });
+    const s2s = new Seq2Seq({
+      sourceVocabulary: Vocabulary.characters('abcd'),
+      hiddenSize: 6,
+      attention: 'general',
+      device: dev2,
+    });
     const src = Array.from({ length: 32 }, (_, i) => 'abcd'.slice(0, 1 + (i % 4)));
-    for (const s of await stepTransfers(dev2, (onBatchEnd) => s2s.fit(src, src.map((x) => [...x].reverse().join('')), { batchSize: 8, onBatchEnd }))) {
+    for (const s of await stepTransfers(dev2, (onBatchEnd) =>
+      s2s.fit(
+        src,
+        src.map((x) => [...x].reverse().join('')),
+        { batchSize: 8, onBatchEnd },
+      ),
+    )) {
       expect(s.toHostCalls).toBe(0);
       expect(s.toDevice).toBeLessThanOrEqual(6);
     }

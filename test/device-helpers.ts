@@ -6,11 +6,20 @@ import { cpuDevice, Exec, opaqueDevice, Rng, Scratch, setDefaultDevice, Tape } f
 import type { Ctx, Device, FlatParameters, IdsAct, SeqAct, Tensor } from '../lib';
 import { numericGrad, relErr } from './helpers';
 
-export const DEVICES: Array<[string, () => Device]> = [['cpu', () => cpuDevice()], ['opaque', () => opaqueDevice()]];
+export const DEVICES: Array<[string, () => Device]> = [
+  ['cpu', () => cpuDevice()],
+  ['opaque', () => opaqueDevice()],
+];
 
 export function ctxOn(device: Device, dtype: 'float32' | 'float64' = 'float64', training = true): Ctx {
   return {
-    exec: new Exec(device, false), device, training, rng: new Rng(1), dtype, initialStates: new Map(), finalStates: new Map(),
+    exec: new Exec(device, false),
+    device,
+    training,
+    rng: new Rng(1),
+    dtype,
+    initialStates: new Map(),
+    finalStates: new Map(),
     tape: new Tape(new Scratch(device)),
   };
 }
@@ -21,27 +30,56 @@ export function lengthsOf(device: Device, l: number[] | null) {
   return { host, dev: device.fromHost(host) };
 }
 
-export function seqOn(device: Device, data: Float64Array | Float32Array, T: number, B: number, F: number, lengths: number[] | null = null): SeqAct {
+export function seqOn(
+  device: Device,
+  data: Float64Array | Float32Array,
+  T: number,
+  B: number,
+  F: number,
+  lengths: number[] | null = null,
+): SeqAct {
   return { kind: 'seq', data: device.fromHost(data, [T, B, F]), T, B, F, lengths: lengthsOf(device, lengths) };
 }
 
 export function idsOn(device: Device, ids: number[], T: number, B: number, lengths: number[] | null = null): IdsAct {
-  return { kind: 'ids', data: device.fromHost(Int32Array.from(ids), [T, B]), T, B, lengths: lengthsOf(device, lengths) };
+  return {
+    kind: 'ids',
+    data: device.fromHost(Int32Array.from(ids), [T, B]),
+    T,
+    B,
+    lengths: lengthsOf(device, lengths),
+  };
 }
 
 /** A host copy of a tensor, as float64. */
-export function host(device: Device, t: Tensor): Float64Array { return Float64Array.from(device.toHostSync(t)); }
+export function host(device: Device, t: Tensor): Float64Array {
+  return Float64Array.from(device.toHostSync(t));
+}
 
 /**
  * Finite differences of `loss` against the analytic gradient, one relative error per parameter
  * tensor (a wrong small bias gradient cannot hide in the error of the whole flat vector).
  */
-export function expectParamGrads(params: FlatParameters, analytic: Float64Array, loss: () => number, tol = 1e-6, eps = 1e-6): void {
+export function expectParamGrads(
+  params: FlatParameters,
+  analytic: Float64Array,
+  loss: () => number,
+  tol = 1e-6,
+  eps = 1e-6,
+): void {
   const p = Float64Array.from(params.hostParams());
-  const numeric = numericGrad(p, () => { params.setHostParams(p); return loss(); }, eps);
+  const numeric = numericGrad(
+    p,
+    () => {
+      params.setHostParams(p);
+      return loss();
+    },
+    eps,
+  );
   params.setHostParams(p);
   for (const e of params.list()) {
-    const a = analytic.subarray(e.offset, e.offset + e.size), n = numeric.subarray(e.offset, e.offset + e.size);
+    const a = analytic.subarray(e.offset, e.offset + e.size),
+      n = numeric.subarray(e.offset, e.offset + e.size);
     let scale = 0;
     for (let i = 0; i < n.length; i++) scale = Math.max(scale, Math.abs(n[i]));
     expect(scale, `${e.name}: the numeric gradient is zero; the check would prove nothing`).toBeGreaterThan(1e-9);
@@ -56,8 +94,12 @@ export function expectParamGrads(params: FlatParameters, analytic: Float64Array,
 export function forEachDevice(body: (name: string, make: () => Device) => void): void {
   for (const [name, make] of DEVICES) {
     describe(`[${name} device]`, () => {
-      beforeAll(() => { setDefaultDevice(make()); });
-      afterAll(() => { setDefaultDevice(null); });
+      beforeAll(() => {
+        setDefaultDevice(make());
+      });
+      afterAll(() => {
+        setDefaultDevice(null);
+      });
       body(name, make);
     });
   }

@@ -24,8 +24,14 @@ export const gates = (cell: RnnSpec['cell']) => (cell === 'lstm' ? 4 : cell === 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
 export interface RefInputs {
-  x: HostArray; h0?: HostArray | null; c0?: HostArray | null; lengths?: Int32Array | null;
-  wIh: HostArray; wHh: HostArray; bIh?: HostArray | null; bHh?: HostArray | null;
+  x: HostArray;
+  h0?: HostArray | null;
+  c0?: HostArray | null;
+  lengths?: Int32Array | null;
+  wIh: HostArray;
+  wHh: HostArray;
+  bIh?: HostArray | null;
+  bHh?: HostArray | null;
 }
 
 /** Reference forward of one direction: y [T,B,H], hN, cN. */
@@ -69,16 +75,18 @@ export function referenceRnn(s: RnnSpec, p: RefInputs) {
           hNew[u] = o * Math.tanh(cc);
         }
       } else {
-        const r = new Float64Array(H), z = new Float64Array(H);
+        const r = new Float64Array(H),
+          z = new Float64Array(H);
         for (let u = 0; u < H; u++) {
           r[u] = sig(xv(u) + hv(u, hPrev));
           z[u] = sig(xv(H + u) + hv(H + u, hPrev));
         }
         const rh = hPrev.map((v, u) => r[u] * v);
         for (let u = 0; u < H; u++) {
-          const n = s.gruVariant === 'original'
-            ? Math.tanh(xv(2 * H + u) + hv(2 * H + u, rh))
-            : Math.tanh(xv(2 * H + u) + r[u] * hv(2 * H + u, hPrev));
+          const n =
+            s.gruVariant === 'original'
+              ? Math.tanh(xv(2 * H + u) + hv(2 * H + u, rh))
+              : Math.tanh(xv(2 * H + u) + r[u] * hv(2 * H + u, hPrev));
           hNew[u] = (1 - z[u]) * n + z[u] * hPrev[u];
         }
       }
@@ -141,7 +149,11 @@ export function expectGrad(analytic: ArrayLike<number>, param: Float64Array, los
 /** The call throws an error of `type` whose message matches. */
 export function expectThrows(call: () => unknown, type: ErrorConstructor, message: RegExp) {
   let err: unknown;
-  try { call(); } catch (e) { err = e; }
+  try {
+    call();
+  } catch (e) {
+    err = e;
+  }
   expect(err, 'expected a throw').toBeInstanceOf(type);
   expect((err as Error).message).toMatch(message);
 }

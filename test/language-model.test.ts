@@ -21,17 +21,22 @@ forEachDevice(() => {
       expect(w.decode(w.encode('the dog'))).toBe('the');
       expect(Vocabulary.fromJSON(JSON.parse(JSON.stringify(v))).tokens).toEqual(v.tokens);
       expect(() => v.decode([99])).toThrow(/ids\[0\] must be an integer in \[0, 8\], received 99/);
-      expect(() => Vocabulary.fromJSON({ kind: 'chars', tokens: ['a'] })).toThrow(/first tokens must be <pad> <unk> <bos> <eos>/);
+      expect(() => Vocabulary.fromJSON({ kind: 'chars', tokens: ['a'] })).toThrow(
+        /first tokens must be <pad> <unk> <bos> <eos>/,
+      );
     });
   });
 
   describe('LanguageModel', () => {
     it('gradient check of embedding → LSTM → tied output layer (float64)', () => {
-      const net = new Sequential([
-        ['embedding', new Embedding({ numEmbeddings: 6, embeddingDim: 3 })],
-        ['rnn', new LSTM({ hiddenSize: 3 })],
-        ['head', new Linear({ outFeatures: 6, tiedTo: 'embedding.weight' })],
-      ], 'float64');
+      const net = new Sequential(
+        [
+          ['embedding', new Embedding({ numEmbeddings: 6, embeddingDim: 3 })],
+          ['rnn', new LSTM({ hiddenSize: 3 })],
+          ['head', new Linear({ outFeatures: 6, tiedTo: 'embedding.weight' })],
+        ],
+        'float64',
+      );
       net.build({ kind: 'ids', F: 6 });
       net.initialize(new Rng(2));
       expect(net.parameters().map((p) => p.name)).not.toContain('head.weight');
@@ -51,7 +56,13 @@ forEachDevice(() => {
       const vocab = Vocabulary.characters(text);
       const lm = new LanguageModel({ vocabulary: vocab, embeddingDim: 16, hiddenSize: 32, seed: 1 });
       const before = await lm.evaluate(text);
-      const { epochs: h } = await lm.fit(text, { epochs: 25, batchSize: 4, seqLen: 20, optimizer: { type: 'adam', lr: 0.02 }, clipNorm: 5 });
+      const { epochs: h } = await lm.fit(text, {
+        epochs: 25,
+        batchSize: 4,
+        seqLen: 20,
+        optimizer: { type: 'adam', lr: 0.02 },
+        clipNorm: 5,
+      });
       expect(h[h.length - 1].loss).toBeLessThan(h[0].loss / 3);
       const after = await lm.evaluate(text);
       expect(after.perplexity).toBeLessThan(before.perplexity / 3);
@@ -60,7 +71,8 @@ forEachDevice(() => {
       const a = lm.generate('h', { maxTokens: 30, temperature: 0.8, topK: 5, seed: 3 });
       expect(lm.generate('h', { maxTokens: 30, temperature: 0.8, topK: 5, seed: 3 })).toBe(a);
       let streamed = '';
-      for await (const piece of lm.stream('h', { maxTokens: 30, temperature: 0.8, topK: 5, seed: 3 })) streamed += piece;
+      for await (const piece of lm.stream('h', { maxTokens: 30, temperature: 0.8, topK: 5, seed: 3 }))
+        streamed += piece;
       expect(streamed).toBe(a);
       const p = lm.nextTokenProbabilities('hello worl');
       expect(p[vocab.id('d')]).toBeGreaterThan(0.9);
@@ -73,11 +85,15 @@ forEachDevice(() => {
 
     it('tied weights need equal sizes; bad input throws clear errors', async () => {
       const vocab = Vocabulary.characters('abc');
-      expect(() => new LanguageModel({ vocabulary: vocab, embeddingDim: 8, hiddenSize: 16, tieWeights: true })).toThrow(/tieWeights needs embeddingDim == hiddenSize, received 8 and 16/);
+      expect(() => new LanguageModel({ vocabulary: vocab, embeddingDim: 8, hiddenSize: 16, tieWeights: true })).toThrow(
+        /tieWeights needs embeddingDim == hiddenSize, received 8 and 16/,
+      );
       expect(() => new LanguageModel({ hiddenSize: 4 } as never)).toThrow(/vocabulary must be a Vocabulary/);
       const lm = new LanguageModel({ vocabulary: vocab, embeddingDim: 8, hiddenSize: 8, tieWeights: true });
       await expect(lm.fit([1, 2, 99])).rejects.toThrow(/token ids\[2\] must be an integer in \[0, 6\], received 99/);
-      await expect(lm.fit('ab', { batchSize: 4 })).rejects.toThrow(/text must have more than batchSize \(4\) tokens, received 2/);
+      await expect(lm.fit('ab', { batchSize: 4 })).rejects.toThrow(
+        /text must have more than batchSize \(4\) tokens, received 2/,
+      );
       expect(() => lm.generate('a', { temperature: -1 })).toThrow(/temperature must be a finite number >= 0/);
       lm.dispose();
       expect(() => lm.generate('a')).toThrow(/disposed/);

@@ -8,7 +8,15 @@ describe('learning checks (quick)', () => {
     expect(r.solved, JSON.stringify(r)).toBe(true);
   });
   it('LSTM learns a short adding problem (T 10–12)', async () => {
-    const r = await runAdding({ seed: 2, minT: 10, maxT: 12, maxSequences: 60000, evalEvery: 5000, evalCount: 500, target: 0.8 });
+    const r = await runAdding({
+      seed: 2,
+      minT: 10,
+      maxT: 12,
+      maxSequences: 60000,
+      evalEvery: 5000,
+      evalCount: 500,
+      target: 0.8,
+    });
     expect(r.solved, JSON.stringify(r)).toBe(true);
   });
   it('a bidirectional tagger tracks a subject several words back (beats the per-word majority baseline)', async () => {

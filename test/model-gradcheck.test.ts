@@ -46,41 +46,91 @@ for (const [name, make] of DEVICES) {
     });
     it('stacked bidirectional GRU (original variant) with learnable initial state, final states out, sum merge, head', () => {
       const { x, d } = seqX(4, 3, 2, [4, 2, 3], 2);
-      check(dev, [
-        ['rnn', new GRU({ hiddenSize: 3, numLayers: 2, bidirectional: true, returnSequences: false, merge: 'sum', initialState: 'learnable', gruVariant: 'original' })],
-        ['head', new Linear({ outFeatures: 2 })],
-      ], x, d, 2);
+      check(
+        dev,
+        [
+          [
+            'rnn',
+            new GRU({
+              hiddenSize: 3,
+              numLayers: 2,
+              bidirectional: true,
+              returnSequences: false,
+              merge: 'sum',
+              initialState: 'learnable',
+              gruVariant: 'original',
+            }),
+          ],
+          ['head', new Linear({ outFeatures: 2 })],
+        ],
+        x,
+        d,
+        2,
+      );
     });
     it('bidirectional SimpleRNN (relu), mean merge, mean pooling, head', () => {
       const { x, d } = seqX(4, 2, 3, [4, 2], 3);
-      check(dev, [
-        ['rnn', new SimpleRNN({ hiddenSize: 4, bidirectional: true, merge: 'mean', activation: 'relu' })],
-        ['pool', new TimePooling({ mode: 'mean' })],
-        ['head', new Linear({ outFeatures: 3 })],
-      ], x, d, 3);
+      check(
+        dev,
+        [
+          ['rnn', new SimpleRNN({ hiddenSize: 4, bidirectional: true, merge: 'mean', activation: 'relu' })],
+          ['pool', new TimePooling({ mode: 'mean' })],
+          ['head', new Linear({ outFeatures: 3 })],
+        ],
+        x,
+        d,
+        3,
+      );
     });
     it('LSTM with learnable state and max pooling; stacked dropout-free LSTM with learnable c0', () => {
       const { x, d } = seqX(4, 2, 2, [4, 3], 4);
-      check(dev, [
-        ['rnn', new LSTM({ hiddenSize: 3, numLayers: 2, initialState: 'learnable' })],
-        ['pool', new TimePooling({ mode: 'max' })],
-        ['head', new Linear({ outFeatures: 2 })],
-      ], x, d, 4);
+      check(
+        dev,
+        [
+          ['rnn', new LSTM({ hiddenSize: 3, numLayers: 2, initialState: 'learnable' })],
+          ['pool', new TimePooling({ mode: 'max' })],
+          ['head', new Linear({ outFeatures: 2 })],
+        ],
+        x,
+        d,
+        4,
+      );
     });
     it('tagger: embedding, bidirectional GRU, per-step head over padded batch', () => {
-      check(dev, [
-        ['embedding', new Embedding({ numEmbeddings: 5, embeddingDim: 3 })],
-        ['rnn', new GRU({ hiddenSize: 3, bidirectional: true })],
-        ['head', new Linear({ outFeatures: 4 })],
-      ], idsOn(dev, [1, 2, 0, 3, 4, 0, 2, 0, 0], 3, 3, [3, 2, 1]), null, 5);
+      check(
+        dev,
+        [
+          ['embedding', new Embedding({ numEmbeddings: 5, embeddingDim: 3 })],
+          ['rnn', new GRU({ hiddenSize: 3, bidirectional: true })],
+          ['head', new Linear({ outFeatures: 4 })],
+        ],
+        idsOn(dev, [1, 2, 0, 3, 4, 0, 2, 0, 0], 3, 3, [3, 2, 1]),
+        null,
+        5,
+      );
     });
     it('parameters carry PyTorch names', () => {
-      const m = new Sequential([['rnn', new LSTM({ hiddenSize: 4, bidirectional: true })], ['head', new Linear({ outFeatures: 2 })]], 'float32', undefined, dev);
+      const m = new Sequential(
+        [
+          ['rnn', new LSTM({ hiddenSize: 4, bidirectional: true })],
+          ['head', new Linear({ outFeatures: 2 })],
+        ],
+        'float32',
+        undefined,
+        dev,
+      );
       m.build({ kind: 'seq', F: 3 });
       expect(m.parameters().map((p) => `${p.name}:${p.shape.join('x')}`)).toEqual([
-        'rnn.weight_ih_l0:16x3', 'rnn.weight_hh_l0:16x4', 'rnn.bias_ih_l0:16', 'rnn.bias_hh_l0:16',
-        'rnn.weight_ih_l0_reverse:16x3', 'rnn.weight_hh_l0_reverse:16x4', 'rnn.bias_ih_l0_reverse:16', 'rnn.bias_hh_l0_reverse:16',
-        'head.weight:2x8', 'head.bias:2',
+        'rnn.weight_ih_l0:16x3',
+        'rnn.weight_hh_l0:16x4',
+        'rnn.bias_ih_l0:16',
+        'rnn.bias_hh_l0:16',
+        'rnn.weight_ih_l0_reverse:16x3',
+        'rnn.weight_hh_l0_reverse:16x4',
+        'rnn.bias_ih_l0_reverse:16',
+        'rnn.bias_hh_l0_reverse:16',
+        'head.weight:2x8',
+        'head.bias:2',
       ]);
     });
   });
@@ -88,7 +138,15 @@ for (const [name, make] of DEVICES) {
   describe(`losses through a padded batch (${name})`, () => {
     const dev = make();
     it('tagger loss: padding steps get no gradient and the analytic gradient matches', () => {
-      const m = new Sequential([['rnn', new GRU({ hiddenSize: 3 })], ['head', new Linear({ outFeatures: 3 })]], 'float64', undefined, dev);
+      const m = new Sequential(
+        [
+          ['rnn', new GRU({ hiddenSize: 3 })],
+          ['head', new Linear({ outFeatures: 3 })],
+        ],
+        'float64',
+        undefined,
+        dev,
+      );
       m.build({ kind: 'seq', F: 2 });
       m.initialize(new Rng(3));
       const x = seqOn(dev, randn(4 * 2 * 2, rng(9)), 4, 2, 2, [4, 2]);

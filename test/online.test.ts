@@ -5,7 +5,8 @@ import { OnlineLearner, Rng, SequenceClassifier, SequenceTagger } from '../lib';
 
 describe('OnlineLearner', () => {
   it('learns a 4-step echo online with RTRL that truncated BPTT with a 2-step window misses', async () => {
-    const delay = 4, n = 8000;
+    const delay = 4,
+      n = 8000;
     const r = new Rng(1);
     const stream = Array.from({ length: n }, () => (r.next() < 0.5 ? 1 : 0));
     const m = new SequenceTagger({ inputSize: 1, hiddenSize: 12, outputSize: 2, cell: 'gru', seed: 1 });
@@ -22,7 +23,11 @@ describe('OnlineLearner', () => {
     const tb = new SequenceTagger({ inputSize: 1, hiddenSize: 12, outputSize: 2, cell: 'gru', seed: 1 });
     const seqs = Array.from({ length: 8 }, (_, i) => stream.slice(i * 1000, (i + 1) * 1000));
     const tags = seqs.map((s) => s.map((_, t) => (t >= delay ? s[t - delay] : 0)));
-    await tb.fit(seqs.map((s) => s.map((v) => [v])), tags, { epochs: 20, batchSize: 8, tbptt: 2, optimizer: { type: 'adam', lr: 0.01 } });
+    await tb.fit(
+      seqs.map((s) => s.map((v) => [v])),
+      tags,
+      { epochs: 20, batchSize: 8, tbptt: 2, optimizer: { type: 'adam', lr: 0.01 } },
+    );
     const test = Array.from({ length: 2000 }, () => (r.next() < 0.5 ? 1 : 0));
     const p = tb.predict([test.map((v) => [v])]) as number[][][];
     let ok2 = 0;
@@ -44,27 +49,47 @@ describe('OnlineLearner', () => {
     expect(l.steps).toBe(0);
     expect(() => l.step([1], 0)).toThrow(/x must have 2 features, received 1/);
     expect(() => l.step([1, 2], 5)).toThrow(/target must be a class id in \[0, 2\], received 5/);
-    expect(() => new OnlineLearner(new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true }))).toThrow(/bidirectional model needs the whole sequence/);
-    expect(() => new OnlineLearner(new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 2 }))).toThrow(/must be a SequenceTagger/);
-    expect(() => new OnlineLearner(m, { algorithm: 'bptt' as never })).toThrow(/algorithm must be one of 'rtrl' 'snap1' 'uoro'/);
+    expect(
+      () => new OnlineLearner(new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true })),
+    ).toThrow(/bidirectional model needs the whole sequence/);
+    expect(() => new OnlineLearner(new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 2 }))).toThrow(
+      /must be a SequenceTagger/,
+    );
+    expect(() => new OnlineLearner(m, { algorithm: 'bptt' as never })).toThrow(
+      /algorithm must be one of 'rtrl' 'snap1' 'uoro'/,
+    );
   });
 });
 
 describe("fit({ learning: 'rtrl' | 'snap1' | 'uoro' })", () => {
   const r = new Rng(4);
-  const xs = Array.from({ length: 6 }, (_, i) => Array.from({ length: 3 + i }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]));
+  const xs = Array.from({ length: 6 }, (_, i) =>
+    Array.from({ length: 3 + i }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]),
+  );
   it('exact RTRL in fit makes the same update as BPTT (tagger with padding, classifier), float64', async () => {
     for (const make of [
-      () => new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'lstm', numLayers: 2, dtype: 'float64', seed: 2 }),
-      () => new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'gru', dtype: 'float64', seed: 2 }),
+      () =>
+        new SequenceTagger({
+          inputSize: 2,
+          hiddenSize: 4,
+          outputSize: 3,
+          cell: 'lstm',
+          numLayers: 2,
+          dtype: 'float64',
+          seed: 2,
+        }),
+      () =>
+        new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 3, cell: 'gru', dtype: 'float64', seed: 2 }),
     ]) {
-      const a = make(), b = make();
+      const a = make(),
+        b = make();
       const targets = a.type === 'SequenceTagger' ? xs.map((s) => s.map((_, t) => t % 3)) : xs.map((_, i) => i % 3);
       const opts = { epochs: 1, batchSize: 6, shuffle: false, optimizer: { type: 'sgd' as const, lr: 0.5 } };
       const ha = await a.fit(xs, targets as never, { ...opts, learning: 'bptt' });
       const hb = await b.fit(xs, targets as never, { ...opts, learning: 'rtrl' });
       expect(hb.epochs[0].loss).toBeCloseTo(ha.epochs[0].loss, 12);
-      const sa = a.stateDict(), sb = b.stateDict();
+      const sa = a.stateDict(),
+        sb = b.stateDict();
       for (const k of Object.keys(sa)) sa[k].forEach((v, i) => expect(sb[k][i]).toBeCloseTo(v, 10));
     }
   });
@@ -76,10 +101,18 @@ describe("fit({ learning: 'rtrl' | 'snap1' | 'uoro' })", () => {
       expect(h.epochs[29].loss).toBeLessThan(h.epochs[0].loss);
     }
     let steps = 0;
-    await new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2 }).fit(xs, tags, { batchSize: 6, learning: { tbptt: 3 }, onBatchEnd: (b) => { steps = b.step; } });
+    await new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2 }).fit(xs, tags, {
+      batchSize: 6,
+      learning: { tbptt: 3 },
+      onBatchEnd: (b) => {
+        steps = b.step;
+      },
+    });
     expect(steps).toBe(Math.ceil(8 / 3)); // windows of the longest sequence (8 steps)
     const bi = new SequenceTagger({ inputSize: 2, hiddenSize: 4, outputSize: 2, bidirectional: true });
-    await expect(bi.fit(xs, tags, { learning: 'rtrl' })).rejects.toThrow(/learning 'rtrl' runs forward in time and cannot train a bidirectional model/);
+    await expect(bi.fit(xs, tags, { learning: 'rtrl' })).rejects.toThrow(
+      /learning 'rtrl' runs forward in time and cannot train a bidirectional model/,
+    );
   });
 });
 

@@ -8,7 +8,11 @@ import type { OptimHyper, OptimizerKind } from '../lib/native';
 import { relErr } from './helpers';
 
 const be = cpu();
-interface Fixture { p0: number[]; grads: number[][]; cases: Array<{ kind: OptimizerKind; hyper: Record<string, unknown>; after: number[][] }> }
+interface Fixture {
+  p0: number[];
+  grads: number[][];
+  cases: Array<{ kind: OptimizerKind; hyper: Record<string, unknown>; after: number[][] }>;
+}
 const fx = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'torch_optim.json'), 'utf8')) as Fixture;
 
 function toHyper(h: Record<string, unknown>): OptimHyper & { init: number } {
@@ -43,17 +47,29 @@ describe('optimizers equal torch.optim', () => {
 
 describe('optimizer first steps by hand', () => {
   it('SGD: p - lr*g; Adam: p - lr*sign(g) on step 1', () => {
-    const p = Float32Array.from([1, -2]), g = Float32Array.from([0.5, -4]);
+    const p = Float32Array.from([1, -2]),
+      g = Float32Array.from([0.5, -4]);
     be.optimStep({ kind: 'sgd', lr: 0.1, step: 1, params: p, grads: g, state: [new Float32Array(2)] });
     expect(Array.from(p)).toEqual([Math.fround(1 - 0.05), Math.fround(-2 + 0.4)]);
     const q = Float64Array.from([1, -2]);
-    be.optimStep({ kind: 'adam', lr: 0.1, eps: 0, step: 1, params: q, grads: Float64Array.from([0.5, -4]), state: [new Float64Array(2), new Float64Array(2)] });
+    be.optimStep({
+      kind: 'adam',
+      lr: 0.1,
+      eps: 0,
+      step: 1,
+      params: q,
+      grads: Float64Array.from([0.5, -4]),
+      state: [new Float64Array(2), new Float64Array(2)],
+    });
     expect(q[0]).toBeCloseTo(0.9, 14);
     expect(q[1]).toBeCloseTo(-1.9, 14);
   });
   it('the async step gives the same result as the sync one', async () => {
-    const a = Float32Array.from([1, 2, 3]), b = a.slice(), g = Float32Array.from([0.1, -0.2, 0.3]);
-    const sa = [new Float32Array(3), new Float32Array(3)], sb = [new Float32Array(3), new Float32Array(3)];
+    const a = Float32Array.from([1, 2, 3]),
+      b = a.slice(),
+      g = Float32Array.from([0.1, -0.2, 0.3]);
+    const sa = [new Float32Array(3), new Float32Array(3)],
+      sb = [new Float32Array(3), new Float32Array(3)];
     be.optimStep({ kind: 'adamw', lr: 0.01, weightDecay: 0.1, step: 1, params: a, grads: g, state: sa });
     await be.optimStepAsync({ kind: 'adamw', lr: 0.01, weightDecay: 0.1, step: 1, params: b, grads: g, state: sb });
     expect(Array.from(b)).toEqual(Array.from(a));

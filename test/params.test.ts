@@ -4,17 +4,36 @@ import { DEVICES } from './device-helpers';
 
 describe('flat parameter buffer', () => {
   it("lays out PyTorch's names and shapes for a stacked bidirectional LSTM", () => {
-    const shapes = recurrentParameterShapes({ cell: 'lstm', inputSize: 10, hiddenSize: 20, numLayers: 2, bidirectional: true });
+    const shapes = recurrentParameterShapes({
+      cell: 'lstm',
+      inputSize: 10,
+      hiddenSize: 20,
+      numLayers: 2,
+      bidirectional: true,
+    });
     expect(shapes.map(([n]) => n)).toEqual([
-      'weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0',
-      'weight_ih_l0_reverse', 'weight_hh_l0_reverse', 'bias_ih_l0_reverse', 'bias_hh_l0_reverse',
-      'weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1',
-      'weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'bias_ih_l1_reverse', 'bias_hh_l1_reverse',
+      'weight_ih_l0',
+      'weight_hh_l0',
+      'bias_ih_l0',
+      'bias_hh_l0',
+      'weight_ih_l0_reverse',
+      'weight_hh_l0_reverse',
+      'bias_ih_l0_reverse',
+      'bias_hh_l0_reverse',
+      'weight_ih_l1',
+      'weight_hh_l1',
+      'bias_ih_l1',
+      'bias_hh_l1',
+      'weight_ih_l1_reverse',
+      'weight_hh_l1_reverse',
+      'bias_ih_l1_reverse',
+      'bias_hh_l1_reverse',
     ]);
     expect(shapes[0][1]).toEqual([80, 10]);
     expect(shapes[8][1]).toEqual([80, 40]);
     expect(recurrentParameterShapes({ cell: 'gru', inputSize: 3, hiddenSize: 4, bias: false })).toEqual([
-      ['weight_ih_l0', [12, 3]], ['weight_hh_l0', [12, 4]],
+      ['weight_ih_l0', [12, 3]],
+      ['weight_hh_l0', [12, 4]],
     ]);
   });
   for (const [name, make] of DEVICES) {

@@ -34,14 +34,27 @@ function setup(v: (typeof variants)[number], reverse: boolean, withLengths: bool
   if (s.activation === 'relu') for (let i = 0; i < p.bIh.length; i++) p.bIh[i] += 0.05;
   const lengths = withLengths ? Int32Array.from([T, 2, 0]) : null;
   // The loss is a fixed random projection of every output: L = <y,Ry> + <hN,Rh> + <cN,Rc>.
-  const Ry = randn(T * B * H, r), Rh = randn(B * H, r), Rc = randn(B * H, r);
+  const Ry = randn(T * B * H, r),
+    Rh = randn(B * H, r),
+    Rc = randn(B * H, r);
   return { s, p, lengths, Ry, Rh, Rc };
 }
 
 function forward(s: RnnSpec, p: ReturnType<typeof setup>['p'], lengths: Int32Array | null, reserve?: Float64Array) {
   const { T, B, H } = s;
-  const y = new Float64Array(T * B * H), hN = new Float64Array(B * H), cN = new Float64Array(B * H);
-  be.rnnForward({ ...s, ...p, c0: s.cell === 'lstm' ? p.c0 : null, lengths, y, hN, cN: s.cell === 'lstm' ? cN : null, reserve });
+  const y = new Float64Array(T * B * H),
+    hN = new Float64Array(B * H),
+    cN = new Float64Array(B * H);
+  be.rnnForward({
+    ...s,
+    ...p,
+    c0: s.cell === 'lstm' ? p.c0 : null,
+    lengths,
+    y,
+    hN,
+    cN: s.cell === 'lstm' ? cN : null,
+    reserve,
+  });
   return { y, hN, cN };
 }
 
@@ -49,7 +62,8 @@ describe('recurrent kernels, float64', () => {
   for (const v of variants) {
     for (const reverse of [false, true]) {
       for (const withLengths of [false, true]) {
-        const name = `${v.cell}${v.activation ? '/' + v.activation : ''}${v.gruVariant ? '/' + v.gruVariant : ''}` +
+        const name =
+          `${v.cell}${v.activation ? '/' + v.activation : ''}${v.gruVariant ? '/' + v.gruVariant : ''}` +
           `${reverse ? ' reverse' : ''}${withLengths ? ' lengths' : ''}`;
         it(`${name}: forward equals the reference`, () => {
           const { s, p, lengths } = setup(v, reverse, withLengths, 11);
@@ -61,8 +75,9 @@ describe('recurrent kernels, float64', () => {
           if (lengths) {
             // padding steps output zeros
             const { T, B, H } = s;
-            for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if (t >= lengths[b])
-              for (let j = 0; j < H; j++) expect(got.y[(t * B + b) * H + j]).toBe(0);
+            for (let t = 0; t < T; t++)
+              for (let b = 0; b < B; b++)
+                if (t >= lengths[b]) for (let j = 0; j < H; j++) expect(got.y[(t * B + b) * H + j]).toBe(0);
           }
         });
 
@@ -76,15 +91,41 @@ describe('recurrent kernels, float64', () => {
           const reserve = new Float64Array(be.rnnReserveSize(s));
           forward(s, p, lengths, reserve);
           const g = {
-            x: new Float64Array(p.x.length), h0: new Float64Array(p.h0.length), c0: new Float64Array(p.c0.length),
-            wIh: new Float64Array(p.wIh.length), wHh: new Float64Array(p.wHh.length),
-            bIh: new Float64Array(p.bIh.length), bHh: new Float64Array(p.bHh.length),
+            x: new Float64Array(p.x.length),
+            h0: new Float64Array(p.h0.length),
+            c0: new Float64Array(p.c0.length),
+            wIh: new Float64Array(p.wIh.length),
+            wHh: new Float64Array(p.wHh.length),
+            bIh: new Float64Array(p.bIh.length),
+            bHh: new Float64Array(p.bHh.length),
           };
           be.rnnBackward({
-            ...s, x: p.x, lengths, wIh: p.wIh, wHh: p.wHh, reserve, dy: Ry, dhN: Rh, dcN: lstm ? Rc : null,
-            dx: g.x, dh0: g.h0, dc0: lstm ? g.c0 : null, dwIh: g.wIh, dwHh: g.wHh, dbIh: g.bIh, dbHh: g.bHh,
+            ...s,
+            x: p.x,
+            lengths,
+            wIh: p.wIh,
+            wHh: p.wHh,
+            reserve,
+            dy: Ry,
+            dhN: Rh,
+            dcN: lstm ? Rc : null,
+            dx: g.x,
+            dh0: g.h0,
+            dc0: lstm ? g.c0 : null,
+            dwIh: g.wIh,
+            dwHh: g.wHh,
+            dbIh: g.bIh,
+            dbHh: g.bHh,
           });
-          const names = ['x', 'h0', 'wIh', 'wHh', 'bIh', 'bHh', ...(lstm ? ['c0'] : [])] as const;
+          const names: Array<keyof typeof p> = [
+            'x',
+            'h0',
+            'wIh',
+            'wHh',
+            'bIh',
+            'bHh',
+            ...(lstm ? ['c0' as const] : []),
+          ];
           for (const k of names) {
             const num = numericGrad(p[k], loss);
             const err = relErr(g[k], num);
@@ -99,15 +140,36 @@ describe('recurrent kernels, float64', () => {
     const { s, p, Ry } = setup(variants[3], false, false, 5);
     const reserve = new Float64Array(be.rnnReserveSize(s));
     forward(s, p, null, reserve);
-    const run = (dx: Float64Array, dw: Float64Array) => be.rnnBackward({
-      ...s, x: p.x, wIh: p.wIh, wHh: p.wHh, reserve, dy: Ry, dx, dwIh: dw, dwHh: new Float64Array(p.wHh.length),
-    });
-    const dx1 = new Float64Array(p.x.length), dw1 = new Float64Array(p.wIh.length);
+    const run = (dx: Float64Array, dw: Float64Array) =>
+      be.rnnBackward({
+        ...s,
+        x: p.x,
+        wIh: p.wIh,
+        wHh: p.wHh,
+        reserve,
+        dy: Ry,
+        dx,
+        dwIh: dw,
+        dwHh: new Float64Array(p.wHh.length),
+      });
+    const dx1 = new Float64Array(p.x.length),
+      dw1 = new Float64Array(p.wIh.length);
     run(dx1, dw1);
-    const dx2 = dx1.slice(), dw2 = dw1.slice();
+    const dx2 = dx1.slice(),
+      dw2 = dw1.slice();
     run(dx2, dw2);
-    expect(relErr(dx2, dx1.map((v) => 2 * v))).toBeLessThan(1e-14);
-    expect(relErr(dw2, dw1.map((v) => 2 * v))).toBeLessThan(1e-14);
+    expect(
+      relErr(
+        dx2,
+        dx1.map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-14);
+    expect(
+      relErr(
+        dw2,
+        dw1.map((v) => 2 * v),
+      ),
+    ).toBeLessThan(1e-14);
   });
 
   it('a layer without biases matches the reference and its gradient', () => {
@@ -121,8 +183,20 @@ describe('recurrent kernels, float64', () => {
     const reserve = new Float64Array(be.rnnReserveSize(s));
     be.rnnForward({ ...s, ...q, c0: null, y, reserve });
     const dW = new Float64Array(p.wHh.length);
-    be.rnnBackward({ ...s, x: p.x, wIh: p.wIh, wHh: p.wHh, reserve, dy: Ry, dwIh: new Float64Array(p.wIh.length), dwHh: dW });
-    const num = numericGrad(p.wHh, () => { be.rnnForward({ ...s, ...q, c0: null, y }); return dot(y, Ry); });
+    be.rnnBackward({
+      ...s,
+      x: p.x,
+      wIh: p.wIh,
+      wHh: p.wHh,
+      reserve,
+      dy: Ry,
+      dwIh: new Float64Array(p.wIh.length),
+      dwHh: dW,
+    });
+    const num = numericGrad(p.wHh, () => {
+      be.rnnForward({ ...s, ...q, c0: null, y });
+      return dot(y, Ry);
+    });
     expect(relErr(dW, num)).toBeLessThan(1e-6);
   });
 });

@@ -7,15 +7,33 @@ import { expectParamGrads, forEachDevice } from './device-helpers';
 const vocab = Vocabulary.characters('abcde');
 
 function gradCheck(opts: Partial<ConstructorParameters<typeof Seq2Seq>[0]>, eps = 1e-6) {
-  const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 3, embeddingDim: 3, dtype: 'float64', seed: 2, ...opts });
+  const m = new Seq2Seq({
+    sourceVocabulary: vocab,
+    hiddenSize: 3,
+    embeddingDim: 3,
+    dtype: 'float64',
+    seed: 2,
+    ...opts,
+  });
   const p = Float64Array.from(m.params.hostParams());
   for (let i = 0; i < p.length; i++) p[i] += Math.sin(i) * 0.1; // away from zero biases
   m.params.setHostParams(p);
-  const src = ['abc', 'de', 'a'], tgt = ['cb', 'edd', 'a'];
+  const src = ['abc', 'de', 'a'],
+    tgt = ['cb', 'edd', 'a'];
   m.params.zeroGrad();
   m.lossAndGradient(src, tgt);
   const analytic = Float64Array.from(m.params.hostGrads());
-  expectParamGrads(m.params, analytic, () => { const l = m.lossAndGradient(src, tgt); m.params.zeroGrad(); return l; }, 1e-6, eps);
+  expectParamGrads(
+    m.params,
+    analytic,
+    () => {
+      const l = m.lossAndGradient(src, tgt);
+      m.params.zeroGrad();
+      return l;
+    },
+    1e-6,
+    eps,
+  );
 }
 
 forEachDevice(() => {
@@ -63,7 +81,10 @@ forEachDevice(() => {
           if (lp > best.logProb) best = { tokens: t, logProb: lp };
         };
         const walk = (prefix: number[]) => {
-          if (prefix.length === maxLength) { consider(prefix, false); return; }
+          if (prefix.length === maxLength) {
+            consider(prefix, false);
+            return;
+          }
           consider(prefix, true);
           for (const t of tokens) walk([...prefix, t]);
         };
@@ -80,16 +101,34 @@ forEachDevice(() => {
     });
 
     it('learns to reverse short strings; scheduled sampling runs', async () => {
-      const r = (n: number) => { let s = 7 * n + 3; return () => ((s = (s * 16807) % 2147483647) / 2147483647); };
+      const r = (n: number) => {
+        let s = 7 * n + 3;
+        return () => (s = (s * 16807) % 2147483647) / 2147483647;
+      };
       const rand = r(1);
-      const src: string[] = [], tgt: string[] = [];
+      const src: string[] = [],
+        tgt: string[] = [];
       for (let i = 0; i < 600; i++) {
         const len = 2 + Math.floor(rand() * 3);
         const s = Array.from({ length: len }, () => 'abcde'[Math.floor(rand() * 5)]).join('');
-        src.push(s); tgt.push([...s].reverse().join(''));
+        src.push(s);
+        tgt.push([...s].reverse().join(''));
       }
-      const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 48, embeddingDim: 16, attention: 'general', seed: 3 });
-      const { epochs: h } = await m.fit(src, tgt, { epochs: 25, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, clipNorm: 5, teacherForcing: 1, teacherForcingDecay: 0.97 });
+      const m = new Seq2Seq({
+        sourceVocabulary: vocab,
+        hiddenSize: 48,
+        embeddingDim: 16,
+        attention: 'general',
+        seed: 3,
+      });
+      const { epochs: h } = await m.fit(src, tgt, {
+        epochs: 25,
+        batchSize: 32,
+        optimizer: { type: 'adam', lr: 0.01 },
+        clipNorm: 5,
+        teacherForcing: 1,
+        teacherForcingDecay: 0.97,
+      });
       expect(h[h.length - 1].teacherForcing).toBeLessThan(1);
       const test = ['abc', 'edda', 'cab', 'beed'];
       const out = m.greedy(test, { maxLength: 8 });
@@ -107,11 +146,15 @@ forEachDevice(() => {
 
     it('bad input throws clear errors', () => {
       const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4 });
-      expect(() => m.greedy([[1, 99]])).toThrow(/token id of sequence 0 at step 1 must be an integer in \[0, 8\], received 99/);
+      expect(() => m.greedy([[1, 99]])).toThrow(
+        /token id of sequence 0 at step 1 must be an integer in \[0, 8\], received 99/,
+      );
       expect(() => m.greedy([''])).toThrow(/sequence 0 is empty/);
       expect(() => m.greedy(['ab'], { maxLength: 0 })).toThrow(/maxLength must be an integer >= 1, received 0/);
       expect(() => m.beamSearch('ab', { width: 0 })).toThrow(/width must be an integer >= 1, received 0/);
-      expect(() => new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, bidirectional: true, attention: 'dot' })).toThrow(/'dot' needs equal encoder output \(8\) and decoder \(4\) sizes; use 'general'/);
+      expect(
+        () => new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, bidirectional: true, attention: 'dot' }),
+      ).toThrow(/'dot' needs equal encoder output \(8\) and decoder \(4\) sizes; use 'general'/);
       return expect(m.fit(['ab'], [])).rejects.toThrow(/targets must have one entry per source \(1\), received 0/);
     });
   });

@@ -2,11 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import { addingCorrect, addingDataset, addingSequence } from './tasks/adding';
 import {
-  REBER_SYMBOLS, generateEmbeddedReber, isEmbeddedReber, nextSymbolSets, reberAllCorrect, reberDataset,
+  REBER_SYMBOLS,
+  generateEmbeddedReber,
+  isEmbeddedReber,
+  nextSymbolSets,
+  reberAllCorrect,
+  reberDataset,
 } from './tasks/reber';
 import { makeRng, randInt } from './tasks/rng';
 import {
-  TAGS, TAG_VOCAB, VERB_TOKENS, majorityBaseline, majorityBaselineDetail, taggingDataset,
+  TAGS,
+  TAG_VOCAB,
+  VERB_TOKENS,
+  majorityBaseline,
+  majorityBaselineDetail,
+  taggingDataset,
 } from './tasks/tagging';
 
 /** Symbol sets as strings, e.g. ['TP', 'B', ...], for readable expectations. */
@@ -16,7 +26,9 @@ function setsAsStrings(sets: boolean[][]): string[] {
 
 describe('rng', () => {
   it('is deterministic, in [0,1), and seed-dependent', () => {
-    const a = makeRng(42), b = makeRng(42), c = makeRng(43);
+    const a = makeRng(42),
+      b = makeRng(42),
+      c = makeRng(43);
     const xa = Array.from({ length: 1000 }, a);
     expect(Array.from({ length: 1000 }, b)).toEqual(xa);
     expect(Array.from({ length: 1000 }, c)).not.toEqual(xa);
@@ -46,7 +58,17 @@ describe('embedded Reber grammar', () => {
       expect(isEmbeddedReber(`BT${inner}PE`)).toBe(false); // wrong long-term symbol
       expect(isEmbeddedReber(`BP${inner}TE`)).toBe(false);
     }
-    for (const bad of ['', 'B', 'BTBTXSET', 'BTBTXSETEE', 'BTBTXXETE', 'BTBTSXETE', 'BTBPVSEPE', 'BTTXSETE', 'BTBTXSETA']) {
+    for (const bad of [
+      '',
+      'B',
+      'BTBTXSET',
+      'BTBTXSETEE',
+      'BTBTXXETE',
+      'BTBTSXETE',
+      'BTBPVSEPE',
+      'BTTXSETE',
+      'BTBTXSETA',
+    ]) {
       expect(isEmbeddedReber(bad)).toBe(false);
     }
   });
@@ -67,13 +89,38 @@ describe('embedded Reber grammar', () => {
     expect(setsAsStrings(nextSymbolSets('BTBTXSETE'))).toEqual(['TP', 'B', 'TP', 'SX', 'SX', 'E', 'T', 'E']);
     expect(setsAsStrings(nextSymbolSets('BPBPVVEPE'))).toEqual(['TP', 'B', 'TP', 'TV', 'PV', 'E', 'P', 'E']);
     // Inner BPTVPXTTVVE: B P T V P X T T V V E
-    expect(setsAsStrings(nextSymbolSets('BTBPTVPXTTVVETE'))).toEqual(
-      ['TP', 'B', 'TP', 'TV', 'TV', 'PV', 'SX', 'TV', 'TV', 'TV', 'PV', 'E', 'T', 'E'],
-    );
+    expect(setsAsStrings(nextSymbolSets('BTBPTVPXTTVVETE'))).toEqual([
+      'TP',
+      'B',
+      'TP',
+      'TV',
+      'TV',
+      'PV',
+      'SX',
+      'TV',
+      'TV',
+      'TV',
+      'PV',
+      'E',
+      'T',
+      'E',
+    ]);
     // Inner BTSSXXTVVE.
-    expect(setsAsStrings(nextSymbolSets('BPBTSSXXTVVEPE'))).toEqual(
-      ['TP', 'B', 'TP', 'SX', 'SX', 'SX', 'SX', 'TV', 'TV', 'PV', 'E', 'P', 'E'],
-    );
+    expect(setsAsStrings(nextSymbolSets('BPBTSSXXTVVEPE'))).toEqual([
+      'TP',
+      'B',
+      'TP',
+      'SX',
+      'SX',
+      'SX',
+      'SX',
+      'TV',
+      'TV',
+      'PV',
+      'E',
+      'P',
+      'E',
+    ]);
     expect(() => nextSymbolSets('BTBTXSEPE')).toThrow();
   });
 
@@ -124,7 +171,8 @@ describe('adding problem', () => {
     // One mark among the first ten pairs (capped at minT-1), the other among the first
     // floor(minT/2)-1 still-unmarked pairs, i.e. at index <= floor(minT/2)-1.
     const [a, b] = marked as [number, number];
-    const firstCap = Math.min(10, minT - 1), secondMax = Math.floor(minT / 2) - 1;
+    const firstCap = Math.min(10, minT - 1),
+      secondMax = Math.floor(minT / 2) - 1;
     expect((a < firstCap && b <= secondMax) || (b < firstCap && a <= secondMax)).toBe(true);
     const values = x.map((p) => p[0]!);
     expect(values.every((v) => v >= -1 && v <= 1)).toBe(true);
@@ -181,7 +229,8 @@ describe('agreement tagging', () => {
     const d = taggingDataset(1, 300);
     expect(d.tokens).toHaveLength(300);
     for (let s = 0; s < 300; s++) {
-      const toks = d.tokens[s]!, tags = d.tags[s]!;
+      const toks = d.tokens[s]!,
+        tags = d.tags[s]!;
       expect(tags).toHaveLength(toks.length);
       expect(toks.length).toBeGreaterThanOrEqual(8);
       expect(toks.length).toBeLessThanOrEqual(25);
@@ -203,7 +252,8 @@ describe('agreement tagging', () => {
     const tagsPerVerb = new Map<number, Set<number>>();
     let verbs = 0;
     for (let s = 0; s < d.tokens.length; s++) {
-      const toks = d.tokens[s]!, tags = d.tags[s]!;
+      const toks = d.tokens[s]!,
+        tags = d.tags[s]!;
       let subject = -1;
       for (let i = 0; i < toks.length; i++) {
         const num = numberOf.get(toks[i]!);
@@ -225,9 +275,29 @@ describe('agreement tagging', () => {
   });
 
   it('majorityBaseline on a tiny hand-made case', () => {
-    const train = { tokens: [[0, 1], [0, 1], [1, 2]], tags: [[0, 2], [0, 3], [2, 2]] };
+    const train = {
+      tokens: [
+        [0, 1],
+        [0, 1],
+        [1, 2],
+      ],
+      tags: [
+        [0, 2],
+        [0, 3],
+        [2, 2],
+      ],
+    };
     // token 0 -> tag 0; token 1 -> tag 2 (2 of 3); token 2 -> tag 2; unseen -> tag 2 (global 4 vs 2 vs 1).
-    const test = { tokens: [[0, 1, 5], [1, 2]], tags: [[0, 3, 2], [2, 1]] };
+    const test = {
+      tokens: [
+        [0, 1, 5],
+        [1, 2],
+      ],
+      tags: [
+        [0, 3, 2],
+        [2, 1],
+      ],
+    };
     expect(majorityBaseline(train, test)).toBeCloseTo(3 / 5, 12); // right: 0, 5, 1 ; wrong: 1, 2
     // Ties go to the smaller tag id.
     const tie = { tokens: [[4, 4]], tags: [[6, 5]] };

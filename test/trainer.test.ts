@@ -6,7 +6,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LanguageModel, OnlineLearner, Rng, Seq2Seq, SequenceClassifier, SequenceModel, SequenceTagger, Vocabulary } from '../lib';
+import {
+  LanguageModel,
+  OnlineLearner,
+  Rng,
+  Seq2Seq,
+  SequenceClassifier,
+  SequenceModel,
+  SequenceTagger,
+  Vocabulary,
+} from '../lib';
 import type { BatchInfo, EpochInfo, History } from '../lib';
 import { forEachDevice } from './device-helpers';
 
@@ -14,51 +23,103 @@ const tmp = (name: string) => join(mkdtempSync(join(tmpdir(), 'rnnkit-trainer-')
 
 function toy(n: number, seed: number) {
   const r = new Rng(seed);
-  const xs = Array.from({ length: n }, () => Array.from({ length: 3 + r.int(5) }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]));
+  const xs = Array.from({ length: n }, () =>
+    Array.from({ length: 3 + r.int(5) }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]),
+  );
   return { xs, ys: xs.map((s) => (s[0][0] > 0 ? 1 : 0)), tags: xs.map((s) => s.map((v) => (v[1] > 0 ? 1 : 0))) };
 }
 const text = 'the quick brown fox jumps over the lazy dog. '.repeat(6);
 const v = Vocabulary.characters('abcd');
-const pairs = { src: ['abc', 'bcd', 'dab', 'cab', 'ad', 'bbc', 'dca', 'acd'], tgt: ['cba', 'dcb', 'bad', 'bac', 'da', 'cbb', 'acd', 'dca'] };
+const pairs = {
+  src: ['abc', 'bcd', 'dab', 'cab', 'ad', 'bbc', 'dca', 'acd'],
+  tgt: ['cba', 'dcb', 'bad', 'bac', 'da', 'cbb', 'acd', 'dca'],
+};
 
 /** Each model behind one shape of call: fit(data, options) → History. */
 const models = {
   classifier: () => {
     const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 5, outputSize: 2, dtype: 'float64', seed: 2 });
     const d = toy(24, 1);
-    return { m, fit: (o: object) => m.fit(d.xs, d.ys, { batchSize: 8, ...o }), val: { validationData: { inputs: d.xs.slice(0, 6), targets: d.ys.slice(0, 6) } } };
+    return {
+      m,
+      fit: (o: object) => m.fit(d.xs, d.ys, { batchSize: 8, ...o }),
+      val: { validationData: { inputs: d.xs.slice(0, 6), targets: d.ys.slice(0, 6) } },
+    };
   },
   tagger: () => {
     const m = new SequenceTagger({ inputSize: 2, hiddenSize: 5, outputSize: 2, dtype: 'float64', seed: 2 });
     const d = toy(24, 1);
-    return { m, fit: (o: object) => m.fit(d.xs, d.tags, { batchSize: 8, ...o }), val: { validationData: { inputs: d.xs.slice(0, 6), targets: d.tags.slice(0, 6) } } };
+    return {
+      m,
+      fit: (o: object) => m.fit(d.xs, d.tags, { batchSize: 8, ...o }),
+      val: { validationData: { inputs: d.xs.slice(0, 6), targets: d.tags.slice(0, 6) } },
+    };
   },
   languageModel: () => {
-    const m = new LanguageModel({ vocabulary: Vocabulary.characters(text), hiddenSize: 8, embeddingDim: 4, dtype: 'float64', seed: 2 });
-    return { m, fit: (o: object) => m.fit(text, { batchSize: 4, seqLen: 8, ...o }), val: { validationText: text.slice(0, 60) } };
+    const m = new LanguageModel({
+      vocabulary: Vocabulary.characters(text),
+      hiddenSize: 8,
+      embeddingDim: 4,
+      dtype: 'float64',
+      seed: 2,
+    });
+    return {
+      m,
+      fit: (o: object) => m.fit(text, { batchSize: 4, seqLen: 8, ...o }),
+      val: { validationText: text.slice(0, 60) },
+    };
   },
   seq2seq: () => {
-    const m = new Seq2Seq({ sourceVocabulary: v, hiddenSize: 6, embeddingDim: 4, attention: 'dot', dtype: 'float64', seed: 2 });
-    return { m, fit: (o: object) => m.fit(pairs.src, pairs.tgt, { batchSize: 4, ...o }), val: { validationData: { inputs: pairs.src.slice(0, 3), targets: pairs.tgt.slice(0, 3) } } };
+    const m = new Seq2Seq({
+      sourceVocabulary: v,
+      hiddenSize: 6,
+      embeddingDim: 4,
+      attention: 'dot',
+      dtype: 'float64',
+      seed: 2,
+    });
+    return {
+      m,
+      fit: (o: object) => m.fit(pairs.src, pairs.tgt, { batchSize: 4, ...o }),
+      val: { validationData: { inputs: pairs.src.slice(0, 3), targets: pairs.tgt.slice(0, 3) } },
+    };
   },
 };
 type Made = ReturnType<(typeof models)[keyof typeof models]>;
 
 function shapeOf(h: History) {
-  return { keys: Object.keys(h).sort(), epoch: Object.keys(h.epochs[0]).filter((k) => k !== 'teacherForcing').sort() };
+  return {
+    keys: Object.keys(h).sort(),
+    epoch: Object.keys(h.epochs[0])
+      .filter((k) => k !== 'teacherForcing')
+      .sort(),
+  };
 }
 
 forEachDevice(() => {
   describe('one trainer for every model', () => {
-    const reference = shapeOf({ epochs: [{ epoch: 0, loss: 0, metrics: { loss: 0 }, valLoss: null, valMetrics: null, gradNorm: 0, lr: 0 }], stoppedEarly: false, outOfTime: false });
+    const reference = shapeOf({
+      epochs: [{ epoch: 0, loss: 0, metrics: { loss: 0 }, valLoss: null, valMetrics: null, gradNorm: 0, lr: 0 }],
+      stoppedEarly: false,
+      outOfTime: false,
+    });
 
     for (const [name, make] of Object.entries(models)) {
       it(`${name}: History, callbacks, validation, schedule and early stopping with restoreBest`, async () => {
         const { m, fit, val } = make() as Made;
-        const batches: BatchInfo[] = [], epochs: EpochInfo[] = [];
+        const batches: BatchInfo[] = [],
+          epochs: EpochInfo[] = [];
         const h = await fit({
-          epochs: 3, optimizer: { type: 'sgd', lr: 0.05 }, schedule: { type: 'step', stepSize: 1, gamma: 0.5 }, ...val,
-          onBatchEnd: (b: BatchInfo) => { batches.push(b); }, onEpochEnd: (e: EpochInfo) => { epochs.push(e); },
+          epochs: 3,
+          optimizer: { type: 'sgd', lr: 0.05 },
+          schedule: { type: 'step', stepSize: 1, gamma: 0.5 },
+          ...val,
+          onBatchEnd: (b: BatchInfo) => {
+            batches.push(b);
+          },
+          onEpochEnd: (e: EpochInfo) => {
+            epochs.push(e);
+          },
         });
         expect(shapeOf(h)).toEqual(reference);
         expect(h.epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
@@ -74,11 +135,17 @@ forEachDevice(() => {
         expect(m.epoch).toBe(3);
         // early stopping: a learning rate of 0 never improves; restoreBest puts back the best epoch's weights
         const before = JSON.stringify(m.stateDict());
-        const es = await fit({ epochs: 10, optimizer: { type: 'sgd', lr: 0 }, earlyStopping: { monitor: 'loss', patience: 2, minDelta: 1e-9, restoreBest: true } });
+        const es = await fit({
+          epochs: 10,
+          optimizer: { type: 'sgd', lr: 0 },
+          earlyStopping: { monitor: 'loss', patience: 2, minDelta: 1e-9, restoreBest: true },
+        });
         expect(es.stoppedEarly).toBe(true);
         expect(es.epochs).toHaveLength(3);
         expect(JSON.stringify(m.stateDict())).toBe(before);
-        await expect(fit({ earlyStopping: { restoreBestWeights: true } })).rejects.toThrow(/earlyStopping has unknown option 'restoreBestWeights'/);
+        await expect(fit({ earlyStopping: { restoreBestWeights: true } })).rejects.toThrow(
+          /earlyStopping has unknown option 'restoreBestWeights'/,
+        );
         await expect(fit({ epochs: 1, lenghts: 3 })).rejects.toThrow(/unknown option 'lenghts'/);
         await expect(fit({ onBatchEnd: 'no' })).rejects.toThrow(/onBatchEnd must be a function, received string/);
       });
@@ -91,11 +158,20 @@ forEachDevice(() => {
         await b.fit({ ...opts, epochs: 1 });
         const file = tmp(`${name}.rnnkit`);
         await (b.m as { save(p: string): Promise<void> }).save(file);
-        const loaded = name === 'languageModel' ? await LanguageModel.load(file) : name === 'seq2seq' ? await Seq2Seq.load(file) : await SequenceModel.load(file);
+        const loaded =
+          name === 'languageModel'
+            ? await LanguageModel.load(file)
+            : name === 'seq2seq'
+              ? await Seq2Seq.load(file)
+              : await SequenceModel.load(file);
         expect(loaded.epoch).toBe(1);
         const c = make() as Made;
-        const fitLoaded = (o: object) => (name === 'languageModel' ? (loaded as LanguageModel).fit(text, { batchSize: 4, seqLen: 8, ...o })
-          : name === 'seq2seq' ? (loaded as Seq2Seq).fit(pairs.src, pairs.tgt, { batchSize: 4, ...o }) : c.fit.call(null, o));
+        const fitLoaded = (o: object) =>
+          name === 'languageModel'
+            ? (loaded as LanguageModel).fit(text, { batchSize: 4, seqLen: 8, ...o })
+            : name === 'seq2seq'
+              ? (loaded as Seq2Seq).fit(pairs.src, pairs.tgt, { batchSize: 4, ...o })
+              : c.fit.call(null, o);
         if (name === 'classifier' || name === 'tagger') {
           const d = toy(24, 1);
           const target = name === 'classifier' ? d.ys : d.tags;
@@ -113,7 +189,15 @@ forEachDevice(() => {
         expect(JSON.stringify(m.stateDict())).toBe(w);
         const ac2 = new AbortController();
         let n = 0;
-        await expect(fit({ epochs: 5, signal: ac2.signal, onBatchEnd: () => { if (++n === 2) ac2.abort(); } })).rejects.toThrow(/aborted/);
+        await expect(
+          fit({
+            epochs: 5,
+            signal: ac2.signal,
+            onBatchEnd: () => {
+              if (++n === 2) ac2.abort();
+            },
+          }),
+        ).rejects.toThrow(/aborted/);
         expect(n).toBe(2);
         const h = await fit({ epochs: 50, timeLimit: 0 });
         expect(h.outOfTime).toBe(true);
@@ -140,10 +224,19 @@ forEachDevice(() => {
       const huge = d.xs.map(() => [1e33]);
       const w = JSON.stringify(m.stateDict());
       const skipped: boolean[] = [];
-      await m.fit(d.xs, huge, { batchSize: 8, optimizer: { type: 'sgd', lr: 1e6 }, onNonFinite: 'skip', onBatchEnd: (b) => { skipped.push(b.skipped); } });
+      await m.fit(d.xs, huge, {
+        batchSize: 8,
+        optimizer: { type: 'sgd', lr: 1e6 },
+        onNonFinite: 'skip',
+        onBatchEnd: (b) => {
+          skipped.push(b.skipped);
+        },
+      });
       expect(skipped).toEqual([true, true]);
       expect(JSON.stringify(m.stateDict())).toBe(w);
-      await expect(m.fit(d.xs, huge, { batchSize: 8, optimizer: { type: 'sgd', lr: 1e6 } })).rejects.toThrow(/the update left non-finite weights/);
+      await expect(m.fit(d.xs, huge, { batchSize: 8, optimizer: { type: 'sgd', lr: 1e6 } })).rejects.toThrow(
+        /the update left non-finite weights/,
+      );
     });
   });
 
@@ -156,7 +249,12 @@ forEachDevice(() => {
       const o = { tbptt: 4, stateful: true, shuffle: false, optimizer: { type: 'sgd' as const, lr: 0.1 } };
       const whole = make();
       const windows: number[] = [];
-      await whole.fit([stream], [tags], { ...o, onBatchEnd: (b) => { windows.push(b.batch); } });
+      await whole.fit([stream], [tags], {
+        ...o,
+        onBatchEnd: (b) => {
+          windows.push(b.batch);
+        },
+      });
       expect(windows).toEqual([0, 1, 2, 3, 4, 5]);
       const halves = make();
       await halves.fit([stream.slice(0, 12)], [tags.slice(0, 12)], o);
@@ -178,13 +276,24 @@ forEachDevice(() => {
       const m = new SequenceTagger({ inputSize: 1, hiddenSize: 3, outputSize: 2, seed: 1 });
       if (m.device.name !== 'cpu') {
         // online learning runs on host memory: a device without the capability refuses it clearly
-        expect(() => new OnlineLearner(m)).toThrow(/needs a device with the 'online' capability \(CPU\); the model's device 'opaque' has none/);
-        await expect(m.fit([[[1]]], [[1]], { learning: 'rtrl' })).rejects.toThrow(/needs a device with the 'online' capability/);
+        expect(() => new OnlineLearner(m)).toThrow(
+          /needs a device with the 'online' capability \(CPU\); the model's device 'opaque' has none/,
+        );
+        await expect(m.fit([[[1]]], [[1]], { learning: 'rtrl' })).rejects.toThrow(
+          /needs a device with the 'online' capability/,
+        );
         return;
       }
-      const l = new OnlineLearner(m, { optimizer: { type: 'sgd', lr: 0.1 }, schedule: { type: 'step', stepSize: 2, gamma: 0.5 }, clipNorm: 1 });
+      const l = new OnlineLearner(m, {
+        optimizer: { type: 'sgd', lr: 0.1 },
+        schedule: { type: 'step', stepSize: 2, gamma: 0.5 },
+        clipNorm: 1,
+      });
       const lrs = [];
-      for (let t = 0; t < 5; t++) { lrs.push(l.lr); l.step([t % 2], t % 2); }
+      for (let t = 0; t < 5; t++) {
+        lrs.push(l.lr);
+        l.step([t % 2], t % 2);
+      }
       expect(lrs).toEqual([0.1, 0.1, 0.05, 0.05, 0.025]);
       const file = tmp('learner.rnnkit');
       await l.save(file);

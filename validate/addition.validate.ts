@@ -11,19 +11,42 @@ describe('reversed-digit addition', () => {
     const val = { sources: rest.sources.slice(0, 500), targets: rest.targets.slice(0, 500) };
     const test = { sources: rest.sources.slice(500), targets: rest.targets.slice(500) };
     const vocab = Vocabulary.characters('0123456789+');
-    const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 128, embeddingDim: 16, attention: 'general', seed: 1 });
-    const exact = (d: typeof val) => m.greedy(d.sources, { maxLength: 5 }).filter((o, i) => o.text === d.targets[i]).length / d.sources.length;
+    const m = new Seq2Seq({
+      sourceVocabulary: vocab,
+      hiddenSize: 128,
+      embeddingDim: 16,
+      attention: 'general',
+      seed: 1,
+    });
+    const exact = (d: typeof val) =>
+      m.greedy(d.sources, { maxLength: 5 }).filter((o, i) => o.text === d.targets[i]).length / d.sources.length;
     const t0 = Date.now();
     let epochs = 0;
     for (; epochs < 60; epochs++) {
-      const h = (await m.fit(train.sources, train.targets, { epochs: 1, batchSize: 32, optimizer: { type: 'adam', lr: 0.002 }, clipNorm: 5 })).epochs[0];
+      const h = (
+        await m.fit(train.sources, train.targets, {
+          epochs: 1,
+          batchSize: 32,
+          optimizer: { type: 'adam', lr: 0.002 },
+          clipNorm: 5,
+        })
+      ).epochs[0];
       const v = exact(val);
-      console.log(`VALIDATE addition epoch ${epochs + 1}: loss ${h.loss.toFixed(4)}, validation exact ${(100 * v).toFixed(1)}%`);
-      if (v >= 0.998) { epochs++; break; }
+      console.log(
+        `VALIDATE addition epoch ${epochs + 1}: loss ${h.loss.toFixed(4)}, validation exact ${(100 * v).toFixed(1)}%`,
+      );
+      if (v >= 0.998) {
+        epochs++;
+        break;
+      }
     }
     const acc = exact(test);
     const sample = m.greedy(['72+53', '9+99'], { maxLength: 5 }).map((o) => o.text);
-    console.log(`VALIDATE addition: ${(100 * acc).toFixed(2)}% exact on ${test.sources.length} held-out sums after ${epochs} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s; "35+27" -> ${sample[0]}, "99+9" -> ${sample[1]}`);
+    console.log(
+      `VALIDATE addition: ${(100 * acc).toFixed(2)}% exact on ${test.sources.length} held-out sums after ` +
+        `${epochs} epochs, ${((Date.now() - t0) / 1000).toFixed(0)} s; "35+27" -> ${sample[0]}, "99+9" -> ` +
+        `${sample[1]}`,
+    );
     expect(acc).toBeGreaterThanOrEqual(0.99);
   });
 });

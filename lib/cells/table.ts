@@ -36,7 +36,11 @@ export interface CellInfo {
 function row(kind: CellKind, gateNames: string[], states: StateName[], rtrl: boolean): CellInfo {
   const G = gateNames.length;
   return Object.freeze({
-    kind, gates: G, gateNames: Object.freeze(gateNames), states: Object.freeze(states), rtrl,
+    kind,
+    gates: G,
+    gateNames: Object.freeze(gateNames),
+    states: Object.freeze(states),
+    rtrl,
     params: Object.freeze([
       { name: 'weight_ih', bias: false, shape: (I: number, H: number) => [G * H, I] },
       { name: 'weight_hh', bias: false, shape: (_I: number, H: number) => [G * H, H] },
@@ -59,14 +63,23 @@ export const CELL_KINDS = Object.freeze(Object.keys(CELLS) as CellKind[]);
 export function cellInfo(kind: string, where = 'cell'): CellInfo {
   const c = (CELLS as Record<string, CellInfo | undefined>)[kind];
   if (!c || !Object.prototype.hasOwnProperty.call(CELLS, kind)) {
-    throw new RangeError(`${where} must be one of ${CELL_KINDS.map((k) => `'${k}'`).join(' ')}, received ${JSON.stringify(kind)}`);
+    throw new RangeError(
+      `${where} must be one of ${CELL_KINDS.map((k) => `'${k}'`).join(' ')}, received ${JSON.stringify(kind)}`,
+    );
   }
   return c;
 }
 
 /** Parameters of one layer and direction: [name + suffix, shape] in PyTorch's order. */
-export function cellParameterShapes(kind: CellKind, I: number, H: number, o: { suffix?: string; bias?: boolean } = {}): Array<[string, number[]]> {
-  return cellInfo(kind).params.filter((p) => o.bias !== false || !p.bias).map((p) => [`${p.name}${o.suffix ?? ''}`, p.shape(I, H)]);
+export function cellParameterShapes(
+  kind: CellKind,
+  I: number,
+  H: number,
+  o: { suffix?: string; bias?: boolean } = {},
+): Array<[string, number[]]> {
+  return cellInfo(kind)
+    .params.filter((p) => o.bias !== false || !p.bias)
+    .map((p) => [`${p.name}${o.suffix ?? ''}`, p.shape(I, H)]);
 }
 
 /** Elements of one layer's parameters (with biases): G*H*(I+H+2). */

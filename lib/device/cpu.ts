@@ -9,11 +9,21 @@ export class CpuDevice extends HostMemoryDevice implements Device {
   readonly name = 'cpu';
   override readonly capabilities = { online: true };
 
-  protected raw(t: Tensor): HostData { return t.handle as HostData; }
-  protected wrap(a: HostData, shape: readonly number[]): Tensor { return new Tensor(dtypeName(a), shape.slice(), 'cpu', a); }
-  protected memory(dtype: TensorDType, n: number): HostData { return hostArrayOf(dtype, n); }
-  protected adopt(data: HostData, shape: readonly number[]): Tensor { return this.wrap(data, shape); }
-  protected export(r: HostData): HostData { return r; }
+  protected raw(t: Tensor): HostData {
+    return t.handle as HostData;
+  }
+  protected wrap(a: HostData, shape: readonly number[]): Tensor {
+    return new Tensor(dtypeName(a), shape.slice(), 'cpu', a);
+  }
+  protected memory(dtype: TensorDType, n: number): HostData {
+    return hostArrayOf(dtype, n);
+  }
+  protected adopt(data: HostData, shape: readonly number[]): Tensor {
+    return this.wrap(data, shape);
+  }
+  protected export(r: HostData): HostData {
+    return r;
+  }
 
   /**
    * The typed array behind a CPU tensor, for the code that runs on host memory by design: the
@@ -24,11 +34,19 @@ export class CpuDevice extends HostMemoryDevice implements Device {
     return t.handle as HostData;
   }
   /** The kernels this device runs (host arrays in and out). */
-  get kernels(): Backend<HostArray> { return this.k; }
+  get kernels(): Backend<HostArray> {
+    return this.k;
+  }
 }
 
 function dtypeName(a: HostData): TensorDType {
-  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'uint8';
+  return a instanceof Float32Array
+    ? 'float32'
+    : a instanceof Float64Array
+      ? 'float64'
+      : a instanceof Int32Array
+        ? 'int32'
+        : 'uint8';
 }
 
 let instance: CpuDevice | undefined;

@@ -14,15 +14,46 @@ export type OnTensors<X> = { [K in keyof X]: ToTensor<X[K]> };
 
 /** Ops that take one options object, as the kernels do (docs/engine.md lists them). */
 export const DEVICE_OPS = [
-  'rnnForward', 'rnnForwardAsync', 'rnnBackward', 'rnnBackwardAsync',
-  'linearForward', 'linearBackward', 'embeddingForward', 'embeddingBackward',
-  'softmaxCrossEntropy', 'mseLoss', 'sigmoidBce', 'countCorrect', 'countCorrectMultilabel',
-  'optimStep', 'optimStepAsync', 'gemm',
-  'axpby', 'mul', 'scale', 'activationForward', 'activationBackward',
-  'gatherRows', 'scatterAddRows', 'copyCols', 'mergeHalves', 'splitHalvesBackward',
-  'softmaxRows', 'logSoftmaxRows', 'argmaxRows', 'topkRows',
-  'timePoolForward', 'timePoolBackward', 'attentionForward', 'attentionBackward',
-  'timeDelayForward', 'timeDelayBackward', 'clipByValue', 'clipByNorm', 'allFinite', 'addSign',
+  'rnnForward',
+  'rnnForwardAsync',
+  'rnnBackward',
+  'rnnBackwardAsync',
+  'linearForward',
+  'linearBackward',
+  'embeddingForward',
+  'embeddingBackward',
+  'softmaxCrossEntropy',
+  'mseLoss',
+  'sigmoidBce',
+  'countCorrect',
+  'countCorrectMultilabel',
+  'optimStep',
+  'optimStepAsync',
+  'gemm',
+  'axpby',
+  'mul',
+  'scale',
+  'activationForward',
+  'activationBackward',
+  'gatherRows',
+  'scatterAddRows',
+  'copyCols',
+  'mergeHalves',
+  'splitHalvesBackward',
+  'softmaxRows',
+  'logSoftmaxRows',
+  'argmaxRows',
+  'topkRows',
+  'timePoolForward',
+  'timePoolBackward',
+  'attentionForward',
+  'attentionBackward',
+  'timeDelayForward',
+  'timeDelayBackward',
+  'clipByValue',
+  'clipByNorm',
+  'allFinite',
+  'addSign',
 ] as const;
 export type DeviceOpName = (typeof DEVICE_OPS)[number];
 type Kernels = Backend<HostArray>;
@@ -33,9 +64,11 @@ export type DeviceOps = {
 /** Host transfers of a device (the opaque device counts them; the CPU device has none). */
 export interface TransferCounts {
   /** fromHost / write calls and their bytes. */
-  toDevice: number; toDeviceBytes: number;
+  toDevice: number;
+  toDeviceBytes: number;
   /** toHost calls and their bytes. */
-  toHostCalls: number; toHostBytes: number;
+  toHostCalls: number;
+  toHostBytes: number;
   /** Ops that returned a number or flag (a loss, a norm, a count). */
   scalars: number;
 }
@@ -94,7 +127,8 @@ export abstract class HostMemoryDevice {
       const kernel = (this.k as unknown as Record<string, (a: unknown) => unknown>)[name].bind(this.k);
       self[name] = (a: Record<string, unknown>) => {
         const r = kernel(this.unwrap(a));
-        if (typeof r === 'number' || typeof r === 'boolean' || (r !== undefined && !(r instanceof Promise))) this.transfers.scalars++;
+        if (typeof r === 'number' || typeof r === 'boolean' || (r !== undefined && !(r instanceof Promise)))
+          this.transfers.scalars++;
         return r;
       };
     }
@@ -112,8 +146,10 @@ export abstract class HostMemoryDevice {
   }
 
   protected own(t: Tensor, what: string): void {
-    if (!isTensor(t)) throw new TypeError(`${this.name}.${what}: expected a Tensor, received ${t === null ? 'null' : typeof t}`);
-    if (t.device !== this.name) throw new TypeError(`${this.name}.${what}: the tensor lives on device '${t.device}', not '${this.name}'`);
+    if (!isTensor(t))
+      throw new TypeError(`${this.name}.${what}: expected a Tensor, received ${t === null ? 'null' : typeof t}`);
+    if (t.device !== this.name)
+      throw new TypeError(`${this.name}.${what}: the tensor lives on device '${t.device}', not '${this.name}'`);
   }
 
   alloc(dtype: TensorDType, shape: readonly number[]): Tensor {
@@ -124,7 +160,8 @@ export abstract class HostMemoryDevice {
   fromHost(data: HostData, shape?: readonly number[]): Tensor {
     const s = shape ?? [data.length];
     const n = checkShape('fromHost', s);
-    if (n !== data.length) throw new RangeError(`fromHost: shape [${s.join(',')}] needs ${n} elements, received ${data.length}`);
+    if (n !== data.length)
+      throw new RangeError(`fromHost: shape [${s.join(',')}] needs ${n} elements, received ${data.length}`);
     this.transfers.toDevice++;
     this.transfers.toDeviceBytes += data.byteLength;
     return this.adopt(data, s);
@@ -142,12 +179,15 @@ export abstract class HostMemoryDevice {
   /** How a tensor's memory leaves (the CPU device hands out the array, others copy). */
   protected abstract export(r: HostData): HostData;
 
-  async toHost(t: Tensor): Promise<HostData> { return this.toHostSync(t); }
+  async toHost(t: Tensor): Promise<HostData> {
+    return this.toHostSync(t);
+  }
 
   write(t: Tensor, data: ArrayLike<number>): void {
     this.own(t, 'write');
     const r = this.raw(t);
-    if (data.length !== r.length) throw new RangeError(`write: the tensor has ${r.length} elements, received ${data.length}`);
+    if (data.length !== r.length)
+      throw new RangeError(`write: the tensor has ${r.length} elements, received ${data.length}`);
     this.transfers.toDevice++;
     this.transfers.toDeviceBytes += r.byteLength;
     r.set(data);
@@ -163,21 +203,36 @@ export abstract class HostMemoryDevice {
     return this.wrap(r.subarray(offset, offset + n), shape);
   }
 
-  fill(t: Tensor, value: number): void { this.own(t, 'fill'); this.raw(t).fill(value); }
+  fill(t: Tensor, value: number): void {
+    this.own(t, 'fill');
+    this.raw(t).fill(value);
+  }
 
   copy(src: Tensor, dst: Tensor): void {
     this.own(src, 'copy');
     this.own(dst, 'copy');
-    if (src.size !== dst.size || src.dtype !== dst.dtype) throw new RangeError(`copy: tensors must match, received ${src} and ${dst}`);
+    if (src.size !== dst.size || src.dtype !== dst.dtype)
+      throw new RangeError(`copy: tensors must match, received ${src} and ${dst}`);
     this.raw(dst).set(this.raw(src));
   }
 
-  free(_t: Tensor): void { /* host memory: the garbage collector frees it */ }
+  free(_t: Tensor): void {
+    /* host memory: the garbage collector frees it */
+  }
 
-  rnnReserveSize(spec: RnnSpec): number { return this.k.rnnReserveSize(spec); }
-  optimStateCount(kind: OptimizerKind): number { return this.k.optimStateCount(kind); }
-  dropoutMask(a: { p: number; seed: number; mask: Tensor }): void { this.k.dropoutMask(a.p, a.seed, this.raw(a.mask) as HostArray); }
-  l2Norm(a: { x: Tensor }): number { this.transfers.scalars++; return this.k.l2Norm(this.raw(a.x) as HostArray); }
+  rnnReserveSize(spec: RnnSpec): number {
+    return this.k.rnnReserveSize(spec);
+  }
+  optimStateCount(kind: OptimizerKind): number {
+    return this.k.optimStateCount(kind);
+  }
+  dropoutMask(a: { p: number; seed: number; mask: Tensor }): void {
+    this.k.dropoutMask(a.p, a.seed, this.raw(a.mask) as HostArray);
+  }
+  l2Norm(a: { x: Tensor }): number {
+    this.transfers.scalars++;
+    return this.k.l2Norm(this.raw(a.x) as HostArray);
+  }
 }
 // The op methods are installed by the constructor.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging

@@ -36,14 +36,27 @@ export class OpaqueDevice extends HostMemoryDevice implements Device {
     return new CTOR[dtype](buf);
   }
   protected adopt(data: HostData, shape: readonly number[]): Tensor {
-    const m = this.memory(data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'uint8', data.length);
+    const m = this.memory(
+      data instanceof Float32Array
+        ? 'float32'
+        : data instanceof Float64Array
+          ? 'float64'
+          : data instanceof Int32Array
+            ? 'int32'
+            : 'uint8',
+      data.length,
+    );
     m.set(data);
     return this.wrap(m, shape);
   }
-  protected export(r: HostData): HostData { return r.slice(); }
+  protected export(r: HostData): HostData {
+    return r.slice();
+  }
 
   /** Zeroes the transfer counters. */
-  resetTransfers(): void { Object.assign(this.transfers, zeroTransfers()); }
+  resetTransfers(): void {
+    Object.assign(this.transfers, zeroTransfers());
+  }
 }
 
 /** Any attempt to read a tensor's elements from JavaScript throws. */
@@ -51,13 +64,19 @@ function guard(t: Tensor): Tensor {
   return new Proxy(t, {
     get(target, key, receiver) {
       if (typeof key === 'string' && (key === 'data' || key === 'length' || /^\d+$/.test(key))) {
-        throw new TypeError(`opaque tensor: its elements live on the device; copy them out with device.toHost (tried to read '${key}')`);
+        throw new TypeError(
+          `opaque tensor: its elements live on the device; copy them out with device.toHost (tried to read '${key}')`,
+        );
       }
       return Reflect.get(target, key, receiver);
     },
-    set() { throw new TypeError('opaque tensor: tensors are immutable handles'); },
+    set() {
+      throw new TypeError('opaque tensor: tensors are immutable handles');
+    },
   });
 }
 
 /** A new opaque device (each with its own counters). */
-export function opaqueDevice(): OpaqueDevice { return new OpaqueDevice(); }
+export function opaqueDevice(): OpaqueDevice {
+  return new OpaqueDevice();
+}

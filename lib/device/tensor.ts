@@ -12,23 +12,39 @@ export class Tensor {
   /** @internal Owned by the device: a typed array on the CPU, a token elsewhere. */
   readonly handle: unknown;
 
-  constructor(readonly dtype: TensorDType, readonly shape: readonly number[], readonly device: string, handle: unknown) {
+  constructor(
+    readonly dtype: TensorDType,
+    readonly shape: readonly number[],
+    readonly device: string,
+    handle: unknown,
+  ) {
     this.size = shape.reduce((a, b) => a * b, 1);
     this.handle = handle;
   }
 
-  toString(): string { return `Tensor(${this.dtype}, [${this.shape.join(',')}], ${this.device})`; }
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape.join(',')}], ${this.device})`;
+  }
 }
 
-export function isTensor(v: unknown): v is Tensor { return v instanceof Tensor; }
+export function isTensor(v: unknown): v is Tensor {
+  return v instanceof Tensor;
+}
 
 export function hostArrayOf(dtype: TensorDType, n: number): HostData {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'uint8': return new Uint8Array(n);
-    default: throw new TypeError(`tensor: dtype must be one of 'float32' 'float64' 'int32' 'uint8', received ${String(dtype)}`);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'uint8':
+      return new Uint8Array(n);
+    default:
+      throw new TypeError(
+        `tensor: dtype must be one of 'float32' 'float64' 'int32' 'uint8', received ${String(dtype)}`,
+      );
   }
 }
 
@@ -37,5 +53,7 @@ export function dtypeOf(a: HostData): TensorDType {
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
   if (a instanceof Uint8Array) return 'uint8';
-  throw new TypeError(`fromHost: data must be a Float32Array, Float64Array, Int32Array or Uint8Array, received ${Object.prototype.toString.call(a)}`);
+  throw new TypeError(
+    `fromHost: data must be a Float32Array, Float64Array, Int32Array or Uint8Array, received ${Object.prototype.toString.call(a)}`,
+  );
 }

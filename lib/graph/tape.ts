@@ -55,7 +55,9 @@ export class Scratch {
   }
 
   /** A new call begins: every buffer may be handed out again. */
-  reset(): void { this.used.clear(); }
+  reset(): void {
+    this.used.clear();
+  }
 
   /** Elements held (for tests and memory reports). */
   get elements(): number {
@@ -75,16 +77,26 @@ export class ScratchPool {
     s.reset();
     return s;
   }
-  release(s: Scratch): void { this.free.push(s); }
+  release(s: Scratch): void {
+    this.free.push(s);
+  }
 
   /** Runs fn with a scratch of its own, released when fn settles. */
   async using<T>(fn: (s: Scratch) => Promise<T>): Promise<T> {
     const s = this.acquire();
-    try { return await fn(s); } finally { this.release(s); }
+    try {
+      return await fn(s);
+    } finally {
+      this.release(s);
+    }
   }
   usingSync<T>(fn: (s: Scratch) => T): T {
     const s = this.acquire();
-    try { return fn(s); } finally { this.release(s); }
+    try {
+      return fn(s);
+    } finally {
+      this.release(s);
+    }
   }
 }
 
@@ -105,10 +117,15 @@ export class Tape {
   /** The latest record of `owner` not yet taken; throws when forward did not record one. */
   take<T>(owner: object, what: string): T {
     const l = this.records.get(owner);
-    if (!l || l.length === 0) throw new Error(`${what}.backward: no forward pass of this call recorded one (run forward in training mode first)`);
+    if (!l || l.length === 0)
+      throw new Error(
+        `${what}.backward: no forward pass of this call recorded one (run forward in training mode first)`,
+      );
     return l.pop() as T;
   }
 
   /** Forget every record (a new training window). */
-  clear(): void { this.records.clear(); }
+  clear(): void {
+    this.records.clear();
+  }
 }

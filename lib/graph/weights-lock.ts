@@ -20,7 +20,9 @@ export class WeightsLock {
   /** A synchronous reader: runs at once, or throws while an update is in flight. */
   readSync<T>(what: string, fn: () => T): T {
     if (this.writing) {
-      throw new Error(`${what}: the weights are being updated by fit right now; use the async variant, or call it from onBatchEnd/onEpochEnd`);
+      throw new Error(
+        `${what}: the weights are being updated by fit right now; use the async variant, or call it from onBatchEnd/onEpochEnd`,
+      );
     }
     return fn();
   }
@@ -28,7 +30,9 @@ export class WeightsLock {
   /** A synchronous writer: runs at once, or throws while a read or an update is in flight. */
   writeSync<T>(what: string, fn: () => T): T {
     if (this.writing || this.readers > 0) {
-      throw new Error(`${what}: the weights are in use by ${this.writing ? 'an update' : 'a running prediction'}; await it first`);
+      throw new Error(
+        `${what}: the weights are in use by ${this.writing ? 'an update' : 'a running prediction'}; await it first`,
+      );
     }
     return fn();
   }
@@ -37,7 +41,9 @@ export class WeightsLock {
     while (this.writing) await this.writing;
     while (this.readers > 0) await new Promise<void>((r) => this.drained.push(r));
     let done!: () => void;
-    this.writing = new Promise<void>((r) => { done = r; });
+    this.writing = new Promise<void>((r) => {
+      done = r;
+    });
     try {
       return await fn();
     } finally {

@@ -15,11 +15,16 @@ export class LuongAttention {
   private Hd = 0;
   private He = 0;
 
-  constructor(readonly name: string, readonly score: AttentionScore) {}
+  constructor(
+    readonly name: string,
+    readonly score: AttentionScore,
+  ) {}
 
   build(params: FlatParameters, decoderSize: number, encoderSize: number): void {
     if (this.score === 'dot' && decoderSize !== encoderSize) {
-      throw new RangeError(`attention 'dot' needs equal encoder output (${encoderSize}) and decoder (${decoderSize}) sizes; use 'general'`);
+      throw new RangeError(
+        `attention 'dot' needs equal encoder output (${encoderSize}) and decoder (${decoderSize}) sizes; use 'general'`,
+      );
     }
     this.Hd = decoderSize;
     this.He = encoderSize;
@@ -32,23 +37,57 @@ export class LuongAttention {
     params.init(`${this.name}.weight_c`, (w) => glorotUniform(w, this.Hd, this.He + this.Hd, rng));
   }
 
-  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor { return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero); }
+  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor {
+    return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero);
+  }
 
   /** dec: [T,B,Hd]; enc: [S,B,He] with lengths. Returns h̃ [T,B,Hd] and α [T,B,S]. */
   forward(ctx: Ctx, params: FlatParameters, dec: SeqAct, enc: SeqAct): { out: SeqAct; alpha: Tensor } {
-    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, dev = ctx.device;
+    const { T, B } = dec,
+      S = enc.T,
+      Hd = this.Hd,
+      He = this.He,
+      dev = ctx.device;
     let keys: Tensor = enc.data;
     if (this.score === 'general') {
       keys = this.buf(ctx, 'keys', S * B * Hd);
-      dev.linearForward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), y: keys });
+      dev.linearForward({
+        N: S * B,
+        I: He,
+        O: Hd,
+        x: enc.data,
+        weight: params.param(`${this.name}.weight_a`),
+        y: keys,
+      });
     }
     const alpha = this.buf(ctx, 'alpha', T * B * S);
     const context = this.buf(ctx, 'context', T * B * He);
-    dev.attentionForward({ T, S, B, Hd, He, q: dec.data, keys, values: enc.data, lengths: enc.lengths?.dev ?? null, alpha, context });
+    dev.attentionForward({
+      T,
+      S,
+      B,
+      Hd,
+      He,
+      q: dec.data,
+      keys,
+      values: enc.data,
+      lengths: enc.lengths?.dev ?? null,
+      alpha,
+      context,
+    });
     // [c_t; h_t] rows, then h̃ = tanh(W_c [c; h])
     const cat = this.buf(ctx, 'cat', T * B * (He + Hd));
     dev.copyCols({ N: T * B, srcF: He, srcOffset: 0, width: He, src: context, dstF: He + Hd, dstOffset: 0, dst: cat });
-    dev.copyCols({ N: T * B, srcF: Hd, srcOffset: 0, width: Hd, src: dec.data, dstF: He + Hd, dstOffset: He, dst: cat });
+    dev.copyCols({
+      N: T * B,
+      srcF: Hd,
+      srcOffset: 0,
+      width: Hd,
+      src: dec.data,
+      dstF: He + Hd,
+      dstOffset: He,
+      dst: cat,
+    });
     const pre = this.buf(ctx, 'pre', T * B * Hd);
     dev.linearForward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), y: pre });
     const tilde = this.buf(ctx, 'tilde', T * B * Hd);
@@ -59,24 +98,74 @@ export class LuongAttention {
 
   /** Gradients w.r.t. the decoder and encoder outputs; parameter gradients accumulate. */
   backward(ctx: Ctx, params: FlatParameters, dOut: Tensor): { dDec: Tensor; dEnc: Tensor } {
-    const { dec, enc, keys, alpha, cat, tilde } = ctx.tape.take<{ dec: SeqAct; enc: SeqAct; keys: Tensor; alpha: Tensor; cat: Tensor; tilde: Tensor }>(this, 'attention');
-    const { T, B } = dec, S = enc.T, Hd = this.Hd, He = this.He, dev = ctx.device;
+    const { dec, enc, keys, alpha, cat, tilde } = ctx.tape.take<{
+      dec: SeqAct;
+      enc: SeqAct;
+      keys: Tensor;
+      alpha: Tensor;
+      cat: Tensor;
+      tilde: Tensor;
+    }>(this, 'attention');
+    const { T, B } = dec,
+      S = enc.T,
+      Hd = this.Hd,
+      He = this.He,
+      dev = ctx.device;
     const dPre = this.buf(ctx, 'dPre', T * B * Hd, true);
     dev.activationBackward({ kind: 'tanh', n: T * B * Hd, y: tilde, dy: dOut, dx: dPre });
     const dCat = this.buf(ctx, 'dCat', T * B * (He + Hd), true);
-    dev.linearBackward({ N: T * B, I: He + Hd, O: Hd, x: cat, weight: params.param(`${this.name}.weight_c`), dy: dPre, dx: dCat, dWeight: params.gradient(`${this.name}.weight_c`) });
+    dev.linearBackward({
+      N: T * B,
+      I: He + Hd,
+      O: Hd,
+      x: cat,
+      weight: params.param(`${this.name}.weight_c`),
+      dy: dPre,
+      dx: dCat,
+      dWeight: params.gradient(`${this.name}.weight_c`),
+    });
     const dContext = this.buf(ctx, 'dContext', T * B * He);
-    dev.copyCols({ N: T * B, srcF: He + Hd, srcOffset: 0, width: He, src: dCat, dstF: He, dstOffset: 0, dst: dContext });
+    dev.copyCols({
+      N: T * B,
+      srcF: He + Hd,
+      srcOffset: 0,
+      width: He,
+      src: dCat,
+      dstF: He,
+      dstOffset: 0,
+      dst: dContext,
+    });
     const dDec = this.buf(ctx, 'dDec', T * B * Hd);
     dev.copyCols({ N: T * B, srcF: He + Hd, srcOffset: He, width: Hd, src: dCat, dstF: Hd, dstOffset: 0, dst: dDec });
     const dEnc = this.buf(ctx, 'dEnc', S * B * He, true);
     const dKeys = this.score === 'general' ? this.buf(ctx, 'dKeys', S * B * Hd, true) : dEnc;
     dev.attentionBackward({
-      T, S, B, Hd, He, q: dec.data, keys, values: enc.data, lengths: enc.lengths?.dev ?? null, alpha, dContext,
-      dq: dDec, dKeys, dValues: dEnc,
+      T,
+      S,
+      B,
+      Hd,
+      He,
+      q: dec.data,
+      keys,
+      values: enc.data,
+      lengths: enc.lengths?.dev ?? null,
+      alpha,
+      dContext,
+      dq: dDec,
+      dKeys,
+      dValues: dEnc,
     });
     if (this.score === 'general') {
-      dev.linearBackward({ N: S * B, I: He, O: Hd, x: enc.data, weight: params.param(`${this.name}.weight_a`), dy: dKeys, dx: dEnc, dWeight: params.gradient(`${this.name}.weight_a`) });
+      dev.linearBackward({
+        N: S * B,
+        I: He,
+        O: Hd,
+        x: enc.data,
+        weight: params.param(`${this.name}.weight_a`),
+        dy: dKeys,
+        dx: dEnc,
+        dWeight: params.gradient(`${this.name}.weight_a`),
+      });
     }
     return { dDec, dEnc };
   }

@@ -11,13 +11,17 @@ import type { PoolingOptions } from './pooling';
 import { GRU, LSTM, SimpleRNN } from './recurrent';
 import type { RecurrentOptions } from './recurrent';
 
-const cellOnly = (c: Record<string, unknown>, drop: string[]) => Object.fromEntries(Object.entries(c).filter(([k]) => !drop.includes(k)));
+const cellOnly = (c: Record<string, unknown>, drop: string[]) =>
+  Object.fromEntries(Object.entries(c).filter(([k]) => !drop.includes(k)));
 
 registerLayer('Linear', (c) => new Linear(c as unknown as LinearOptions));
 registerLayer('Embedding', (c) => new Embedding(c as unknown as EmbeddingOptions));
 registerLayer('Dropout', (c) => new Dropout(c as DropoutOptions));
 registerLayer('TimePooling', (c) => new TimePooling(c as PoolingOptions));
 // a recurrent layer's config holds every cell's options resolved; each cell takes its own
-registerLayer('SimpleRNN', (c) => new SimpleRNN(cellOnly(c, ['gruVariant', 'forgetBias']) as unknown as RecurrentOptions));
+registerLayer(
+  'SimpleRNN',
+  (c) => new SimpleRNN(cellOnly(c, ['gruVariant', 'forgetBias']) as unknown as RecurrentOptions),
+);
 registerLayer('LSTM', (c) => new LSTM(cellOnly(c, ['gruVariant', 'activation']) as unknown as RecurrentOptions));
 registerLayer('GRU', (c) => new GRU(cellOnly(c, ['activation', 'forgetBias']) as unknown as RecurrentOptions));

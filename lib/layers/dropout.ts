@@ -29,7 +29,10 @@ export class Dropout extends Layer {
 
   *forward(x: Act, ctx: Ctx): Gen<Act> {
     if (x.kind === 'ids') throw new TypeError('Dropout: expected a seq or vec input, received token ids');
-    if (!ctx.training || this.config.p === 0) { if (ctx.training) ctx.tape.record(this, null); return x; }
+    if (!ctx.training || this.config.p === 0) {
+      if (ctx.training) ctx.tape.record(this, null);
+      return x;
+    }
     const n = x.data.size;
     const mask = this.buffer(ctx, 'mask', ctx.dtype, n);
     ctx.device.dropoutMask({ p: this.config.p, seed: ctx.rng.seed(), mask });

@@ -30,18 +30,22 @@ export class Embedding extends Layer {
     this.config = resolveOptions('Embedding', EMBEDDING_OPTIONS, options);
     const pad = this.config.paddingIdx;
     if (pad !== null && pad >= this.config.numEmbeddings) {
-      throw new RangeError(`Embedding: paddingIdx must be < numEmbeddings (${this.config.numEmbeddings}), received ${pad}`);
+      throw new RangeError(
+        `Embedding: paddingIdx must be < numEmbeddings (${this.config.numEmbeddings}), received ${pad}`,
+      );
     }
   }
 
   build(input: ActShape, params: FlatParameters): ActShape {
-    if (input.kind !== 'ids') throw new TypeError(`Embedding: expected token ids as input, received a ${input.kind} input`);
+    if (input.kind !== 'ids')
+      throw new TypeError(`Embedding: expected token ids as input, received a ${input.kind} input`);
     params.add(this.p('weight'), [this.config.numEmbeddings, this.config.embeddingDim]);
     return { kind: 'seq', F: this.config.embeddingDim };
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    const pad = this.config.paddingIdx, E = this.config.embeddingDim;
+    const pad = this.config.paddingIdx,
+      E = this.config.embeddingDim;
     params.init(this.p('weight'), (w) => {
       for (let i = 0; i < w.length; i++) w[i] = rng.normal();
       if (pad !== null) w.fill(0, pad * E, (pad + 1) * E);
@@ -64,8 +68,13 @@ export class Embedding extends Layer {
     if (dy.kind === 'ids') throw new Error('Embedding.backward: unexpected ids');
     const { numEmbeddings: V, embeddingDim: E, paddingIdx } = this.config;
     ctx.device.embeddingBackward({
-      N: lastIds.size, V, E, ids: lastIds, dy: dy.data,
-      dWeight: params.gradient(this.p('weight')), paddingIdx: paddingIdx ?? -1,
+      N: lastIds.size,
+      V,
+      E,
+      ids: lastIds,
+      dy: dy.data,
+      dWeight: params.gradient(this.p('weight')),
+      paddingIdx: paddingIdx ?? -1,
     });
     return null;
   }

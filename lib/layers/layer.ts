@@ -8,20 +8,47 @@ import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
 
 /** Valid steps of each sequence: on the host (for control flow) and on the device (for ops). */
-export interface Lengths { host: Int32Array; dev: Tensor }
+export interface Lengths {
+  host: Int32Array;
+  dev: Tensor;
+}
 /** A padded batch of sequences, time-major: data [T,B,F]; steps t >= lengths[b] are padding. */
-export interface SeqAct { kind: 'seq'; data: Tensor; T: number; B: number; F: number; lengths: Lengths | null }
+export interface SeqAct {
+  kind: 'seq';
+  data: Tensor;
+  T: number;
+  B: number;
+  F: number;
+  lengths: Lengths | null;
+}
 /** One vector per sequence: data [B,F]. */
-export interface VecAct { kind: 'vec'; data: Tensor; B: number; F: number }
+export interface VecAct {
+  kind: 'vec';
+  data: Tensor;
+  B: number;
+  F: number;
+}
 /** Token ids (int32), time-major: data [T,B]. */
-export interface IdsAct { kind: 'ids'; data: Tensor; T: number; B: number; lengths: Lengths | null }
+export interface IdsAct {
+  kind: 'ids';
+  data: Tensor;
+  T: number;
+  B: number;
+  lengths: Lengths | null;
+}
 export type Act = SeqAct | VecAct | IdsAct;
 
 /** Static description of an activation: its kind and feature size (vocabulary size for ids). */
-export interface ActShape { kind: Act['kind']; F: number }
+export interface ActShape {
+  kind: Act['kind'];
+  F: number;
+}
 
 /** Recurrent state of one layer: per layer and direction, [B,H] tensors. */
-export interface RecurrentState { h: Tensor[]; c: Tensor[] | null }
+export interface RecurrentState {
+  h: Tensor[];
+  c: Tensor[] | null;
+}
 
 /** Per-call context: the device and how native work runs, training or inference, randomness, carried states. */
 export interface Ctx {
@@ -61,7 +88,9 @@ export abstract class Layer {
   /** Accumulates parameter gradients and returns the gradient w.r.t. the input (null for ids). */
   abstract backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null>;
 
-  protected p(name: string): string { return this.name ? `${this.name}.${name}` : name; }
+  protected p(name: string): string {
+    return this.name ? `${this.name}.${name}` : name;
+  }
 
   /**
    * A scratch buffer of this call (reused by later calls that take the same scratch, so
@@ -79,11 +108,17 @@ export function expectKind<K extends Act['kind']>(what: string, a: Act, kind: K)
 
 /** Deep copy of recurrent states (scratch buffers are reused; carried states must not be). */
 export function copyStates(device: Device, m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
-  const dup = (t: Tensor) => { const c = device.alloc(t.dtype, t.shape); device.copy(t, c); return c; };
+  const dup = (t: Tensor) => {
+    const c = device.alloc(t.dtype, t.shape);
+    device.copy(t, c);
+    return c;
+  };
   const out = new Map<Layer, RecurrentState>();
   for (const [k, v] of m) out.set(k, { h: v.h.map(dup), c: v.c ? v.c.map(dup) : null });
   return out;
 }
 
 /** Rows of a batch act: T*B for sequences, B for vectors. */
-export function rowsOf(a: SeqAct | VecAct): number { return a.kind === 'seq' ? a.T * a.B : a.B; }
+export function rowsOf(a: SeqAct | VecAct): number {
+  return a.kind === 'seq' ? a.T * a.B : a.B;
+}

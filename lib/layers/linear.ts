@@ -34,17 +34,22 @@ export class Linear extends Layer {
     this.config = resolveOptions('Linear', LINEAR_OPTIONS, options);
   }
 
-  private get weightName(): string { return this.config.tiedTo ?? this.p('weight'); }
+  private get weightName(): string {
+    return this.config.tiedTo ?? this.p('weight');
+  }
 
   build(input: ActShape, params: FlatParameters): ActShape {
-    if (input.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids (add an Embedding first)');
+    if (input.kind === 'ids')
+      throw new TypeError('Linear: expected a seq or vec input, received token ids (add an Embedding first)');
     this.inFeatures = input.F;
     const tied = this.config.tiedTo;
     if (tied) {
       const e = params.list().find((x) => x.name === tied);
       if (!e) throw new RangeError(`Linear: tiedTo names no parameter registered before this layer: '${tied}'`);
       if (e.shape.length !== 2 || e.shape[0] !== this.config.outFeatures || e.shape[1] !== input.F) {
-        throw new RangeError(`Linear: tiedTo '${tied}' must have shape [${this.config.outFeatures},${input.F}], received [${e.shape.join(',')}]`);
+        throw new RangeError(
+          `Linear: tiedTo '${tied}' must have shape [${this.config.outFeatures},${input.F}], received [${e.shape.join(',')}]`,
+        );
       }
     } else params.add(this.p('weight'), [this.config.outFeatures, input.F]);
     if (this.config.bias) params.add(this.p('bias'), [this.config.outFeatures]);
@@ -52,7 +57,8 @@ export class Linear extends Layer {
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    const O = this.config.outFeatures, I = this.inFeatures;
+    const O = this.config.outFeatures,
+      I = this.inFeatures;
     const tied = this.config.tiedTo !== null;
     if (this.config.init === 'pytorch') {
       if (!tied) params.init(this.weightName, (w) => uniform(w, 1 / Math.sqrt(I), rng));
@@ -65,12 +71,19 @@ export class Linear extends Layer {
 
   *forward(x: Act, ctx: Ctx, params: FlatParameters): Gen<Act> {
     if (x.kind === 'ids') throw new TypeError('Linear: expected a seq or vec input, received token ids');
-    if (x.F !== this.inFeatures) throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
-    const N = x.kind === 'seq' ? x.T * x.B : x.B, O = this.config.outFeatures;
+    if (x.F !== this.inFeatures)
+      throw new RangeError(`Linear: expected ${this.inFeatures} input features, received ${x.F}`);
+    const N = x.kind === 'seq' ? x.T * x.B : x.B,
+      O = this.config.outFeatures;
     const y = this.buffer(ctx, 'y', ctx.dtype, N * O);
     ctx.device.linearForward({
-      N, I: this.inFeatures, O, x: x.data, weight: params.param(this.weightName),
-      bias: this.config.bias ? params.param(this.p('bias')) : null, y,
+      N,
+      I: this.inFeatures,
+      O,
+      x: x.data,
+      weight: params.param(this.weightName),
+      bias: this.config.bias ? params.param(this.p('bias')) : null,
+      y,
     });
     if (ctx.training) ctx.tape.record(this, x);
     return x.kind === 'seq' ? { ...x, data: y, F: O } : { kind: 'vec', data: y, B: x.B, F: O };
@@ -82,8 +95,14 @@ export class Linear extends Layer {
     const N = x.kind === 'seq' ? x.T * x.B : x.B;
     const dx = this.needsInputGrad ? this.buffer(ctx, 'dx', ctx.dtype, N * this.inFeatures, true) : null;
     ctx.device.linearBackward({
-      N, I: this.inFeatures, O: this.config.outFeatures, x: x.data, weight: params.param(this.weightName),
-      dy: dy.data, dx, dWeight: params.gradient(this.weightName),
+      N,
+      I: this.inFeatures,
+      O: this.config.outFeatures,
+      x: x.data,
+      weight: params.param(this.weightName),
+      dy: dy.data,
+      dx,
+      dWeight: params.gradient(this.weightName),
       dBias: this.config.bias ? params.gradient(this.p('bias')) : null,
     });
     return dx ? { ...x, data: dx } : null;

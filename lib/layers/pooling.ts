@@ -32,7 +32,16 @@ export class TimePooling extends Layer {
     const { T, B, F } = s;
     const y = this.buffer(ctx, 'y', ctx.dtype, B * F);
     const argmax = this.buffer(ctx, 'argmax', 'int32', B * F);
-    ctx.device.timePoolForward({ T, B, F, mode: this.config.mode, x: s.data, lengths: s.lengths?.dev ?? null, y, argmax });
+    ctx.device.timePoolForward({
+      T,
+      B,
+      F,
+      mode: this.config.mode,
+      x: s.data,
+      lengths: s.lengths?.dev ?? null,
+      y,
+      argmax,
+    });
     if (ctx.training) ctx.tape.record(this, { s, argmax });
     return { kind: 'vec', data: y, B, F };
   }
@@ -42,7 +51,16 @@ export class TimePooling extends Layer {
     if (dy.kind !== 'vec') throw new Error('TimePooling.backward: expected a vec gradient');
     const { T, B, F } = s;
     const dx = this.buffer(ctx, 'dx', ctx.dtype, T * B * F, true);
-    ctx.device.timePoolBackward({ T, B, F, mode: this.config.mode, dy: dy.data, lengths: s.lengths?.dev ?? null, argmax, dx });
+    ctx.device.timePoolBackward({
+      T,
+      B,
+      F,
+      mode: this.config.mode,
+      dy: dy.data,
+      lengths: s.lengths?.dev ?? null,
+      argmax,
+      dx,
+    });
     return { ...s, data: dx };
   }
 }

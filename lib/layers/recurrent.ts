@@ -56,7 +56,12 @@ export const RECURRENT_OPTIONS: Record<keyof RecurrentOptions, FieldSpec> = {
   initialState: { type: 'enum', values: ['zeros', 'learnable'], default: 'zeros', doc: 'initial state' },
   returnSequences: { type: 'bool', default: true, doc: 'output every step or the final states' },
   init: { type: 'enum', values: ['keras', 'pytorch'], default: 'keras', doc: 'initializer family' },
-  recurrentInit: { type: 'enum', values: ['orthogonal', 'identity'], default: 'orthogonal', doc: 'recurrent initializer' },
+  recurrentInit: {
+    type: 'enum',
+    values: ['orthogonal', 'identity'],
+    default: 'orthogonal',
+    doc: 'recurrent initializer',
+  },
   forgetBias: { type: 'number', min: -20, max: 20, default: 1, doc: 'LSTM initial forget-gate bias' },
   activation: { type: 'enum', values: ['tanh', 'relu', 'sigmoid'], default: 'tanh', doc: 'SimpleRNN activation' },
   gruVariant: { type: 'enum', values: ['pytorch', 'original'], default: 'pytorch', doc: 'GRU variant' },
@@ -81,22 +86,39 @@ class Recurrent extends Layer {
     this.type = type;
     this.cell = cell;
     this.config = resolveOptions(type, RECURRENT_OPTIONS, options);
-    if (cell !== 'elman' && options.activation !== undefined) throw new RangeError(`${type}: activation applies to SimpleRNN only`);
-    if (cell !== 'gru' && options.gruVariant !== undefined) throw new RangeError(`${type}: gruVariant applies to GRU only`);
-    if (cell !== 'lstm' && options.forgetBias !== undefined) throw new RangeError(`${type}: forgetBias applies to LSTM only`);
+    if (cell !== 'elman' && options.activation !== undefined)
+      throw new RangeError(`${type}: activation applies to SimpleRNN only`);
+    if (cell !== 'gru' && options.gruVariant !== undefined)
+      throw new RangeError(`${type}: gruVariant applies to GRU only`);
+    if (cell !== 'lstm' && options.forgetBias !== undefined)
+      throw new RangeError(`${type}: forgetBias applies to LSTM only`);
   }
 
-  get directions(): number { return this.config.bidirectional ? 2 : 1; }
+  get directions(): number {
+    return this.config.bidirectional ? 2 : 1;
+  }
   /** Feature size of the output. */
   get outputSize(): number {
-    return this.config.bidirectional && this.config.merge === 'concat' ? 2 * this.config.hiddenSize : this.config.hiddenSize;
+    return this.config.bidirectional && this.config.merge === 'concat'
+      ? 2 * this.config.hiddenSize
+      : this.config.hiddenSize;
   }
 
   build(input: ActShape, params: FlatParameters): ActShape {
-    if (input.kind !== 'seq') throw new TypeError(`${this.type}: expected a seq input, received a ${input.kind} input${input.kind === 'ids' ? ' (add an Embedding first)' : ''}`);
+    if (input.kind !== 'seq')
+      throw new TypeError(
+        `${this.type}: expected a seq input, received a ${input.kind} input${input.kind === 'ids' ? ' (add an Embedding first)' : ''}`,
+      );
     this.inputSize = input.F;
     const c = this.config;
-    for (const [n, shape] of recurrentParameterShapes({ cell: this.cell, inputSize: input.F, hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, bias: c.bias })) {
+    for (const [n, shape] of recurrentParameterShapes({
+      cell: this.cell,
+      inputSize: input.F,
+      hiddenSize: c.hiddenSize,
+      numLayers: c.numLayers,
+      bidirectional: c.bidirectional,
+      bias: c.bias,
+    })) {
       params.add(this.p(n), shape);
     }
     if (c.initialState === 'learnable') {
@@ -107,23 +129,35 @@ class Recurrent extends Layer {
   }
 
   initialize(params: FlatParameters, rng: Rng): void {
-    const c = this.config, H = c.hiddenSize, G = cellInfo(this.cell).gates;
+    const c = this.config,
+      H = c.hiddenSize,
+      G = cellInfo(this.cell).gates;
     for (let l = 0; l < c.numLayers; l++) {
       const inF = l === 0 ? this.inputSize : H * this.directions;
       for (let d = 0; d < this.directions; d++) {
         const s = this.suffix(l, d);
-        const wih = this.p(`weight_ih${s}`), whh = this.p(`weight_hh${s}`);
-        const bih = this.p(`bias_ih${s}`), bhh = this.p(`bias_hh${s}`);
+        const wih = this.p(`weight_ih${s}`),
+          whh = this.p(`weight_hh${s}`);
+        const bih = this.p(`bias_ih${s}`),
+          bhh = this.p(`bias_hh${s}`);
         if (c.init === 'pytorch') {
           const k = 1 / Math.sqrt(H);
           params.init(wih, (w) => uniform(w, k, rng));
           params.init(whh, (w) => uniform(w, k, rng));
-          if (c.bias) { params.init(bih, (w) => uniform(w, k, rng)); params.init(bhh, (w) => uniform(w, k, rng)); }
+          if (c.bias) {
+            params.init(bih, (w) => uniform(w, k, rng));
+            params.init(bhh, (w) => uniform(w, k, rng));
+          }
         } else {
           params.init(wih, (w) => glorotUniform(w, G * H, inF, rng));
-          params.init(whh, (w) => { if (c.recurrentInit === 'identity') identityBlocks(w, G, H); else orthogonalBlocks(w, G, H, rng); });
+          params.init(whh, (w) => {
+            if (c.recurrentInit === 'identity') identityBlocks(w, G, H);
+            else orthogonalBlocks(w, G, H, rng);
+          });
           if (c.bias) {
-            params.init(bih, (w) => { if (this.cell === 'lstm') w.fill(c.forgetBias, H, 2 * H); });
+            params.init(bih, (w) => {
+              if (this.cell === 'lstm') w.fill(c.forgetBias, H, 2 * H);
+            });
             params.init(bhh, () => {});
           }
         }
@@ -135,11 +169,18 @@ class Recurrent extends Layer {
     }
   }
 
-  private suffix(l: number, d: number): string { return `_l${l}${d ? '_reverse' : ''}`; }
+  private suffix(l: number, d: number): string {
+    return `_l${l}${d ? '_reverse' : ''}`;
+  }
   private spec(T: number, B: number, I: number, d: number): RnnSpec {
     const c = this.config;
     return {
-      cell: this.cell, T, B, I, H: c.hiddenSize, reverse: d === 1,
+      cell: this.cell,
+      T,
+      B,
+      I,
+      H: c.hiddenSize,
+      reverse: d === 1,
       ...(this.directions === 2 ? { yStride: 2 * c.hiddenSize } : {}),
       ...(this.cell === 'elman' ? { activation: c.activation } : {}),
       ...(this.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
@@ -153,30 +194,46 @@ class Recurrent extends Layer {
 
   /** Initial state of (layer, direction) as [B,H], or null for zeros. */
   private initial(ctx: Ctx, params: FlatParameters, which: 'h' | 'c', k: number, B: number): Tensor | null {
-    const H = this.config.hiddenSize, L = this.config.numLayers * this.directions;
+    const H = this.config.hiddenSize,
+      L = this.config.numLayers * this.directions;
     const given = ctx.initialStates.get(this);
     if (given) {
       const arr = which === 'h' ? given.h : given.c;
       if (arr && arr[k]) {
-        if (arr[k].size !== B * H) throw new RangeError(`${this.type}: initial ${which} state ${k} must have ${B * H} elements ([B,H]), received ${arr[k].size}`);
+        if (arr[k].size !== B * H)
+          throw new RangeError(
+            `${this.type}: initial ${which} state ${k} must have ${B * H} elements ([B,H]), received ${arr[k].size}`,
+          );
         return arr[k];
       }
     }
     if (this.config.initialState !== 'learnable') return null;
     const out = this.buffer(ctx, `init${which}${k}`, ctx.dtype, B * H);
-    ctx.device.gatherRows({ R: L, N: B, F: H, src: params.param(this.p(which === 'h' ? 'h0' : 'c0')), idx: this.rowIndex(ctx, k, B), dst: out });
+    ctx.device.gatherRows({
+      R: L,
+      N: B,
+      F: H,
+      src: params.param(this.p(which === 'h' ? 'h0' : 'c0')),
+      idx: this.rowIndex(ctx, k, B),
+      dst: out,
+    });
     return out;
   }
 
   *forward(x: Act, ctx: Ctx, params: FlatParameters): Gen<Act> {
     const s = expectKind(this.type, x, 'seq');
-    if (s.F !== this.inputSize) throw new RangeError(`${this.type}: expected ${this.inputSize} input features, received ${s.F}`);
-    const c = this.config, H = c.hiddenSize, D = this.directions, { T, B } = s;
+    if (s.F !== this.inputSize)
+      throw new RangeError(`${this.type}: expected ${this.inputSize} input features, received ${s.F}`);
+    const c = this.config,
+      H = c.hiddenSize,
+      D = this.directions,
+      { T, B } = s;
     const dev = ctx.device;
     const lstm = this.cell === 'lstm';
     const layers: LayerCache[] = [];
     const final: RecurrentState = { h: [], c: lstm ? [] : null };
-    let inp = s.data, inF = s.F;
+    let inp = s.data,
+      inF = s.F;
     for (let l = 0; l < c.numLayers; l++) {
       let mask: Tensor | null = null;
       if (l > 0 && c.dropout > 0 && ctx.training) {
@@ -190,17 +247,28 @@ class Recurrent extends Layer {
       const out = this.buffer(ctx, `out${l}`, ctx.dtype, T * B * D * H);
       const reserves: Tensor[] = [];
       for (let d = 0; d < D; d++) {
-        const sp = this.spec(T, B, inF, d), sfx = this.suffix(l, d), k = l * D + d;
+        const sp = this.spec(T, B, inF, d),
+          sfx = this.suffix(l, d),
+          k = l * D + d;
         // Final states are handed out through ctx.finalStates: valid until the call ends
         // (truncated BPTT copies them before the next window).
-        const hN = this.buffer(ctx, `hN${k}`, ctx.dtype, B * H), cN = lstm ? this.buffer(ctx, `cN${k}`, ctx.dtype, B * H) : null;
+        const hN = this.buffer(ctx, `hN${k}`, ctx.dtype, B * H),
+          cN = lstm ? this.buffer(ctx, `cN${k}`, ctx.dtype, B * H) : null;
         const reserve = ctx.training ? this.buffer(ctx, `reserve${k}`, ctx.dtype, dev.rnnReserveSize(sp)) : null;
         yield ctx.exec.rnnForward({
-          ...sp, x: inp, lengths: s.lengths?.dev ?? null, h0: this.initial(ctx, params, 'h', k, B),
+          ...sp,
+          x: inp,
+          lengths: s.lengths?.dev ?? null,
+          h0: this.initial(ctx, params, 'h', k, B),
           c0: lstm ? this.initial(ctx, params, 'c', k, B) : null,
-          wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
-          bIh: c.bias ? params.param(this.p(`bias_ih${sfx}`)) : null, bHh: c.bias ? params.param(this.p(`bias_hh${sfx}`)) : null,
-          y: d ? dev.view(out, H, [out.size - H]) : out, hN, cN, reserve,
+          wIh: params.param(this.p(`weight_ih${sfx}`)),
+          wHh: params.param(this.p(`weight_hh${sfx}`)),
+          bIh: c.bias ? params.param(this.p(`bias_ih${sfx}`)) : null,
+          bHh: c.bias ? params.param(this.p(`bias_hh${sfx}`)) : null,
+          y: d ? dev.view(out, H, [out.size - H]) : out,
+          hN,
+          cN,
+          reserve,
         });
         final.h.push(hN);
         if (cN) final.c!.push(cN);
@@ -220,12 +288,22 @@ class Recurrent extends Layer {
       dev.mergeHalves({ N: rows, H, mode: merge, x: a, y });
       return y;
     };
-    if (c.returnSequences) return { kind: 'seq', data: merged(top, T * B), T, B, F: this.outputSize, lengths: s.lengths };
+    if (c.returnSequences)
+      return { kind: 'seq', data: merged(top, T * B), T, B, F: this.outputSize, lengths: s.lengths };
     const L = c.numLayers;
     const hTop = D === 1 ? final.h[L - 1] : this.buffer(ctx, 'hTop', ctx.dtype, B * D * H);
     if (D === 2) {
       for (let d = 0; d < D; d++) {
-        dev.copyCols({ N: B, srcF: H, srcOffset: 0, width: H, src: final.h[(L - 1) * D + d], dstF: D * H, dstOffset: d * H, dst: hTop });
+        dev.copyCols({
+          N: B,
+          srcF: H,
+          srcOffset: 0,
+          width: H,
+          src: final.h[(L - 1) * D + d],
+          dstF: D * H,
+          dstOffset: d * H,
+          dst: hTop,
+        });
       }
     }
     return { kind: 'vec', data: merged(hTop, B), B, F: this.outputSize };
@@ -234,7 +312,10 @@ class Recurrent extends Layer {
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
     const cache = ctx.tape.take<{ x: SeqAct; layers: LayerCache[] }>(this, this.type);
     if (dy.kind === 'ids') throw new Error(`${this.type}.backward: unexpected ids`);
-    const c = this.config, H = c.hiddenSize, D = this.directions, { T, B, lengths } = cache.x;
+    const c = this.config,
+      H = c.hiddenSize,
+      D = this.directions,
+      { T, B, lengths } = cache.x;
     const dev = ctx.device;
     const lstm = this.cell === 'lstm';
     const merge = D === 2 ? c.merge : 'concat';
@@ -269,7 +350,9 @@ class Recurrent extends Layer {
       const lc = cache.layers[l];
       const dx = l > 0 || this.needsInputGrad ? this.buffer(ctx, `dx${l}`, ctx.dtype, T * B * lc.inF, true) : null;
       for (let d = 0; d < D; d++) {
-        const sp = this.spec(T, B, lc.inF, d), sfx = this.suffix(l, d), k = l * D + d;
+        const sp = this.spec(T, B, lc.inF, d),
+          sfx = this.suffix(l, d),
+          k = l * D + d;
         const learn = c.initialState === 'learnable' && !given;
         const want = learn || initGrads !== null;
         const dh0 = want ? this.buffer(ctx, `dh0${k}`, ctx.dtype, B * H) : null;
@@ -284,20 +367,46 @@ class Recurrent extends Layer {
           } else dhN = outside.h[k];
         }
         yield ctx.exec.rnnBackward({
-          ...sp, x: lc.input, lengths: lengths?.dev ?? null, wIh: params.param(this.p(`weight_ih${sfx}`)), wHh: params.param(this.p(`weight_hh${sfx}`)),
-          reserve: lc.reserves[d], dy: dOut ? (d ? dev.view(dOut, H, [dOut.size - H]) : dOut) : null,
-          dhN, dcN: lstm && outside?.c?.[k] ? outside.c[k] : null,
-          dx, dh0, dc0,
-          dwIh: params.gradient(this.p(`weight_ih${sfx}`)), dwHh: params.gradient(this.p(`weight_hh${sfx}`)),
-          dbIh: c.bias ? params.gradient(this.p(`bias_ih${sfx}`)) : null, dbHh: c.bias ? params.gradient(this.p(`bias_hh${sfx}`)) : null,
+          ...sp,
+          x: lc.input,
+          lengths: lengths?.dev ?? null,
+          wIh: params.param(this.p(`weight_ih${sfx}`)),
+          wHh: params.param(this.p(`weight_hh${sfx}`)),
+          reserve: lc.reserves[d],
+          dy: dOut ? (d ? dev.view(dOut, H, [dOut.size - H]) : dOut) : null,
+          dhN,
+          dcN: lstm && outside?.c?.[k] ? outside.c[k] : null,
+          dx,
+          dh0,
+          dc0,
+          dwIh: params.gradient(this.p(`weight_ih${sfx}`)),
+          dwHh: params.gradient(this.p(`weight_hh${sfx}`)),
+          dbIh: c.bias ? params.gradient(this.p(`bias_ih${sfx}`)) : null,
+          dbHh: c.bias ? params.gradient(this.p(`bias_hh${sfx}`)) : null,
         });
         if (initGrads) {
           initGrads.h[k] = dh0!;
           if (initGrads.c) initGrads.c[k] = dc0!;
         } else {
           // the learnable state was broadcast to every row: its gradient is the sum over rows
-          if (dh0) dev.scatterAddRows({ R: L, N: B, F: H, src: dh0, idx: this.rowIndex(ctx, k, B), dst: params.gradient(this.p('h0')) });
-          if (dc0) dev.scatterAddRows({ R: L, N: B, F: H, src: dc0, idx: this.rowIndex(ctx, k, B), dst: params.gradient(this.p('c0')) });
+          if (dh0)
+            dev.scatterAddRows({
+              R: L,
+              N: B,
+              F: H,
+              src: dh0,
+              idx: this.rowIndex(ctx, k, B),
+              dst: params.gradient(this.p('h0')),
+            });
+          if (dc0)
+            dev.scatterAddRows({
+              R: L,
+              N: B,
+              F: H,
+              src: dc0,
+              idx: this.rowIndex(ctx, k, B),
+              dst: params.gradient(this.p('c0')),
+            });
         }
       }
       if (lc.mask && dx) {
@@ -313,14 +422,20 @@ class Recurrent extends Layer {
 
 /** Elman network h' = f(W_ih x + b_ih + W_hh h + b_hh) (PyTorch nn.RNN). */
 export class SimpleRNN extends Recurrent {
-  constructor(options: RecurrentOptions) { super('SimpleRNN', 'elman', options); }
+  constructor(options: RecurrentOptions) {
+    super('SimpleRNN', 'elman', options);
+  }
 }
 /** Long short-term memory (PyTorch nn.LSTM, gates i, f, g, o). */
 export class LSTM extends Recurrent {
-  constructor(options: RecurrentOptions) { super('LSTM', 'lstm', options); }
+  constructor(options: RecurrentOptions) {
+    super('LSTM', 'lstm', options);
+  }
 }
 /** Gated recurrent unit (PyTorch nn.GRU, gates r, z, n). */
 export class GRU extends Recurrent {
-  constructor(options: RecurrentOptions) { super('GRU', 'gru', options); }
+  constructor(options: RecurrentOptions) {
+    super('GRU', 'gru', options);
+  }
 }
 export { Recurrent };

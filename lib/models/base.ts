@@ -17,7 +17,18 @@ import { Sequential } from '../sequential';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
 import type { OnlineAlgorithm } from '../online/exact-rtrl';
 import { parameterTensors, stateDictFromTensors } from '../params';
-import { Batch, DataSpec, HostBatch, Samples, SequenceInput, TargetInput, batchOrder, makeBatch, toDevice, toSamples } from '../train/data';
+import {
+  Batch,
+  DataSpec,
+  HostBatch,
+  Samples,
+  SequenceInput,
+  TargetInput,
+  batchOrder,
+  makeBatch,
+  toDevice,
+  toSamples,
+} from '../train/data';
 import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
 import { FitJob, Trainer, TrainingMeta } from '../train/trainer';
@@ -27,7 +38,9 @@ export const MODEL_FORMAT = 'rnnkit-model';
 
 /** Registry of model classes for load(). */
 const registry = new Map<string, (options: unknown, device?: Device) => SequenceModel>();
-export function registerModel(type: string, make: (options: unknown, device?: Device) => SequenceModel): void { registry.set(type, make); }
+export function registerModel(type: string, make: (options: unknown, device?: Device) => SequenceModel): void {
+  registry.set(type, make);
+}
 
 export abstract class SequenceModel {
   abstract readonly type: string;
@@ -53,7 +66,8 @@ export abstract class SequenceModel {
   private trainerInstance: Trainer | null = null;
   /** The model's trainer: optimizer, schedule, epochs and early-stopping state. */
   protected get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer(this.type, this.device, this.net.params, this.weights, this.scratch);
+    if (!this.trainerInstance)
+      this.trainerInstance = new Trainer(this.type, this.device, this.net.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
 
@@ -68,7 +82,10 @@ export abstract class SequenceModel {
   }
 
   /** Frees the model's buffers; every later call throws. */
-  dispose(): void { this.disposed = true; this.trainerInstance = null; }
+  dispose(): void {
+    this.disposed = true;
+    this.trainerInstance = null;
+  }
 
   /** @internal The network and what it expects (online learners drive it directly). */
   internals(): { net: Sequential; spec: DataSpec; recurrent: Layer[]; weights: WeightsLock } {
@@ -77,19 +94,36 @@ export abstract class SequenceModel {
   }
 
   /** Completed training epochs (restored by load). */
-  get epoch(): number { return this.trainerInstance ? this.trainerInstance.epoch : 0; }
+  get epoch(): number {
+    return this.trainerInstance ? this.trainerInstance.epoch : 0;
+  }
 
   /** Parameters with PyTorch's names and shapes (views: writing them changes the model). */
-  parameters() { this.live('parameters'); return this.net.parameters(); }
-  stateDict() { this.live('stateDict'); return this.net.stateDict(); }
-  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { this.live('loadStateDict'); this.net.loadStateDict(sd, strict); }
+  parameters() {
+    this.live('parameters');
+    return this.net.parameters();
+  }
+  stateDict() {
+    this.live('stateDict');
+    return this.net.stateDict();
+  }
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) {
+    this.live('loadStateDict');
+    this.net.loadStateDict(sd, strict);
+  }
 
   /** A call's context; the scratch is reset, so buffers of the previous call it served are reused. */
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
-      initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
+      exec: new Exec(this.device, async),
+      device: this.device,
+      training,
+      rng: this.rng,
+      dtype: this.config.dtype,
+      initialStates: new Map(),
+      finalStates: new Map(),
+      tape: new Tape(scratch),
     };
   }
 
@@ -109,12 +143,22 @@ export abstract class SequenceModel {
     const what = `${this.type}.fit`;
     const o = resolveFit(what, options as FitOptions & Record<string, unknown>);
     const all = toSamples(what, this.spec, inputs, targets, this.config.dtype);
-    let train = all, val: Samples | null = null;
+    let train = all,
+      val: Samples | null = null;
     if (options.validationData) {
-      val = toSamples(`${what} (validationData)`, this.spec, options.validationData.inputs, options.validationData.targets, this.config.dtype);
+      val = toSamples(
+        `${what} (validationData)`,
+        this.spec,
+        options.validationData.inputs,
+        options.validationData.targets,
+        this.config.dtype,
+      );
     } else if (o.validationSplit > 0) {
       const nVal = Math.floor(all.size * o.validationSplit);
-      if (nVal < 1 || nVal >= all.size) throw new RangeError(`${what}: validationSplit ${o.validationSplit} leaves ${all.size - nVal} training and ${nVal} validation sequences; both must be at least 1`);
+      if (nVal < 1 || nVal >= all.size)
+        throw new RangeError(
+          `${what}: validationSplit ${o.validationSplit} leaves ${all.size - nVal} training and ${nVal} validation sequences; both must be at least 1`,
+        );
       train = all.subset([...Array(all.size - nVal).keys()]);
       val = all.subset([...Array(nVal).keys()].map((i) => all.size - nVal + i));
     }
@@ -145,11 +189,19 @@ export abstract class SequenceModel {
   }
 
   /** One epoch's batches; in stateful mode each window of a batch is its own unit. */
-  private *epochBatches(train: Samples, o: ResolvedFit, _epoch: number, windowed: boolean): Generator<{ batch: HostBatch; windows: Array<[number, number]> }> {
+  private *epochBatches(
+    train: Samples,
+    o: ResolvedFit,
+    _epoch: number,
+    windowed: boolean,
+  ): Generator<{ batch: HostBatch; windows: Array<[number, number]> }> {
     for (const idx of batchOrder(train, o.batchSize, o.shuffle, o.bucketByLength, this.rng)) {
       const batch = makeBatch(train, idx, this.config.dtype);
       const windows = splitWindows(batch.T, o.tbptt);
-      if (!windowed) { yield { batch, windows }; continue; }
+      if (!windowed) {
+        yield { batch, windows };
+        continue;
+      }
       for (const w of windows) yield { batch, windows: [w] };
     }
   }
@@ -157,44 +209,70 @@ export abstract class SequenceModel {
   /** Carried recurrent states of stateful training (rows of the previous batch). */
   private stream: Map<Layer, RecurrentState> = new Map();
   /** Forgets the recurrent states carried by stateful training. */
-  resetStates(): void { this.stream = new Map(); }
+  resetStates(): void {
+    this.stream = new Map();
+  }
 
   private checkStreamRows(what: string, B: number): void {
     for (const st of this.stream.values()) {
       const H = (this.config as Record<string, unknown>).hiddenSize as number;
       if (st.h[0] && st.h[0].size !== B * H) {
-        throw new RangeError(`${what}: stateful training carries ${st.h[0].size / H} rows of state but this batch has ${B} sequences; give batches of one size or call resetStates()`);
+        throw new RangeError(
+          `${what}: stateful training carries ${st.h[0].size / H} rows of state but this batch has ${B} ` +
+            `sequences; give batches of one size or call resetStates()`,
+        );
       }
     }
   }
 
   protected checkOnline(what: string, learning: string): void {
     const c = this.config as Record<string, unknown>;
-    if (c.bidirectional) throw new RangeError(`${what}: learning '${learning}' runs forward in time and cannot train a bidirectional model`);
-    if (this.spec.input.kind !== 'features' || c.initialState === 'learnable' || (c.dropout as number) > 0 || (c.pooling !== undefined && c.pooling !== 'last')) {
-      throw new RangeError(`${what}: learning '${learning}' needs feature inputs, pooling 'last', no dropout and no learnable initial state`);
+    if (c.bidirectional)
+      throw new RangeError(
+        `${what}: learning '${learning}' runs forward in time and cannot train a bidirectional model`,
+      );
+    if (
+      this.spec.input.kind !== 'features' ||
+      c.initialState === 'learnable' ||
+      (c.dropout as number) > 0 ||
+      (c.pooling !== undefined && c.pooling !== 'last')
+    ) {
+      throw new RangeError(
+        `${what}: learning '${learning}' needs feature inputs, pooling 'last', no dropout and no learnable initial state`,
+      );
     }
   }
 
   /** What the batch code (sequence-training.ts) needs of this model. */
   private training(): SequenceNet {
     return {
-      what: `${this.type}.fit`, net: this.net, spec: this.spec, dtype: this.config.dtype, device: this.device, config: this.config,
-      rng: () => this.rng, ctx: (async, training, scratch) => this.ctx(async, training, scratch),
+      what: `${this.type}.fit`,
+      net: this.net,
+      spec: this.spec,
+      dtype: this.config.dtype,
+      device: this.device,
+      config: this.config,
+      rng: () => this.rng,
+      ctx: (async, training, scratch) => this.ctx(async, training, scratch),
     };
   }
 
   private classWeights(w: number[] | null | undefined): HostArray | null {
     if (w === undefined || w === null) return null;
-    if (this.spec.task !== 'classification') throw new RangeError(`${this.type}.fit: classWeights apply to classification only`);
+    if (this.spec.task !== 'classification')
+      throw new RangeError(`${this.type}.fit: classWeights apply to classification only`);
     if (!Array.isArray(w) || w.length !== this.spec.outSize || !w.every((v) => Number.isFinite(v) && v >= 0)) {
-      throw new RangeError(`${this.type}.fit: classWeights must be ${this.spec.outSize} non-negative numbers, received ${JSON.stringify(w)}`);
+      throw new RangeError(
+        `${this.type}.fit: classWeights must be ${this.spec.outSize} non-negative numbers, received ${JSON.stringify(w)}`,
+      );
     }
     return this.config.dtype === 'float64' ? Float64Array.from(w) : Float32Array.from(w);
   }
 
   /** Whether the loss needs every step at once (pooling other than 'last'). */
-  protected needsWholeSequence(): boolean { return false; }
+  protected needsWholeSequence(): boolean {
+    return false;
+  }
 
   // ---------------------------------------------------------------- evaluate / predict
 
@@ -202,45 +280,72 @@ export abstract class SequenceModel {
     const m: Metrics = { loss };
     if (this.spec.task === 'classification') {
       if (this.spec.level === 'sequence') m.accuracy = total ? correct / total : 0;
-      else { m.perTokenAccuracy = total ? correct / total : 0; m.accuracy = m.perTokenAccuracy; }
+      else {
+        m.perTokenAccuracy = total ? correct / total : 0;
+        m.accuracy = m.perTokenAccuracy;
+      }
       m.perplexity = Math.exp(loss);
     } else if (this.spec.task === 'regression') m.mse = loss;
     else m.accuracy = total ? correct / total : 0;
     return m;
   }
 
-  private async evaluateSamples(s: Samples, batchSize: number, classWeights: Tensor | null, async: boolean): Promise<Metrics> {
-    let loss = 0, count = 0, correct = 0, total = 0;
+  private async evaluateSamples(
+    s: Samples,
+    batchSize: number,
+    classWeights: Tensor | null,
+    async: boolean,
+  ): Promise<Metrics> {
+    let loss = 0,
+      count = 0,
+      correct = 0,
+      total = 0;
     const add = (out: Act, b: Batch) => {
       const r = computeLoss(this.device, this.spec.task, out, b.y!, classWeights);
       const c = countCorrect(this.device, this.spec.task, out, b.y!);
-      loss += r.loss * r.count; count += r.count; correct += c.correct; total += c.total;
+      loss += r.loss * r.count;
+      count += r.count;
+      correct += c.correct;
+      total += c.total;
     };
     const batches = batchOrder(s, batchSize, false, false, this.rng);
     const done = () => this.metrics(count ? loss / count : NaN, correct, total);
     if (!async) {
-      return this.weights.readSync(`${this.type}.evaluate`, () => this.scratch.usingSync((scratch) => {
+      return this.weights.readSync(`${this.type}.evaluate`, () =>
+        this.scratch.usingSync((scratch) => {
+          for (const idx of batches) {
+            const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
+            add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
+          }
+          return done();
+        }),
+      );
+    }
+    return this.weights.read(() =>
+      this.scratch.using(async (scratch) => {
         for (const idx of batches) {
           const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-          add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
+          add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
         }
         return done();
-      }));
-    }
-    return this.weights.read(() => this.scratch.using(async (scratch) => {
-      for (const idx of batches) {
-        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-        add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
-      }
-      return done();
-    }));
+      }),
+    );
   }
 
   /** Loss and metrics (accuracy, per-token accuracy, perplexity or MSE, as the task has them). */
   async evaluate(inputs: SequenceInput, targets: TargetInput, options: { batchSize?: number } = {}): Promise<Metrics> {
     this.live('evaluate');
-    const bs = resolveOptions<{ batchSize: number }>(`${this.type}.evaluate`, { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
-    return this.evaluateSamples(toSamples(`${this.type}.evaluate`, this.spec, inputs, targets, this.config.dtype), bs, null, true);
+    const bs = resolveOptions<{ batchSize: number }>(
+      `${this.type}.evaluate`,
+      { batchSize: FIT_OPTIONS.batchSize },
+      options,
+    ).batchSize;
+    return this.evaluateSamples(
+      toSamples(`${this.type}.evaluate`, this.spec, inputs, targets, this.config.dtype),
+      bs,
+      null,
+      true,
+    );
   }
 
   /** Synchronous prediction, for small inputs (blocks the event loop while it runs). */
@@ -255,27 +360,35 @@ export abstract class SequenceModel {
   }
 
   private predictWith(inputs: SequenceInput, options: { batchSize?: number }, async: boolean) {
-    const bs = resolveOptions<{ batchSize: number }>(`${this.type}.predict`, { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
+    const bs = resolveOptions<{ batchSize: number }>(
+      `${this.type}.predict`,
+      { batchSize: FIT_OPTIONS.batchSize },
+      options,
+    ).batchSize;
     const s = toSamples(`${this.type}.predict`, this.spec, inputs, null, this.config.dtype);
     const batches = batchOrder(s, bs, false, false, this.rng);
     const results: Array<number[] | number[][]> = [];
     const collect = (out: Act, b: Batch, idx: number[]) => this.collect(out, b, idx, results);
     if (!async) {
-      return this.weights.readSync(`${this.type}.predict`, () => this.scratch.usingSync((scratch) => {
+      return this.weights.readSync(`${this.type}.predict`, () =>
+        this.scratch.usingSync((scratch) => {
+          for (const idx of batches) {
+            const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
+            collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
+          }
+          return results;
+        }),
+      );
+    }
+    return this.weights.read(() =>
+      this.scratch.using(async (scratch) => {
         for (const idx of batches) {
           const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-          collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
+          collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
         }
         return results;
-      }));
-    }
-    return this.weights.read(() => this.scratch.using(async (scratch) => {
-      for (const idx of batches) {
-        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-        collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
-      }
-      return results;
-    }));
+      }),
+    );
   }
 
   /**
@@ -284,7 +397,9 @@ export abstract class SequenceModel {
    */
   private collect(out: Act, b: Batch, idx: number[], results: Array<number[] | number[][]>) {
     if (out.kind === 'ids') return;
-    const F = out.F, rows = out.kind === 'seq' ? out.T * out.B : out.B, dev = this.device;
+    const F = out.F,
+      rows = out.kind === 'seq' ? out.T * out.B : out.B,
+      dev = this.device;
     let probs = out.data;
     if (this.spec.task !== 'regression') {
       probs = dev.alloc(out.data.dtype, [rows * F]);
@@ -308,17 +423,33 @@ export abstract class SequenceModel {
   checkpoint(): Checkpoint {
     const tr = this.trainer.save();
     const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(this.net.params), ...tr.tensors };
-    const meta = { format: MODEL_FORMAT, version: 1, type: this.type, options: this.config, training: { ...tr.meta, rng: this.rng.getState() } };
+    const meta = {
+      format: MODEL_FORMAT,
+      version: 1,
+      type: this.type,
+      options: this.config,
+      training: { ...tr.meta, rng: this.rng.getState() },
+    };
     return { meta, tensors };
   }
 
   /** Saves architecture, weights, optimizer state, RNG state and progress (atomic write). */
-  async save(path: string): Promise<void> { this.live('save'); await saveCheckpoint(path, this.checkpoint()); }
-  saveSync(path: string): void { this.live('saveSync'); saveCheckpointSync(path, this.checkpoint()); }
+  async save(path: string): Promise<void> {
+    this.live('save');
+    await saveCheckpoint(path, this.checkpoint());
+  }
+  saveSync(path: string): void {
+    this.live('saveSync');
+    saveCheckpointSync(path, this.checkpoint());
+  }
 
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> { return restore(await loadCheckpoint(path), path, options.device); }
-  static loadSync(path: string, options: { device?: Device } = {}): SequenceModel { return restore(loadCheckpointSync(path), path, options.device); }
+  static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> {
+    return restore(await loadCheckpoint(path), path, options.device);
+  }
+  static loadSync(path: string, options: { device?: Device } = {}): SequenceModel {
+    return restore(loadCheckpointSync(path), path, options.device);
+  }
 
   /** @internal */
   restoreTraining(cp: Checkpoint, path: string): void {
@@ -334,9 +465,13 @@ export abstract class SequenceModel {
 /** @internal Rebuilds a model from a decoded model file. */
 export function restore(cp: Checkpoint, path: string, device?: Device): SequenceModel {
   const meta = cp.meta as { format?: string; type?: string; options?: unknown };
-  if (!meta || meta.format !== MODEL_FORMAT) throw new Error(`rnnkit model ${path}: not an rnnkit model file (format ${JSON.stringify(meta?.format)})`);
+  if (!meta || meta.format !== MODEL_FORMAT)
+    throw new Error(`rnnkit model ${path}: not an rnnkit model file (format ${JSON.stringify(meta?.format)})`);
   const make = registry.get(String(meta.type));
-  if (!make) throw new Error(`rnnkit model ${path}: unknown model type ${JSON.stringify(meta.type)}; known: ${[...registry.keys()].join(', ')}`);
+  if (!make)
+    throw new Error(
+      `rnnkit model ${path}: unknown model type ${JSON.stringify(meta.type)}; known: ${[...registry.keys()].join(', ')}`,
+    );
   const m = make(meta.options, device);
   m.restoreTraining(cp, path);
   return m;

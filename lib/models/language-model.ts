@@ -60,12 +60,16 @@ const LM_OPTIONS: Record<string, FieldSpec> = {
 };
 type Resolved = Required<Omit<LanguageModelOptions, 'vocabulary' | 'device'>>;
 
+/** Metrics of a text: mean cross-entropy per token (nats), perplexity, next-token accuracy. */
+export type TextMetrics = Metrics & { perplexity: number; accuracy: number };
+
 /**
  * fit options of a language model: the FitOptions every model takes (one text split into
  * batchSize parallel streams, trained by truncated BPTT over windows of seqLen tokens), plus
  * seqLen and validationText. validationSplit holds out the end of the text.
  */
-export interface TextFitOptions extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'shuffle' | 'bucketByLength'> {
+export interface TextFitOptions
+  extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'shuffle' | 'bucketByLength'> {
   /** Truncated-BPTT window in tokens (default 100). */
   seqLen?: number;
   /** Held-out text evaluated after every epoch. */
@@ -106,7 +110,8 @@ export class LanguageModel {
   private rng: Rng;
   private trainerInstance: Trainer | null = null;
   private get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer('LanguageModel', this.device, this.net.params, this.weights, this.scratch);
+    if (!this.trainerInstance)
+      this.trainerInstance = new Trainer('LanguageModel', this.device, this.net.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
   private disposed = false;
@@ -116,22 +121,36 @@ export class LanguageModel {
   private readonly weights = new WeightsLock();
 
   constructor(options: LanguageModelOptions) {
-    if (!options || !(options.vocabulary instanceof Vocabulary)) throw new TypeError('LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))');
+    if (!options || !(options.vocabulary instanceof Vocabulary))
+      throw new TypeError(
+        'LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))',
+      );
     const { vocabulary, device, ...rest } = options;
     this.vocabulary = vocabulary;
     this.device = device ?? defaultDevice();
     this.scratch = new ScratchPool(this.device);
     this.config = resolveOptions('LanguageModel', LM_OPTIONS, rest);
     const c = this.config;
-    if (c.tieWeights && c.embeddingDim !== c.hiddenSize) throw new RangeError(`LanguageModel: tieWeights needs embeddingDim == hiddenSize, received ${c.embeddingDim} and ${c.hiddenSize}`);
-    const rOpts = { hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: c.dropout, ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}) };
+    if (c.tieWeights && c.embeddingDim !== c.hiddenSize)
+      throw new RangeError(
+        `LanguageModel: tieWeights needs embeddingDim == hiddenSize, received ${c.embeddingDim} and ${c.hiddenSize}`,
+      );
+    const rOpts = {
+      hiddenSize: c.hiddenSize,
+      numLayers: c.numLayers,
+      dropout: c.dropout,
+      ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}),
+    };
     this.rnn = c.cell === 'lstm' ? new LSTM(rOpts) : c.cell === 'gru' ? new GRU(rOpts) : new SimpleRNN(rOpts);
     const layers: Array<[string, Layer]> = [
       ['embedding', new Embedding({ numEmbeddings: vocabulary.size, embeddingDim: c.embeddingDim })],
       ['rnn', this.rnn],
     ];
     if (c.dropout > 0) layers.push(['drop', new Dropout({ p: c.dropout })]);
-    layers.push(['head', new Linear({ outFeatures: vocabulary.size, tiedTo: c.tieWeights ? 'embedding.weight' : null })]);
+    layers.push([
+      'head',
+      new Linear({ outFeatures: vocabulary.size, tiedTo: c.tieWeights ? 'embedding.weight' : null }),
+    ]);
     this.net = new Sequential(layers, c.dtype, undefined, this.device);
     this.net.build({ kind: 'ids', F: vocabulary.size });
     this.rng = new Rng(c.seed);
@@ -141,23 +160,45 @@ export class LanguageModel {
   private live(what: string) {
     if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`);
   }
-  dispose(): void { this.disposed = true; this.trainerInstance = null; }
-  parameters() { this.live('parameters'); return this.net.parameters(); }
-  stateDict() { return this.net.stateDict(); }
-  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { this.net.loadStateDict(sd, strict); }
+  dispose(): void {
+    this.disposed = true;
+    this.trainerInstance = null;
+  }
+  parameters() {
+    this.live('parameters');
+    return this.net.parameters();
+  }
+  stateDict() {
+    return this.net.stateDict();
+  }
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) {
+    this.net.loadStateDict(sd, strict);
+  }
 
   private ctx(async: boolean, training: boolean, state: Map<Layer, RecurrentState>, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
-      initialStates: state, finalStates: new Map(), tape: new Tape(scratch),
+      exec: new Exec(this.device, async),
+      device: this.device,
+      training,
+      rng: this.rng,
+      dtype: this.config.dtype,
+      initialStates: state,
+      finalStates: new Map(),
+      tape: new Tape(scratch),
     };
   }
 
   private encode(where: string, text: string | number[]): number[] {
     if (typeof text === 'string') return this.vocabulary.encode(text);
-    if (!Array.isArray(text)) throw new TypeError(`${where}: text must be a string or an array of token ids, received ${typeof text}`);
-    text.forEach((v, i) => { if (!Number.isInteger(v) || v < 0 || v >= this.vocabulary.size) throw new RangeError(`${where}: token ids[${i}] must be an integer in [0, ${this.vocabulary.size - 1}], received ${v}`); });
+    if (!Array.isArray(text))
+      throw new TypeError(`${where}: text must be a string or an array of token ids, received ${typeof text}`);
+    text.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0 || v >= this.vocabulary.size)
+        throw new RangeError(
+          `${where}: token ids[${i}] must be an integer in [0, ${this.vocabulary.size - 1}], received ${v}`,
+        );
+    });
     return text;
   }
 
@@ -166,9 +207,17 @@ export class LanguageModel {
     const L = Math.floor((ids.length - 1) / B);
     for (let t0 = 0; t0 < L; t0 += T) {
       const w = Math.min(T, L - t0);
-      const x = new Int32Array(w * B), y = new Int32Array(w * B);
-      for (let t = 0; t < w; t++) for (let b = 0; b < B; b++) { x[t * B + b] = ids[b * L + t0 + t]; y[t * B + b] = ids[b * L + t0 + t + 1]; }
-      yield { x: { kind: 'ids', data: this.device.fromHost(x, [w, B]), T: w, B, lengths: null }, y: { kind: 'classes', data: this.device.fromHost(y) } };
+      const x = new Int32Array(w * B),
+        y = new Int32Array(w * B);
+      for (let t = 0; t < w; t++)
+        for (let b = 0; b < B; b++) {
+          x[t * B + b] = ids[b * L + t0 + t];
+          y[t * B + b] = ids[b * L + t0 + t + 1];
+        }
+      yield {
+        x: { kind: 'ids', data: this.device.fromHost(x, [w, B]), T: w, B, lengths: null },
+        y: { kind: 'classes', data: this.device.fromHost(y) },
+      };
     }
   }
 
@@ -184,23 +233,38 @@ export class LanguageModel {
   }
 
   /** Forgets the recurrent state carried by stateful training. */
-  resetStates(): void { this.carried = new Map(); }
+  resetStates(): void {
+    this.carried = new Map();
+  }
   private carried = new Map<Layer, RecurrentState>();
 
   private async fitWith(text: string | number[], options: TextFitOptions): Promise<History> {
     const what = 'LanguageModel.fit';
-    const o = resolveFit<{ seqLen: number; validationText: string | null }>(what, options as TextFitOptions & Record<string, unknown>, TEXT_FIT_OPTIONS, TEXT_FIT_OMIT);
+    const o = resolveFit<{ seqLen: number; validationText: string | null }>(
+      what,
+      options as TextFitOptions & Record<string, unknown>,
+      TEXT_FIT_OPTIONS,
+      TEXT_FIT_OMIT,
+    );
     let ids = this.encode(what, text);
-    let valIds: number[] | null = o.validationText !== null ? this.encode(`${what} (validationText)`, o.validationText) : null;
+    let valIds: number[] | null =
+      o.validationText !== null ? this.encode(`${what} (validationText)`, o.validationText) : null;
     if (o.validationSplit > 0) {
       if (valIds) throw new RangeError(`${what}: give validationText or validationSplit, not both`);
       const n = Math.floor(ids.length * o.validationSplit);
-      if (n < 2) throw new RangeError(`${what}: validationSplit ${o.validationSplit} holds out ${n} tokens; at least 2 are needed`);
+      if (n < 2)
+        throw new RangeError(
+          `${what}: validationSplit ${o.validationSplit} holds out ${n} tokens; at least 2 are needed`,
+        );
       valIds = ids.slice(ids.length - n);
       ids = ids.slice(0, ids.length - n);
     }
-    if (ids.length < o.batchSize + 1) throw new RangeError(`${what}: text must have more than batchSize (${o.batchSize}) tokens, received ${ids.length}`);
-    if (valIds && valIds.length < 2) throw new RangeError(`${what}: validationText must hold at least 2 tokens, received ${valIds.length}`);
+    if (ids.length < o.batchSize + 1)
+      throw new RangeError(
+        `${what}: text must have more than batchSize (${o.batchSize}) tokens, received ${ids.length}`,
+      );
+    if (valIds && valIds.length < 2)
+      throw new RangeError(`${what}: validationText must hold at least 2 tokens, received ${valIds.length}`);
     if (o.seed !== null) this.rng = new Rng(o.seed);
     const job: FitJob<{ x: Act; y: Targets }> = {
       what,
@@ -234,56 +298,90 @@ export class LanguageModel {
     const u = await run.update();
     if (u.skipped) return { ...s, skipped: true };
     const c = countCorrect(this.device, 'classification', out, targets);
-    return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
+    return {
+      lossSum: r.loss * r.count,
+      count: r.count,
+      correct: c.correct,
+      total: c.total,
+      updates: 1,
+      normSum: u.gradNorm,
+      skipped: false,
+    };
   }
 
   /** Mean cross-entropy per token (nats), perplexity and next-token accuracy of a text, state carried through. */
-  async evaluate(text: string | number[], options: { batchSize?: number; seqLen?: number } = {}): Promise<Metrics> {
+  async evaluate(text: string | number[], options: { batchSize?: number; seqLen?: number } = {}): Promise<TextMetrics> {
     this.live('evaluate');
-    const o = resolveOptions<{ batchSize: number; seqLen: number }>('LanguageModel.evaluate', { batchSize: FIT_OPTIONS.batchSize, seqLen: { ...TEXT_FIT_OPTIONS.seqLen, default: 200 } as FieldSpec }, options);
+    const o = resolveOptions<{ batchSize: number; seqLen: number }>(
+      'LanguageModel.evaluate',
+      { batchSize: FIT_OPTIONS.batchSize, seqLen: { ...TEXT_FIT_OPTIONS.seqLen, default: 200 } as FieldSpec },
+      options,
+    );
     const ids = this.encode('LanguageModel.evaluate', text);
-    if (ids.length < 2) throw new RangeError(`LanguageModel.evaluate: text must hold at least 2 tokens, received ${ids.length}`);
+    if (ids.length < 2)
+      throw new RangeError(`LanguageModel.evaluate: text must hold at least 2 tokens, received ${ids.length}`);
     return this.evaluateIds(ids, o.batchSize, o.seqLen);
   }
 
-  private evaluateIds(ids: number[], batchSize: number, seqLen: number): Promise<Metrics> {
+  private evaluateIds(ids: number[], batchSize: number, seqLen: number): Promise<TextMetrics> {
     const B = Math.max(1, Math.min(batchSize, Math.floor((ids.length - 1) / 2)));
-    return this.weights.read(() => this.scratch.using(async (scratch) => {
-      let state = new Map<Layer, RecurrentState>();
-      let sum = 0, n = 0, correct = 0, total = 0;
-      for (const w of this.windows(ids, B, seqLen)) {
-        const ctx = this.ctx(true, false, state, scratch);
-        const out = await runAsync(this.net.forward(w.x, ctx));
-        state = copyStates(this.device, ctx.finalStates);
-        const targets = w.y;
-        const r = computeLoss(this.device, 'classification', out, targets, null);
-        const c = countCorrect(this.device, 'classification', out, targets);
-        sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
-      }
-      const loss = sum / Math.max(1, n);
-      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
-    }));
+    return this.weights.read(() =>
+      this.scratch.using(async (scratch) => {
+        let state = new Map<Layer, RecurrentState>();
+        let sum = 0,
+          n = 0,
+          correct = 0,
+          total = 0;
+        for (const w of this.windows(ids, B, seqLen)) {
+          const ctx = this.ctx(true, false, state, scratch);
+          const out = await runAsync(this.net.forward(w.x, ctx));
+          state = copyStates(this.device, ctx.finalStates);
+          const targets = w.y;
+          const r = computeLoss(this.device, 'classification', out, targets, null);
+          const c = countCorrect(this.device, 'classification', out, targets);
+          sum += r.loss * r.count;
+          n += r.count;
+          correct += c.correct;
+          total += c.total;
+        }
+        const loss = sum / Math.max(1, n);
+        return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
+      }),
+    );
   }
 
   /** Next-token probabilities after `prompt` (for inspection and tests). */
   nextTokenProbabilities(prompt: string | number[]): number[] {
     this.live('nextTokenProbabilities');
     const ids = this.encode('LanguageModel.nextTokenProbabilities', prompt);
-    if (ids.length === 0) throw new RangeError('LanguageModel.nextTokenProbabilities: prompt must hold at least one token');
+    if (ids.length === 0)
+      throw new RangeError('LanguageModel.nextTokenProbabilities: prompt must hold at least one token');
     const { logits } = this.step(ids, new Map(), false);
     return softmax(logits, 1);
   }
 
-  private step(ids: number[], state: Map<Layer, RecurrentState>, _async: false): { logits: number[]; state: Map<Layer, RecurrentState> } {
-    return this.weights.readSync('LanguageModel.generate', () => this.scratch.usingSync((scratch) => {
-      const ctx = this.ctx(false, false, state, scratch);
-      const x: Act = { kind: 'ids', data: this.device.fromHost(Int32Array.from(ids), [ids.length, 1]), T: ids.length, B: 1, lengths: null };
-      const out = runSync(this.net.forward(x, ctx));
-      const V = this.vocabulary.size;
-      // the API edge: the last step's logits leave the device
-      const last = this.device.toHostSync(this.device.view(out.data, (ids.length - 1) * V, [V]));
-      return { logits: Array.from(last), state: copyStates(this.device, ctx.finalStates) };
-    }));
+  private step(
+    ids: number[],
+    state: Map<Layer, RecurrentState>,
+    _async: false,
+  ): { logits: number[]; state: Map<Layer, RecurrentState> } {
+    return this.weights.readSync('LanguageModel.generate', () =>
+      this.scratch.usingSync((scratch) => {
+        const ctx = this.ctx(false, false, state, scratch);
+        const x: Act = {
+          kind: 'ids',
+          data: this.device.fromHost(Int32Array.from(ids), [ids.length, 1]),
+          T: ids.length,
+          B: 1,
+          lengths: null,
+        };
+        const out = runSync(this.net.forward(x, ctx));
+        const V = this.vocabulary.size;
+        // the API edge: the last step's logits leave the device
+        const last = this.device.toHostSync(this.device.view(out.data, (ids.length - 1) * V, [V]));
+        return { logits: Array.from(last), state: copyStates(this.device, ctx.finalStates) };
+      }),
+    );
   }
 
   /** Generated text after `prompt` (synchronous). */
@@ -303,7 +401,9 @@ export class LanguageModel {
 
   private *sample(prompt: string, options: GenerateOptions): Generator<number> {
     this.live('generate');
-    const o = resolveOptions<Required<{ maxTokens: number; temperature: number; topK: number | null; seed: number; stopAtEos: boolean }>>('LanguageModel.generate', GEN_OPTIONS, options);
+    const o = resolveOptions<
+      Required<{ maxTokens: number; temperature: number; topK: number | null; seed: number; stopAtEos: boolean }>
+    >('LanguageModel.generate', GEN_OPTIONS, options);
     const rng = new Rng(o.seed);
     let ids = this.encode('LanguageModel.generate', prompt);
     if (ids.length === 0) ids = [this.vocabulary.bos];
@@ -321,33 +421,61 @@ export class LanguageModel {
     this.live('save');
     const tr = this.trainer.save();
     const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(this.net.params), ...tr.tensors };
-    const meta = { format: 'rnnkit-model', version: 1, type: this.type, options: this.config, vocabulary: this.vocabulary.toJSON(), training: { ...tr.meta, rng: this.rng.getState() } };
+    const meta = {
+      format: 'rnnkit-model',
+      version: 1,
+      type: this.type,
+      options: this.config,
+      vocabulary: this.vocabulary.toJSON(),
+      training: { ...tr.meta, rng: this.rng.getState() },
+    };
     await saveCheckpoint(path, { meta, tensors });
   }
 
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> { return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path, options.device); }
+  static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> {
+    return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path, options.device);
+  }
 
   private static fromCheckpoint(cp: Checkpoint, path: string, device?: Device): LanguageModel {
-    const meta = cp.meta as { format?: string; type?: string; options?: Record<string, unknown>; vocabulary?: unknown; training?: TrainingMeta & { rng: number[] } };
-    if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel') throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
-    const m = new LanguageModel({ ...(meta.options as object), vocabulary: Vocabulary.fromJSON(meta.vocabulary), device } as LanguageModelOptions);
+    const meta = cp.meta as {
+      format?: string;
+      type?: string;
+      options?: Record<string, unknown>;
+      vocabulary?: unknown;
+      training?: TrainingMeta & { rng: number[] };
+    };
+    if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel')
+      throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
+    const m = new LanguageModel({
+      ...(meta.options as object),
+      vocabulary: Vocabulary.fromJSON(meta.vocabulary),
+      device,
+    } as LanguageModelOptions);
     const tensors = cp.tensors as Record<string, { data: ArrayLike<number> }>;
     m.net.loadStateDict(stateDictFromTensors(m.net.params, tensors, path));
     const tr = meta.training;
     if (tr) {
       m.rng.setState(tr.rng);
       // files of version 0.1 stored the optimizer options as a JSON string
-      const opt = tr.optimizer && typeof tr.optimizer.options === 'string' ? { ...tr.optimizer, options: JSON.parse(tr.optimizer.options) } : tr.optimizer;
-      m.trainer.restore({ ...tr, optimizer: opt, early: tr.early ?? { best: null, wait: 0 }, schedule: tr.schedule ?? null }, tensors, path);
+      const opt =
+        tr.optimizer && typeof tr.optimizer.options === 'string'
+          ? { ...tr.optimizer, options: JSON.parse(tr.optimizer.options) }
+          : tr.optimizer;
+      m.trainer.restore(
+        { ...tr, optimizer: opt, early: tr.early ?? { best: null, wait: 0 }, schedule: tr.schedule ?? null },
+        tensors,
+        path,
+      );
     }
     return m;
   }
 
   /** Completed training epochs. */
-  get epoch(): number { return this.trainerInstance ? this.trainerInstance.epoch : 0; }
+  get epoch(): number {
+    return this.trainerInstance ? this.trainerInstance.epoch : 0;
+  }
 }
-
 
 function softmax(z: ArrayLike<number>, temperature: number): number[] {
   let m = -Infinity;
@@ -362,9 +490,15 @@ function pick(logits: number[], temperature: number, topK: number | null, rng: R
   if (temperature === 0) return logits.indexOf(Math.max(...logits));
   let cand = logits.map((v, i) => i);
   if (topK !== null && topK < logits.length) cand = cand.sort((a, b) => logits[b] - logits[a]).slice(0, topK);
-  const p = softmax(cand.map((i) => logits[i]), temperature);
+  const p = softmax(
+    cand.map((i) => logits[i]),
+    temperature,
+  );
   let u = rng.next();
-  for (let j = 0; j < cand.length; j++) { u -= p[j]; if (u <= 0) return cand[j]; }
+  for (let j = 0; j < cand.length; j++) {
+    u -= p[j];
+    if (u <= 0) return cand[j];
+  }
   return cand[cand.length - 1];
 }
 

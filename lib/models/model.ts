@@ -32,12 +32,24 @@ export interface ModelOptions {
 const MODEL_OPTIONS: Record<string, FieldSpec> = {
   inputSize: { type: 'int', min: 1, default: null, nullable: true, doc: 'features per step' },
   vocabSize: { type: 'int', min: 1, default: null, nullable: true, doc: 'vocabulary size for token ids' },
-  task: { type: 'enum', values: ['classification', 'regression', 'multilabel'], default: 'classification', doc: 'loss and outputs' },
+  task: {
+    type: 'enum',
+    values: ['classification', 'regression', 'multilabel'],
+    default: 'classification',
+    doc: 'loss and outputs',
+  },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
 
-type Resolved = { inputSize: number | null; vocabSize: number | null; task: 'classification' | 'regression' | 'multilabel'; seed: number; dtype: 'float32' | 'float64'; layers: LayerSpec[] };
+type Resolved = {
+  inputSize: number | null;
+  vocabSize: number | null;
+  task: 'classification' | 'regression' | 'multilabel';
+  seed: number;
+  dtype: 'float32' | 'float64';
+  layers: LayerSpec[];
+};
 
 /**
  * Sequence → vector when the network's output is one vector per sequence (a recurrent layer
@@ -52,20 +64,32 @@ export class Model extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ModelOptions) {
-    if (!options || typeof options !== 'object') throw new TypeError(`Model: options must be an object, received ${options === null ? 'null' : typeof options}`);
+    if (!options || typeof options !== 'object')
+      throw new TypeError(`Model: options must be an object, received ${options === null ? 'null' : typeof options}`);
     const { layers, device, ...rest } = options;
     super(device);
-    if (!Array.isArray(layers) || layers.length === 0) throw new TypeError('Model: layers must be a non-empty array of layers');
+    if (!Array.isArray(layers) || layers.length === 0)
+      throw new TypeError('Model: layers must be a non-empty array of layers');
     const c = resolveOptions<Omit<Resolved, 'layers'>>('Model', MODEL_OPTIONS, rest);
-    if ((c.inputSize === null) === (c.vocabSize === null)) throw new RangeError('Model: give exactly one of inputSize (feature inputs) and vocabSize (token ids)');
+    if ((c.inputSize === null) === (c.vocabSize === null))
+      throw new RangeError('Model: give exactly one of inputSize (feature inputs) and vocabSize (token ids)');
     this.net = new Sequential(layers, c.dtype, undefined, this.device);
     const input: ActShape = c.vocabSize !== null ? { kind: 'ids', F: c.vocabSize } : { kind: 'seq', F: c.inputSize! };
     const out = this.net.build(input);
     if (out.kind === 'ids') throw new TypeError('Model: the network must end in features, not token ids');
-    this.config = { ...c, layers: this.net.layers.map((l) => ({ type: l.type, name: l.name, config: JSON.parse(JSON.stringify(l.config)) })) };
+    this.config = {
+      ...c,
+      layers: this.net.layers.map((l) => ({
+        type: l.type,
+        name: l.name,
+        config: JSON.parse(JSON.stringify(l.config)),
+      })),
+    };
     this.spec = {
       input: c.vocabSize !== null ? { kind: 'ids', vocab: c.vocabSize } : { kind: 'features', F: c.inputSize! },
-      task: c.task, outSize: out.F, level: out.kind === 'vec' ? 'sequence' : 'step',
+      task: c.task,
+      outSize: out.F,
+      level: out.kind === 'vec' ? 'sequence' : 'step',
     };
     this.recurrent = this.net.layers.filter((l) => l instanceof Recurrent);
     this.ready();
@@ -82,13 +106,16 @@ export class Model extends SequenceModel {
   }
 
   protected override checkOnline(what: string, learning: string): void {
-    throw new RangeError(`${what}: learning '${learning}' is for the ready models (SequenceTagger, SequenceClassifier); a Model trains by BPTT`);
+    throw new RangeError(
+      `${what}: learning '${learning}' is for the ready models (SequenceTagger, SequenceClassifier); a Model trains by BPTT`,
+    );
   }
 
   /** Rebuilds a model from its stored options (the layer specs go through the registry). */
   static fromConfig(options: Resolved, device?: Device): Model {
     const specs = options?.layers;
-    if (!Array.isArray(specs)) throw new TypeError('Model.fromConfig: layers must be an array of { type, name, config }');
+    if (!Array.isArray(specs))
+      throw new TypeError('Model.fromConfig: layers must be an array of { type, name, config }');
     const layers = specs.map((s, i) => [s.name ?? String(i), layerFromSpec(s, 'Model.fromConfig')] as [string, Layer]);
     const { layers: _omit, ...rest } = options;
     return new Model({ ...rest, layers, device });

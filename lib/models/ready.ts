@@ -66,7 +66,12 @@ const COMMON: Record<string, FieldSpec> = {
   forgetBias: RECURRENT_OPTIONS.forgetBias,
   activation: RECURRENT_OPTIONS.activation,
   gruVariant: RECURRENT_OPTIONS.gruVariant,
-  task: { type: 'enum', values: ['classification', 'regression', 'multilabel'], default: 'classification', doc: 'loss and outputs' },
+  task: {
+    type: 'enum',
+    values: ['classification', 'regression', 'multilabel'],
+    default: 'classification',
+    doc: 'loss and outputs',
+  },
   outputSize: { type: 'int', min: 1, doc: 'classes or outputs' },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, doc: 'seed' },
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
@@ -74,18 +79,33 @@ const COMMON: Record<string, FieldSpec> = {
 
 type Resolved = Required<Omit<ModelOptions, 'device'>> & { pooling?: 'last' | 'mean' | 'max' };
 
-function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 'last' | 'mean' | 'max' | null, device: Device) {
-  if ((c.inputSize === null) === (c.vocabSize === null)) throw new RangeError(`${what}: give exactly one of inputSize (feature inputs) and vocabSize (token ids)`);
+function buildNet(
+  what: string,
+  c: Resolved,
+  returnSequences: boolean,
+  pooling: 'last' | 'mean' | 'max' | null,
+  device: Device,
+) {
+  if ((c.inputSize === null) === (c.vocabSize === null))
+    throw new RangeError(`${what}: give exactly one of inputSize (feature inputs) and vocabSize (token ids)`);
   const rnnOpts: RecurrentOptions = {
-    hiddenSize: c.hiddenSize, numLayers: c.numLayers, bidirectional: c.bidirectional, merge: c.merge, dropout: c.dropout,
-    initialState: c.initialState, init: c.init, recurrentInit: c.recurrentInit, returnSequences,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    bidirectional: c.bidirectional,
+    merge: c.merge,
+    dropout: c.dropout,
+    initialState: c.initialState,
+    init: c.init,
+    recurrentInit: c.recurrentInit,
+    returnSequences,
     ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}),
     ...(c.cell === 'rnn' ? { activation: c.activation } : {}),
     ...(c.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
   };
   const rnn = c.cell === 'lstm' ? new LSTM(rnnOpts) : c.cell === 'gru' ? new GRU(rnnOpts) : new SimpleRNN(rnnOpts);
   const layers: Array<[string, Layer]> = [];
-  if (c.vocabSize !== null) layers.push(['embedding', new Embedding({ numEmbeddings: c.vocabSize, embeddingDim: c.embeddingDim })]);
+  if (c.vocabSize !== null)
+    layers.push(['embedding', new Embedding({ numEmbeddings: c.vocabSize, embeddingDim: c.embeddingDim })]);
   layers.push(['rnn', rnn]);
   if (pooling === 'mean' || pooling === 'max') layers.push(['pool', new TimePooling({ mode: pooling })]);
   layers.push(['head', new Linear({ outFeatures: c.outputSize, init: c.init === 'pytorch' ? 'pytorch' : 'glorot' })]);
@@ -94,7 +114,8 @@ function buildNet(what: string, c: Resolved, returnSequences: boolean, pooling: 
   net.build(input);
   const spec: Omit<DataSpec, 'level'> = {
     input: c.vocabSize !== null ? { kind: 'ids', vocab: c.vocabSize } : { kind: 'features', F: c.inputSize! },
-    task: c.task, outSize: c.outputSize,
+    task: c.task,
+    outSize: c.outputSize,
   };
   return { net, spec, rnn };
 }
@@ -121,13 +142,21 @@ export class SequenceClassifier extends SequenceModel {
     const { device, ...rest } = options ?? ({} as ClassifierOptions);
     super(device);
     this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, rest);
-    const { net, spec, rnn } = buildNet('SequenceClassifier', this.config, this.config.pooling !== 'last', this.config.pooling, this.device);
+    const { net, spec, rnn } = buildNet(
+      'SequenceClassifier',
+      this.config,
+      this.config.pooling !== 'last',
+      this.config.pooling,
+      this.device,
+    );
     this.net = net;
     this.spec = { ...spec, level: 'sequence' };
     this.recurrent = [rnn];
     this.ready();
   }
-  protected override needsWholeSequence(): boolean { return this.config.pooling !== 'last'; }
+  protected override needsWholeSequence(): boolean {
+    return this.config.pooling !== 'last';
+  }
 }
 
 /** Synchronous sequence to sequence: one label (or vector) per step; padding is masked. */

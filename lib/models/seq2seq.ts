@@ -76,7 +76,8 @@ type Resolved = Required<Omit<Seq2SeqOptions, 'sourceVocabulary' | 'targetVocabu
  * fit options of a Seq2Seq model: the FitOptions every model takes (validationData holds
  * { inputs: sources, targets }), plus scheduled sampling.
  */
-export interface Seq2SeqFitOptions extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'bucketByLength' | 'stateful'> {
+export interface Seq2SeqFitOptions
+  extends Omit<FitOptions, 'validationData' | 'classWeights' | 'learning' | 'tbptt' | 'bucketByLength' | 'stateful'> {
   validationData?: { inputs: Src[]; targets: Src[] };
   /** Probability of feeding the gold previous token (default 1: teacher forcing). */
   teacherForcing?: number;
@@ -133,36 +134,65 @@ export class Seq2Seq {
   readonly device: Device;
   private trainerInstance: Trainer | null = null;
   private get trainer(): Trainer {
-    if (!this.trainerInstance) this.trainerInstance = new Trainer('Seq2Seq', this.device, this.params, this.weights, this.scratch);
+    if (!this.trainerInstance)
+      this.trainerInstance = new Trainer('Seq2Seq', this.device, this.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
 
-
   constructor(options: Seq2SeqOptions) {
-    if (!options || !(options.sourceVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
-    if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary)) throw new TypeError('Seq2Seq: targetVocabulary must be a Vocabulary');
+    if (!options || !(options.sourceVocabulary instanceof Vocabulary))
+      throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
+    if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary))
+      throw new TypeError('Seq2Seq: targetVocabulary must be a Vocabulary');
     const { sourceVocabulary, targetVocabulary, device, ...rest } = options;
     this.device = device ?? defaultDevice();
     this.scratch = new ScratchPool(this.device);
     this.source = sourceVocabulary;
     this.target = targetVocabulary ?? sourceVocabulary;
     const c = (this.config = resolveOptions('Seq2Seq', S2S_OPTIONS, rest));
-    const H = c.hiddenSize, D = c.bidirectional ? 2 : 1;
+    const H = c.hiddenSize,
+      D = c.bidirectional ? 2 : 1;
     const mk = (bidirectional: boolean) => {
-      const o = { hiddenSize: H, numLayers: c.numLayers, bidirectional, dropout: c.dropout, ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}) };
+      const o = {
+        hiddenSize: H,
+        numLayers: c.numLayers,
+        bidirectional,
+        dropout: c.dropout,
+        ...(c.cell === 'lstm' ? { forgetBias: c.forgetBias } : {}),
+      };
       return c.cell === 'lstm' ? new LSTM(o) : c.cell === 'gru' ? new GRU(o) : new SimpleRNN(o);
     };
     this.params = new FlatParameters(c.dtype, this.device);
     this.encRnn = mk(c.bidirectional);
     this.decRnn = mk(false);
-    this.enc = new Sequential([['encoder.embedding', new Embedding({ numEmbeddings: this.source.size, embeddingDim: c.embeddingDim })], ['encoder.rnn', this.encRnn]], c.dtype, this.params);
-    this.dec = new Sequential([['decoder.embedding', new Embedding({ numEmbeddings: this.target.size, embeddingDim: c.embeddingDim })], ['decoder.rnn', this.decRnn]], c.dtype, this.params);
+    this.enc = new Sequential(
+      [
+        ['encoder.embedding', new Embedding({ numEmbeddings: this.source.size, embeddingDim: c.embeddingDim })],
+        ['encoder.rnn', this.encRnn],
+      ],
+      c.dtype,
+      this.params,
+    );
+    this.dec = new Sequential(
+      [
+        ['decoder.embedding', new Embedding({ numEmbeddings: this.target.size, embeddingDim: c.embeddingDim })],
+        ['decoder.rnn', this.decRnn],
+      ],
+      c.dtype,
+      this.params,
+    );
     this.enc.build({ kind: 'ids', F: this.source.size });
     this.dec.build({ kind: 'ids', F: this.target.size });
     this.bridgeH = D === 2 ? new Linear({ outFeatures: H }) : null;
     this.bridgeC = D === 2 && c.cell === 'lstm' ? new Linear({ outFeatures: H }) : null;
-    if (this.bridgeH) { this.bridgeH.name = 'bridge.h'; this.bridgeH.build({ kind: 'vec', F: 2 * H }, this.params); }
-    if (this.bridgeC) { this.bridgeC.name = 'bridge.c'; this.bridgeC.build({ kind: 'vec', F: 2 * H }, this.params); }
+    if (this.bridgeH) {
+      this.bridgeH.name = 'bridge.h';
+      this.bridgeH.build({ kind: 'vec', F: 2 * H }, this.params);
+    }
+    if (this.bridgeC) {
+      this.bridgeC.name = 'bridge.c';
+      this.bridgeC.build({ kind: 'vec', F: 2 * H }, this.params);
+    }
     this.attention = c.attention === 'none' ? null : new LuongAttention('attention', c.attention);
     this.attention?.build(this.params, H, D * H);
     this.head = new Linear({ outFeatures: this.target.size });
@@ -177,50 +207,92 @@ export class Seq2Seq {
     this.head.initialize(this.params, this.rng);
   }
 
-  parameters() { return parameterViews(this.params); }
-  stateDict() { return stateDictOf(this.params); }
-  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) { loadStateDictInto(this.params, sd, strict); }
+  parameters() {
+    return parameterViews(this.params);
+  }
+  stateDict() {
+    return stateDictOf(this.params);
+  }
+  loadStateDict(sd: Record<string, ArrayLike<number>>, strict = true) {
+    loadStateDictInto(this.params, sd, strict);
+  }
 
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
     scratch.reset();
     return {
-      exec: new Exec(this.device, async), device: this.device, training, rng: this.rng, dtype: this.config.dtype,
-      initialStates: new Map(), finalStates: new Map(), tape: new Tape(scratch),
+      exec: new Exec(this.device, async),
+      device: this.device,
+      training,
+      rng: this.rng,
+      dtype: this.config.dtype,
+      initialStates: new Map(),
+      finalStates: new Map(),
+      tape: new Tape(scratch),
     };
   }
 
   private ids(where: string, v: Vocabulary, s: Src, i: number): number[] {
     const ids = typeof s === 'string' ? v.encode(s) : s;
-    if (!Array.isArray(ids)) throw new TypeError(`${where}: sequence ${i} must be a string or an array of token ids, received ${typeof s}`);
+    if (!Array.isArray(ids))
+      throw new TypeError(`${where}: sequence ${i} must be a string or an array of token ids, received ${typeof s}`);
     if (ids.length === 0) throw new RangeError(`${where}: sequence ${i} is empty; sources need at least one token`);
-    ids.forEach((id, t) => { if (!Number.isInteger(id) || id < 0 || id >= v.size) throw new RangeError(`${where}: token id of sequence ${i} at step ${t} must be an integer in [0, ${v.size - 1}], received ${id}`); });
+    ids.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= v.size)
+        throw new RangeError(
+          `${where}: token id of sequence ${i} at step ${t} must be an integer in [0, ${v.size - 1}], received ${id}`,
+        );
+    });
     return ids;
   }
 
   /** Padded time-major ids [T,B] with lengths, on the device (the batch in). */
   private batchIds(seqs: number[][]): IdsAct {
-    const B = seqs.length, T = Math.max(...seqs.map((s) => s.length));
+    const B = seqs.length,
+      T = Math.max(...seqs.map((s) => s.length));
     const d = new Int32Array(T * B);
-    seqs.forEach((s, b) => s.forEach((id, t) => { d[t * B + b] = id; }));
+    seqs.forEach((s, b) =>
+      s.forEach((id, t) => {
+        d[t * B + b] = id;
+      }),
+    );
     const lengths = Int32Array.from(seqs.map((s) => s.length));
     return { kind: 'ids', data: this.device.fromHost(d, [T, B]), T, B, lengths: lengthsOn(this.device, lengths) };
   }
 
-  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor { return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero); }
+  private buf(ctx: Ctx, key: string, n: number, zero = false): Tensor {
+    return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero);
+  }
 
   /** Encoder pass and bridge: encoder outputs and the decoder's initial state. */
   private *encode(src: IdsAct, ctx: Ctx): Gen<{ encOut: SeqAct; init: RecurrentState }> {
     const encOut = (yield* this.enc.forward(src, ctx)) as SeqAct;
     const fin = ctx.finalStates.get(this.encRnn)!;
-    const L = this.config.numLayers, H = this.config.hiddenSize, B = src.B, dev = ctx.device;
-    const own = (t: Tensor) => { const c = dev.alloc(t.dtype, t.shape); dev.copy(t, c); return c; };
+    const L = this.config.numLayers,
+      H = this.config.hiddenSize,
+      B = src.B,
+      dev = ctx.device;
+    const own = (t: Tensor) => {
+      const c = dev.alloc(t.dtype, t.shape);
+      dev.copy(t, c);
+      return c;
+    };
     if (!this.bridgeH) return { encOut, init: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
     // [h_fwd; h_bwd] of every layer as rows (l*B + b) of one [L*B, 2H] batch
     const cat = (arr: Tensor[], key: string): VecAct => {
       const x = this.buf(ctx, key, L * B * 2 * H);
-      for (let l = 0; l < L; l++) for (let d = 0; d < 2; d++) {
-        dev.copyCols({ N: B, srcF: H, srcOffset: 0, width: H, src: arr[2 * l + d], dstF: 2 * H, dstOffset: d * H, dst: dev.view(x, l * B * 2 * H, [B * 2 * H]) });
-      }
+      for (let l = 0; l < L; l++)
+        for (let d = 0; d < 2; d++) {
+          dev.copyCols({
+            N: B,
+            srcF: H,
+            srcOffset: 0,
+            width: H,
+            src: arr[2 * l + d],
+            dstF: 2 * H,
+            dstOffset: d * H,
+            dst: dev.view(x, l * B * 2 * H, [B * 2 * H]),
+          });
+        }
       return { kind: 'vec', data: x, B: L * B, F: 2 * H };
     };
     const split = (a: Tensor) => Array.from({ length: L }, (_, l) => own(dev.view(a, l * B * H, [B * H])));
@@ -229,37 +301,69 @@ export class Seq2Seq {
     dev.activationForward({ kind: 'tanh', n: L * B * H, x: hv.data, y: h });
     if (ctx.training) ctx.tape.record(this, h);
     let c: Tensor[] | null = null;
-    if (this.bridgeC && fin.c) c = split(((yield* this.bridgeC.forward(cat(fin.c, 'catC'), ctx, this.params)) as VecAct).data);
+    if (this.bridgeC && fin.c)
+      c = split(((yield* this.bridgeC.forward(cat(fin.c, 'catC'), ctx, this.params)) as VecAct).data);
     return { encOut, init: { h: split(h), c } };
   }
 
   /** Gradients w.r.t. the decoder's initial state → w.r.t. the encoder's final states. */
   private *bridgeBackward(g: RecurrentState, ctx: Ctx, B: number): Gen<RecurrentState> {
     if (!this.bridgeH) return g;
-    const L = this.config.numLayers, H = this.config.hiddenSize, dev = ctx.device;
+    const L = this.config.numLayers,
+      H = this.config.hiddenSize,
+      dev = ctx.device;
     const join = (arr: Tensor[], key: string) => {
       const x = this.buf(ctx, key, L * B * H);
       arr.forEach((a, l) => dev.copy(a, dev.view(x, l * B * H, [B * H])));
       return x;
     };
     const unpack = (dx: Tensor, out: Tensor[]) => {
-      for (let l = 0; l < L; l++) for (let d = 0; d < 2; d++) {
-        const a = dev.alloc(dx.dtype, [B * H]);
-        dev.copyCols({ N: B, srcF: 2 * H, srcOffset: d * H, width: H, src: dev.view(dx, l * B * 2 * H, [B * 2 * H]), dstF: H, dstOffset: 0, dst: a });
-        out[2 * l + d] = a;
-      }
+      for (let l = 0; l < L; l++)
+        for (let d = 0; d < 2; d++) {
+          const a = dev.alloc(dx.dtype, [B * H]);
+          dev.copyCols({
+            N: B,
+            srcF: 2 * H,
+            srcOffset: d * H,
+            width: H,
+            src: dev.view(dx, l * B * 2 * H, [B * 2 * H]),
+            dstF: H,
+            dstOffset: 0,
+            dst: a,
+          });
+          out[2 * l + d] = a;
+        }
     };
     const t = ctx.tape.take<Tensor>(this, 'Seq2Seq bridge');
     const dh = this.buf(ctx, 'dBridge', L * B * H, true);
     dev.activationBackward({ kind: 'tanh', n: L * B * H, y: t, dy: join(g.h, 'joinH'), dx: dh });
     const out: RecurrentState = { h: [], c: g.c ? [] : null };
-    unpack(((yield* this.bridgeH.backward({ kind: 'vec', data: dh, B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.h);
-    if (this.bridgeC && g.c) unpack(((yield* this.bridgeC.backward({ kind: 'vec', data: join(g.c, 'joinC'), B: L * B, F: H }, ctx, this.params)) as VecAct).data, out.c!);
+    unpack(
+      ((yield* this.bridgeH.backward({ kind: 'vec', data: dh, B: L * B, F: H }, ctx, this.params)) as VecAct).data,
+      out.h,
+    );
+    if (this.bridgeC && g.c)
+      unpack(
+        (
+          (yield* this.bridgeC.backward(
+            { kind: 'vec', data: join(g.c, 'joinC'), B: L * B, F: H },
+            ctx,
+            this.params,
+          )) as VecAct
+        ).data,
+        out.c!,
+      );
     return out;
   }
 
   /** Teacher-forced loss (mean cross-entropy per target token, end symbol included) and gradients. */
-  private *step(src: IdsAct, tgtIn: IdsAct, tgtOut: Targets, ctx: Ctx, backward: boolean): Gen<{ loss: number; count: number; logits: Act }> {
+  private *step(
+    src: IdsAct,
+    tgtIn: IdsAct,
+    tgtOut: Targets,
+    ctx: Ctx,
+    backward: boolean,
+  ): Gen<{ loss: number; count: number; logits: Act }> {
     const { encOut, init } = yield* this.encode(src, ctx);
     ctx.initialStates.set(this.decRnn, init);
     const decOut = (yield* this.dec.forward(tgtIn, ctx)) as SeqAct;
@@ -269,7 +373,8 @@ export class Seq2Seq {
     if (!backward) return { loss: r.loss, count: r.count, logits };
     const dAtt = (yield* this.head.backward(r.grad, ctx, this.params))!;
     if (dAtt.kind === 'ids') throw new Error('Seq2Seq: unexpected ids gradient');
-    let dDec: Tensor = dAtt.data, dEnc: Tensor | null = null;
+    let dDec: Tensor = dAtt.data,
+      dEnc: Tensor | null = null;
     if (this.attention) ({ dDec, dEnc } = this.attention.backward(ctx, this.params, dAtt.data));
     ctx.initialStateGrads = new Map();
     yield* this.dec.backward({ ...decOut, data: dDec }, ctx);
@@ -284,9 +389,17 @@ export class Seq2Seq {
     const seqs = tgts.map((t) => [this.target.bos, ...t]);
     const tgtIn = this.batchIds(seqs);
     const host = new Int32Array(tgtIn.T * tgtIn.B);
-    seqs.forEach((s, b) => s.forEach((id, t) => { host[t * tgtIn.B + b] = id; }));
+    seqs.forEach((s, b) =>
+      s.forEach((id, t) => {
+        host[t * tgtIn.B + b] = id;
+      }),
+    );
     const out = new Int32Array(tgtIn.T * tgtIn.B).fill(IGNORE);
-    tgts.forEach((t, b) => { [...t, this.target.eos].forEach((id, s) => { out[s * tgtIn.B + b] = id; }); });
+    tgts.forEach((t, b) => {
+      [...t, this.target.eos].forEach((id, s) => {
+        out[s * tgtIn.B + b] = id;
+      });
+    });
     return { tgtIn, tgtOut: { kind: 'classes', data: this.device.fromHost(out) }, tgtInHost: host };
   }
 
@@ -295,8 +408,11 @@ export class Seq2Seq {
     const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
-    return this.weights.readSync('Seq2Seq.lossAndGradient', () => this.scratch.usingSync((scratch) => (
-      runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss)));
+    return this.weights.readSync('Seq2Seq.lossAndGradient', () =>
+      this.scratch.usingSync(
+        (scratch) => runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss,
+      ),
+    );
   }
 
   /** Teacher-forced training on pairs; returns the History every model's fit returns. */
@@ -310,24 +426,42 @@ export class Seq2Seq {
   }
 
   private pairs(where: string, sources: Src[], targets: Src[]): { S: number[][]; T: number[][] } {
-    if (!Array.isArray(sources) || !Array.isArray(targets)) throw new TypeError(`${where}: sources and targets must be arrays`);
+    if (!Array.isArray(sources) || !Array.isArray(targets))
+      throw new TypeError(`${where}: sources and targets must be arrays`);
     if (sources.length === 0) throw new RangeError(`${where}: sources must hold at least one sequence, received 0`);
-    if (targets.length !== sources.length) throw new RangeError(`${where}: targets must have one entry per source (${sources.length}), received ${targets.length}`);
-    return { S: sources.map((x, i) => this.ids(where, this.source, x, i)), T: targets.map((x, i) => this.ids(where, this.target, x, i)) };
+    if (targets.length !== sources.length)
+      throw new RangeError(
+        `${where}: targets must have one entry per source (${sources.length}), received ${targets.length}`,
+      );
+    return {
+      S: sources.map((x, i) => this.ids(where, this.source, x, i)),
+      T: targets.map((x, i) => this.ids(where, this.target, x, i)),
+    };
   }
 
   private async fitWith(sources: Src[], targets: Src[], options: Seq2SeqFitOptions): Promise<History> {
     const what = 'Seq2Seq.fit';
-    const o = resolveFit<{ teacherForcing: number; teacherForcingDecay: number }>(what, options as FitOptions & Record<string, unknown>, S2S_FIT_OPTIONS, S2S_FIT_OMIT);
+    const o = resolveFit<{ teacherForcing: number; teacherForcingDecay: number }>(
+      what,
+      options as FitOptions & Record<string, unknown>,
+      S2S_FIT_OPTIONS,
+      S2S_FIT_OMIT,
+    );
     let { S, T: Tg } = this.pairs(what, sources, targets);
     let val: { S: number[][]; T: number[][] } | null = null;
     if (options.validationData) {
       const v = options.validationData;
-      if (v === null || typeof v !== 'object') throw new TypeError(`${what}: validationData must be { inputs, targets }, received ${v === null ? 'null' : typeof v}`);
+      if (v === null || typeof v !== 'object')
+        throw new TypeError(
+          `${what}: validationData must be { inputs, targets }, received ${v === null ? 'null' : typeof v}`,
+        );
       val = this.pairs(`${what} (validationData)`, v.inputs, v.targets);
     } else if (o.validationSplit > 0) {
       const nVal = Math.floor(S.length * o.validationSplit);
-      if (nVal < 1 || nVal >= S.length) throw new RangeError(`${what}: validationSplit ${o.validationSplit} leaves ${S.length - nVal} training and ${nVal} validation pairs; both must be at least 1`);
+      if (nVal < 1 || nVal >= S.length)
+        throw new RangeError(
+          `${what}: validationSplit ${o.validationSplit} leaves ${S.length - nVal} training and ${nVal} validation pairs; both must be at least 1`,
+        );
       val = { S: S.slice(S.length - nVal), T: Tg.slice(S.length - nVal) };
       S = S.slice(0, S.length - nVal);
       Tg = Tg.slice(0, Tg.length - nVal);
@@ -375,40 +509,77 @@ export class Seq2Seq {
     const u = await run.update();
     if (u.skipped) return { ...emptyStats(), skipped: true };
     const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
-    return { lossSum: r.loss * r.count, count: r.count, correct: c.correct, total: c.total, updates: 1, normSum: u.gradNorm, skipped: false };
+    return {
+      lossSum: r.loss * r.count,
+      count: r.count,
+      correct: c.correct,
+      total: c.total,
+      updates: 1,
+      normSum: u.gradNorm,
+      skipped: false,
+    };
   }
 
   /** Teacher-forced loss (per target token, end symbol included), perplexity and token accuracy of pairs. */
   async evaluate(sources: Src[], targets: Src[], options: { batchSize?: number } = {}): Promise<Metrics> {
-    const bs = resolveOptions<{ batchSize: number }>('Seq2Seq.evaluate', { batchSize: FIT_OPTIONS.batchSize }, options).batchSize;
+    const bs = resolveOptions<{ batchSize: number }>(
+      'Seq2Seq.evaluate',
+      { batchSize: FIT_OPTIONS.batchSize },
+      options,
+    ).batchSize;
     const { S, T } = this.pairs('Seq2Seq.evaluate', sources, targets);
     return this.evaluateIds(S, T, bs);
   }
 
   private evaluateIds(S: number[][], T: number[][], batchSize: number): Promise<Metrics> {
-    return this.weights.read(() => this.scratch.using(async (scratch) => {
-      let sum = 0, n = 0, correct = 0, total = 0;
-      for (let i = 0; i < S.length; i += batchSize) {
-        const src = this.batchIds(S.slice(i, i + batchSize));
-        const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
-        const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
-        const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
-        sum += r.loss * r.count; n += r.count; correct += c.correct; total += c.total;
-      }
-      const loss = sum / Math.max(1, n);
-      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
-    }));
+    return this.weights.read(() =>
+      this.scratch.using(async (scratch) => {
+        let sum = 0,
+          n = 0,
+          correct = 0,
+          total = 0;
+        for (let i = 0; i < S.length; i += batchSize) {
+          const src = this.batchIds(S.slice(i, i + batchSize));
+          const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
+          const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
+          const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
+          sum += r.loss * r.count;
+          n += r.count;
+          correct += c.correct;
+          total += c.total;
+        }
+        const loss = sum / Math.max(1, n);
+        return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
+      }),
+    );
   }
 
   /** Completed training epochs. */
-  get epoch(): number { return this.trainerInstance ? this.trainerInstance.epoch : 0; }
+  get epoch(): number {
+    return this.trainerInstance ? this.trainerInstance.epoch : 0;
+  }
 
   /** @internal The training state a model file stores. */
-  trainingState() { return { ...this.trainer.save(), rng: this.rng.getState() }; }
+  trainingState() {
+    return { ...this.trainer.save(), rng: this.rng.getState() };
+  }
   /** @internal */
-  restoreTraining(meta: TrainingMeta & { rng?: number[] }, tensors: Record<string, { data: ArrayLike<number> }>, path: string): void {
+  restoreTraining(
+    meta: TrainingMeta & { rng?: number[] },
+    tensors: Record<string, { data: ArrayLike<number> }>,
+    path: string,
+  ): void {
     if (meta.rng) this.rng.setState(meta.rng);
-    this.trainer.restore({ epoch: meta.epoch ?? 0, early: meta.early ?? { best: null, wait: 0 }, optimizer: meta.optimizer ?? null, schedule: meta.schedule ?? null }, tensors, path);
+    this.trainer.restore(
+      {
+        epoch: meta.epoch ?? 0,
+        early: meta.early ?? { best: null, wait: 0 },
+        optimizer: meta.optimizer ?? null,
+        schedule: meta.schedule ?? null,
+      },
+      tensors,
+      path,
+    );
   }
 
   /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
@@ -416,36 +587,53 @@ export class Seq2Seq {
     const dev = ctx.device;
     ctx.initialStates = new Map([[this.decRnn, state]]);
     ctx.finalStates = new Map();
-    const ids: IdsAct = { kind: 'ids', data: dev.fromHost(Int32Array.from(tokens), [1, tokens.length]), T: 1, B: tokens.length, lengths: null };
+    const ids: IdsAct = {
+      kind: 'ids',
+      data: dev.fromHost(Int32Array.from(tokens), [1, tokens.length]),
+      T: 1,
+      B: tokens.length,
+      lengths: null,
+    };
     const decOut = runSync(this.dec.forward(ids, ctx)) as SeqAct;
-    let att: SeqAct = decOut, alpha: Tensor | null = null;
+    let att: SeqAct = decOut,
+      alpha: Tensor | null = null;
     if (this.attention) ({ out: att, alpha } = this.attention.forward(ctx, this.params, decOut, encOut));
     const logits = runSync(this.head.forward(att, ctx, this.params));
-    const V = this.target.size, S = encOut.T, B = tokens.length;
+    const V = this.target.size,
+      S = encOut.T,
+      B = tokens.length;
     const lp = dev.alloc(logits.data.dtype, [B * V]);
     dev.logSoftmaxRows({ N: B, C: V, x: logits.data, y: lp });
     // the decoding loop runs on the host: this step's log-probabilities (and attention) leave the device
-    const lpHost = dev.toHostSync(lp), aHost = alpha ? dev.toHostSync(alpha) : null;
+    const lpHost = dev.toHostSync(lp),
+      aHost = alpha ? dev.toHostSync(alpha) : null;
     const logp = tokens.map((_, b) => Array.from(lpHost.subarray(b * V, (b + 1) * V)));
     const attention = tokens.map((_, b) => (aHost ? Array.from(aHost.subarray(b * S, (b + 1) * S)) : []));
     const fin = ctx.finalStates.get(this.decRnn)!;
-    const own = (t: Tensor) => { const c = dev.alloc(t.dtype, t.shape); dev.copy(t, c); return c; };
+    const own = (t: Tensor) => {
+      const c = dev.alloc(t.dtype, t.shape);
+      dev.copy(t, c);
+      return c;
+    };
     return { logp, attention, state: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
   }
 
   /** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */
   private mix(tgtIn: IdsAct, host: Int32Array, logits: Act, ratio: number): IdsAct {
     if (logits.kind === 'ids') return tgtIn;
-    const { T, B } = tgtIn, V = logits.F, dev = this.device;
+    const { T, B } = tgtIn,
+      V = logits.F,
+      dev = this.device;
     const best = dev.alloc('int32', [T * B]);
     dev.argmaxRows({ N: T * B, C: V, x: logits.data, out: best });
     const pred = dev.toHostSync(best) as Int32Array;
     const d = host.slice();
-    for (let t = 1; t < T; t++) for (let b = 0; b < B; b++) {
-      if (tgtIn.lengths && t >= tgtIn.lengths.host[b]) continue;
-      if (this.rng.next() < ratio) continue;
-      d[t * B + b] = pred[(t - 1) * B + b];
-    }
+    for (let t = 1; t < T; t++)
+      for (let b = 0; b < B; b++) {
+        if (tgtIn.lengths && t >= tgtIn.lengths.host[b]) continue;
+        if (this.rng.next() < ratio) continue;
+        d[t * B + b] = pred[(t - 1) * B + b];
+      }
     return { ...tgtIn, data: dev.fromHost(d, [T, B]) };
   }
 
@@ -459,17 +647,21 @@ export class Seq2Seq {
 
   /** Greedy decoding of a batch of sources. */
   greedy(sources: Src[], options: DecodeOptions = {}): Decoded[] {
-    return this.weights.readSync('Seq2Seq.greedy', () => this.scratch.usingSync((scratch) => this.greedyWith(sources, options, scratch)));
+    return this.weights.readSync('Seq2Seq.greedy', () =>
+      this.scratch.usingSync((scratch) => this.greedyWith(sources, options, scratch)),
+    );
   }
 
   private greedyWith(sources: Src[], options: DecodeOptions, scratch: Scratch): Decoded[] {
     const maxLength = decodeLength('Seq2Seq.greedy', options.maxLength);
-    if (!Array.isArray(sources) || sources.length === 0) throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
+    if (!Array.isArray(sources) || sources.length === 0)
+      throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
     const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy', scratch);
     const B = sources.length;
     const out: Decoded[] = sources.map(() => ({ tokens: [], text: '', logProb: 0, attention: [] }));
     const done = new Array<boolean>(B).fill(false);
-    let tokens = new Array<number>(B).fill(this.target.bos), state = init;
+    let tokens = new Array<number>(B).fill(this.target.bos),
+      state = init;
     for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
       const r = this.decodeStep(ctx, encOut, tokens, state);
       state = r.state;
@@ -478,7 +670,8 @@ export class Seq2Seq {
         if (!done[b]) {
           out[b].logProb += lp[best];
           if (r.attention[b].length) out[b].attention.push(r.attention[b]);
-          if (best === this.target.eos) done[b] = true; else out[b].tokens.push(best);
+          if (best === this.target.eos) done[b] = true;
+          else out[b].tokens.push(best);
         }
         return best;
       });
@@ -489,27 +682,50 @@ export class Seq2Seq {
 
   /** Beam search for one source: the hypothesis with the best length-normalised score. */
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
-    return this.weights.readSync('Seq2Seq.beamSearch', () => this.scratch.usingSync((scratch) => this.beamSearchWith(source, options, scratch)));
+    return this.weights.readSync('Seq2Seq.beamSearch', () =>
+      this.scratch.usingSync((scratch) => this.beamSearchWith(source, options, scratch)),
+    );
   }
 
   private beamSearchWith(source: Src, options: BeamOptions, scratch: Scratch): Decoded & { score: number } {
     const maxLength = decodeLength('Seq2Seq.beamSearch', options.maxLength);
-    const width = options.width ?? 5, alpha = options.lengthPenalty ?? 0.6;
-    if (!Number.isInteger(width) || width < 1) throw new RangeError(`Seq2Seq.beamSearch: width must be an integer >= 1, received ${width}`);
-    if (!Number.isFinite(alpha) || alpha < 0) throw new RangeError(`Seq2Seq.beamSearch: lengthPenalty must be a finite number >= 0, received ${alpha}`);
+    const width = options.width ?? 5,
+      alpha = options.lengthPenalty ?? 0.6;
+    if (!Number.isInteger(width) || width < 1)
+      throw new RangeError(`Seq2Seq.beamSearch: width must be an integer >= 1, received ${width}`);
+    if (!Number.isFinite(alpha) || alpha < 0)
+      throw new RangeError(`Seq2Seq.beamSearch: lengthPenalty must be a finite number >= 0, received ${alpha}`);
     const { ctx, encOut: enc1, init: init1 } = this.encodeFor([source], 'Seq2Seq.beamSearch', scratch);
     const H = this.config.hiddenSize;
-    interface Hyp { tokens: number[]; logProb: number; attention: number[][]; row: number }
-    const norm = (h: { logProb: number; tokens: number[] }, ended: boolean) => h.logProb / Math.pow(h.tokens.length + (ended ? 1 : 0), alpha);
+    interface Hyp {
+      tokens: number[];
+      logProb: number;
+      attention: number[][];
+      row: number;
+    }
+    const norm = (h: { logProb: number; tokens: number[] }, ended: boolean) =>
+      h.logProb / Math.pow(h.tokens.length + (ended ? 1 : 0), alpha);
     let beams: Hyp[] = [{ tokens: [], logProb: 0, attention: [], row: 0 }];
     let state = init1;
     const finished: Array<Hyp & { score: number }> = [];
     for (let step = 0; step < maxLength && beams.length > 0; step++) {
       const K = beams.length;
       const encOut = repeatEnc(ctx.device, enc1, K);
-      const r = this.decodeStep(ctx, encOut, beams.map((b) => (b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos)), gatherState(ctx.device, state, beams.map((b) => b.row), H));
+      const r = this.decodeStep(
+        ctx,
+        encOut,
+        beams.map((b) => (b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos)),
+        gatherState(
+          ctx.device,
+          state,
+          beams.map((b) => b.row),
+          H,
+        ),
+      );
       const cands: Array<{ parent: number; token: number; logProb: number }> = [];
-      beams.forEach((b, k) => r.logp[k].forEach((lp, token) => cands.push({ parent: k, token, logProb: b.logProb + lp })));
+      beams.forEach((b, k) =>
+        r.logp[k].forEach((lp, token) => cands.push({ parent: k, token, logProb: b.logProb + lp })),
+      );
       cands.sort((a, b) => b.logProb - a.logProb);
       const next: Hyp[] = [];
       for (const c of cands) {
@@ -528,33 +744,53 @@ export class Seq2Seq {
       if (finished.length > 0 && beams.length > 0) {
         const bestDone = Math.max(...finished.map((f) => f.score));
         const bestLive = Math.max(...beams.map((b) => b.logProb)) / Math.pow(maxLength, alpha);
-        if (bestDone >= bestLive) { beams = []; break; }
+        if (bestDone >= bestLive) {
+          beams = [];
+          break;
+        }
       }
     }
     // hypotheses still open after maxLength steps compete as they are
     for (const b of beams) finished.push({ ...b, score: norm(b, false) });
     finished.sort((a, b) => b.score - a.score);
     const best = finished[0];
-    return { tokens: best.tokens, text: this.target.decode(best.tokens), logProb: best.logProb, attention: best.attention, score: best.score };
+    return {
+      tokens: best.tokens,
+      text: this.target.decode(best.tokens),
+      logProb: best.logProb,
+      attention: best.attention,
+      score: best.score,
+    };
   }
 
   /** Saves architecture, both vocabularies and weights in one file (atomic write). */
-  save(path: string): Promise<void> { return saveSeq2Seq(this, path); }
+  save(path: string): Promise<void> {
+    return saveSeq2Seq(this, path);
+  }
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> { return restoreSeq2Seq(await loadCheckpoint(path), path, options.device); }
+  static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> {
+    return restoreSeq2Seq(await loadCheckpoint(path), path, options.device);
+  }
 
   /**
    * Log-probability of a target given a source: of the complete sequence (end symbol included,
    * default) or of the tokens alone (`end: false`, an unfinished hypothesis).
    */
   scoreTarget(source: Src, target: Src, options: { end?: boolean } = {}): number {
-    return this.weights.readSync('Seq2Seq.scoreTarget', () => this.scratch.usingSync((scratch) => this.scoreTargetWith(source, target, options, scratch)));
+    return this.weights.readSync('Seq2Seq.scoreTarget', () =>
+      this.scratch.usingSync((scratch) => this.scoreTargetWith(source, target, options, scratch)),
+    );
   }
 
   private scoreTargetWith(source: Src, target: Src, options: { end?: boolean }, scratch: Scratch): number {
-    const t = (typeof target === 'string' ? target.length : target.length) === 0 ? [] : this.ids('Seq2Seq.scoreTarget', this.target, target, 0);
+    const t =
+      (typeof target === 'string' ? target.length : target.length) === 0
+        ? []
+        : this.ids('Seq2Seq.scoreTarget', this.target, target, 0);
     const { ctx, encOut, init } = this.encodeFor([source], 'Seq2Seq.scoreTarget', scratch);
-    let state = init, prev = this.target.bos, total = 0;
+    let state = init,
+      prev = this.target.bos,
+      total = 0;
     for (const tok of options.end === false ? t : [...t, this.target.eos]) {
       const r = this.decodeStep(ctx, encOut, [prev], state);
       total += r.logp[0][tok];
@@ -569,16 +805,41 @@ export class Seq2Seq {
 export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
   const tr = m.trainingState();
   const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(m.params), ...tr.tensors };
-  const meta = { format: 'rnnkit-model', version: 1, type: 'Seq2Seq', options: m.config, sourceVocabulary: m.source.toJSON(), targetVocabulary: m.target.toJSON(), training: { ...tr.meta, rng: tr.rng } };
+  const meta = {
+    format: 'rnnkit-model',
+    version: 1,
+    type: 'Seq2Seq',
+    options: m.config,
+    sourceVocabulary: m.source.toJSON(),
+    targetVocabulary: m.target.toJSON(),
+    training: { ...tr.meta, rng: tr.rng },
+  };
   await saveCheckpoint(path, { meta, tensors });
 }
 
 function restoreSeq2Seq(cp: Checkpoint, path: string, device?: Device): Seq2Seq {
-  const meta = cp.meta as { format?: string; type?: string; options?: object; sourceVocabulary?: unknown; targetVocabulary?: unknown; training?: TrainingMeta & { rng?: number[] } };
-  if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq') throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
-  const m = new Seq2Seq({ ...(meta.options as object), sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary), targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary), device } as Seq2SeqOptions);
+  const meta = cp.meta as {
+    format?: string;
+    type?: string;
+    options?: object;
+    sourceVocabulary?: unknown;
+    targetVocabulary?: unknown;
+    training?: TrainingMeta & { rng?: number[] };
+  };
+  if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq')
+    throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
+  const m = new Seq2Seq({
+    ...(meta.options as object),
+    sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary),
+    targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary),
+    device,
+  } as Seq2SeqOptions);
   m.loadStateDict(stateDictFromTensors(m.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
-  m.restoreTraining(meta.training ?? { epoch: 0, early: { best: null, wait: 0 }, optimizer: null, schedule: null }, cp.tensors as Record<string, { data: ArrayLike<number> }>, path);
+  m.restoreTraining(
+    meta.training ?? { epoch: 0, early: { best: null, wait: 0 }, optimizer: null, schedule: null },
+    cp.tensors as Record<string, { data: ArrayLike<number> }>,
+    path,
+  );
   return m;
 }
 

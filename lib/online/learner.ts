@@ -83,14 +83,20 @@ export class OnlineLearner {
   constructor(model: SequenceModel, options: OnlineLearnerOptions = {}) {
     this.model = model;
     this.optimizerOptions = options.optimizer;
-    if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger') throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
+    if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger')
+      throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
     const { optimizer, schedule, ...rest } = options;
     this.config = resolveOptions('OnlineLearner', OPTIONS, rest);
     const { net, spec, weights } = model.internals();
     const c = model.config as Record<string, unknown>;
-    if (c.bidirectional) throw new RangeError('OnlineLearner: a bidirectional model needs the whole sequence; online learning (RTRL, SnAp-1, UORO) runs forward in time only');
-    if (spec.input.kind !== 'features') throw new RangeError('OnlineLearner: the model must take feature inputs (inputSize), not token ids');
-    if (c.initialState === 'learnable' || c.dropout !== 0) throw new RangeError('OnlineLearner: learnable initial states and dropout are not supported online');
+    if (c.bidirectional)
+      throw new RangeError(
+        'OnlineLearner: a bidirectional model needs the whole sequence; online learning (RTRL, SnAp-1, UORO) runs forward in time only',
+      );
+    if (spec.input.kind !== 'features')
+      throw new RangeError('OnlineLearner: the model must take feature inputs (inputSize), not token ids');
+    if (c.initialState === 'learnable' || c.dropout !== 0)
+      throw new RangeError('OnlineLearner: learnable initial states and dropout are not supported online');
     if (c.dtype !== 'float32' && c.dtype !== 'float64') throw new TypeError('OnlineLearner: unsupported dtype');
     const entries = net.params.list();
     const first = entries.find((e) => e.name === 'rnn.weight_ih_l0');
@@ -100,12 +106,21 @@ export class OnlineLearner {
     // online learning runs on host memory: the CPU device's tensors are the arrays themselves
     const dev = model.device;
     if (!(dev instanceof CpuDevice) || !dev.capabilities.online) {
-      throw new RangeError(`OnlineLearner: needs a device with the 'online' capability (CPU); the model's device '${dev.name}' has none`);
+      throw new RangeError(
+        `OnlineLearner: needs a device with the 'online' capability (CPU); the model's device '${dev.name}' has none`,
+      );
     }
     this.device = dev;
     this.engine = new ExactRtrl(dev.kernels, {
-      algorithm: this.config.algorithm, seed: this.config.seed, cell, inputSize: spec.input.F, hiddenSize: c.hiddenSize as number,
-      numLayers: c.numLayers as number, activation: c.activation as 'tanh', gruVariant: c.gruVariant as 'pytorch', dtype: c.dtype as 'float32',
+      algorithm: this.config.algorithm,
+      seed: this.config.seed,
+      cell,
+      inputSize: spec.input.F,
+      hiddenSize: c.hiddenSize as number,
+      numLayers: c.numLayers as number,
+      activation: c.activation as 'tanh',
+      gruVariant: c.gruVariant as 'pytorch',
+      dtype: c.dtype as 'float32',
     });
     const host = (t: Tensor) => dev.hostMemory(t) as HostArray;
     this.params = host(net.params.params);
@@ -134,14 +149,18 @@ export class OnlineLearner {
   }
 
   /** The learning rate of the next update (the schedule's). */
-  get lr(): number { return this.schedule.lr; }
+  get lr(): number {
+    return this.schedule.lr;
+  }
 
   /** Saves the model and the learner's whole state: states, sensitivities, optimizer, pending gradient. */
   async save(path: string): Promise<void> {
     const cp = this.model.checkpoint();
     const st = this.engine.getState();
     const t = cp.tensors as Record<string, CheckpointTensor>;
-    const put = (name: string, a: HostArray | Float64Array) => { t[name] = { data: a.slice(), shape: [a.length] }; };
+    const put = (name: string, a: HostArray | Float64Array) => {
+      t[name] = { data: a.slice(), shape: [a.length] };
+    };
     st.h.forEach((hs, b) => hs.forEach((a, l) => put(`learner/h/${b}/${l}`, a)));
     st.c.forEach((cs, b) => cs.forEach((a, l) => put(`learner/c/${b}/${l}`, a)));
     st.sens.forEach((a, b) => put(`learner/sens/${b}`, a));
@@ -150,10 +169,17 @@ export class OnlineLearner {
     put('learner/grads', this.grads);
     this.optimizer.state.forEach((a, i) => put(`learner/optimizer/${i}`, this.device.hostMemory(a) as HostArray));
     (cp.meta as Record<string, unknown>).learner = {
-      config: this.config, optimizer: this.optimizerOptions ?? null, optimizerStep: this.optimizer.step,
-      steps: this.steps, pending: this.pending, pendingLoss: this.pendingLoss, updates: this.updates,
+      config: this.config,
+      optimizer: this.optimizerOptions ?? null,
+      optimizerStep: this.optimizer.step,
+      steps: this.steps,
+      pending: this.pending,
+      pendingLoss: this.pendingLoss,
+      updates: this.updates,
       schedule: { options: this.scheduleOptions ?? null, state: this.schedule.state },
-      layers: st.h[0]?.length ?? 0, B: st.B, rng: st.rng,
+      layers: st.h[0]?.length ?? 0,
+      B: st.B,
+      rng: st.rng,
     };
     await saveCheckpoint(path, cp);
   }
@@ -161,23 +187,47 @@ export class OnlineLearner {
   /** Restores a learner (and its model) saved by save(); the stream continues where it stopped. */
   static async load(path: string): Promise<OnlineLearner> {
     const cp = await loadCheckpoint(path);
-    const meta = cp.meta as { learner?: { config: OnlineLearnerOptions; optimizer: OptimizerOptions | null; optimizerStep: number; steps: number; pending: number; pendingLoss?: number; updates?: number; schedule?: { options: ScheduleOptions | null; state: ScheduleState }; layers: number; B: number; rng: number[] } };
+    const meta = cp.meta as {
+      learner?: {
+        config: OnlineLearnerOptions;
+        optimizer: OptimizerOptions | null;
+        optimizerStep: number;
+        steps: number;
+        pending: number;
+        pendingLoss?: number;
+        updates?: number;
+        schedule?: { options: ScheduleOptions | null; state: ScheduleState };
+        layers: number;
+        B: number;
+        rng: number[];
+      };
+    };
     const m = meta?.learner;
     if (!m) throw new Error(`rnnkit model ${path}: no online learner state in this file`);
     const model = restore(cp, path);
-    const l = new OnlineLearner(model, { ...m.config, optimizer: m.optimizer ?? undefined, schedule: m.schedule?.options ?? undefined });
+    const l = new OnlineLearner(model, {
+      ...m.config,
+      optimizer: m.optimizer ?? undefined,
+      schedule: m.schedule?.options ?? undefined,
+    });
     if (m.schedule) l.schedule.state = { ...m.schedule.state };
     const get = (name: string) => {
       const t = cp.tensors[name];
       if (!t) throw new Error(`rnnkit model ${path}: missing ${name}`);
       return t.data as HostArray;
     };
-    const sens: HostArray[] = [], sT: Float64Array[] = [], thT: Float64Array[] = [], h: HostArray[][] = [], c: HostArray[][] = [];
+    const sens: HostArray[] = [],
+      sT: Float64Array[] = [],
+      thT: Float64Array[] = [],
+      h: HostArray[][] = [],
+      c: HostArray[][] = [];
     for (let b = 0; b < m.B; b++) {
       h.push(Array.from({ length: m.layers }, (_, i) => get(`learner/h/${b}/${i}`)));
       c.push(Array.from({ length: m.layers }, (_, i) => get(`learner/c/${b}/${i}`)));
-      if (l.config.algorithm === 'uoro') { sT.push(get(`learner/stilde/${b}`) as Float64Array); thT.push(get(`learner/thtilde/${b}`) as Float64Array); }
-      else sens.push(get(`learner/sens/${b}`));
+      if (l.config.algorithm === 'uoro') {
+        sT.push(get(`learner/stilde/${b}`) as Float64Array);
+        thT.push(get(`learner/thtilde/${b}`) as Float64Array);
+      } else sens.push(get(`learner/sens/${b}`));
     }
     l.engine.setState({ B: m.B, h, c, sens, sTilde: sT, thTilde: thT, rng: m.rng });
     l.grads.set(get('learner/grads'));
@@ -191,7 +241,9 @@ export class OnlineLearner {
   }
 
   /** Bytes of the learning state (constant over the stream). */
-  get stateBytes(): number { return this.engine.sensitivityBytes; }
+  get stateBytes(): number {
+    return this.engine.sensitivityBytes;
+  }
 
   /**
    * One step of the stream: x (input features) → the prediction for this step (class
@@ -199,38 +251,61 @@ export class OnlineLearner {
    * weights update every `updateEvery` steps.
    */
   step(x: ArrayLike<number>, target?: number | ArrayLike<number>): number[] {
-    if (!x || x.length !== this.inputSize) throw new RangeError(`OnlineLearner.step: x must have ${this.inputSize} features, received ${x ? x.length : typeof x}`);
+    if (!x || x.length !== this.inputSize)
+      throw new RangeError(
+        `OnlineLearner.step: x must have ${this.inputSize} features, received ${x ? x.length : typeof x}`,
+      );
     const xs = this.params instanceof Float64Array ? Float64Array.from(x) : Float32Array.from(x);
-    for (let i = 0; i < xs.length; i++) if (!Number.isFinite(xs[i])) throw new RangeError(`OnlineLearner.step: x[${i}] must be a finite number, received ${xs[i]}`);
+    for (let i = 0; i < xs.length; i++)
+      if (!Number.isFinite(xs[i]))
+        throw new RangeError(`OnlineLearner.step: x[${i}] must be a finite number, received ${xs[i]}`);
     const rnnParams = this.params.subarray(this.rnnOffset, this.rnnOffset + this.engine.P);
     const h = this.engine.step(xs, rnnParams);
-    const H = h.length, O = this.outSize;
+    const H = h.length,
+      O = this.outSize;
     const z = new Float64Array(O);
-    for (let o = 0; o < O; o++) { let v = this.headB ? this.headB[o] : 0; for (let j = 0; j < H; j++) v += this.headW[o * H + j] * h[j]; z[o] = v; }
-    const pred = this.task === 'classification' ? softmax(z) : this.task === 'multilabel' ? Array.from(z, (v) => 1 / (1 + Math.exp(-v))) : Array.from(z);
+    for (let o = 0; o < O; o++) {
+      let v = this.headB ? this.headB[o] : 0;
+      for (let j = 0; j < H; j++) v += this.headW[o * H + j] * h[j];
+      z[o] = v;
+    }
+    const pred =
+      this.task === 'classification'
+        ? softmax(z)
+        : this.task === 'multilabel'
+          ? Array.from(z, (v) => 1 / (1 + Math.exp(-v)))
+          : Array.from(z);
     this.steps++;
     if (target === undefined) return pred;
     // dL/dz and the loss of this step (cross-entropy, binary cross-entropy or squared error)
     const dz = new Float64Array(O);
     let loss = 0;
     if (this.task === 'classification') {
-      if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= O) throw new RangeError(`OnlineLearner.step: target must be a class id in [0, ${O - 1}], received ${String(target)}`);
+      if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target >= O)
+        throw new RangeError(
+          `OnlineLearner.step: target must be a class id in [0, ${O - 1}], received ${String(target)}`,
+        );
       for (let o = 0; o < O; o++) dz[o] = pred[o] - (o === target ? 1 : 0);
       loss = -Math.log(pred[target]);
     } else {
       const t = typeof target === 'number' ? [target] : Array.from(target);
-      if (t.length !== O || !t.every(Number.isFinite)) throw new RangeError(`OnlineLearner.step: target must be ${O} finite numbers`);
+      if (t.length !== O || !t.every(Number.isFinite))
+        throw new RangeError(`OnlineLearner.step: target must be ${O} finite numbers`);
       for (let o = 0; o < O; o++) {
-        dz[o] = this.task === 'multilabel' ? pred[o] - t[o] : 2 * (pred[o] - t[o]) / O;
-        loss += this.task === 'multilabel'
-          ? (Math.max(z[o], 0) - z[o] * t[o] + Math.log1p(Math.exp(-Math.abs(z[o])))) / O
-          : (pred[o] - t[o]) ** 2 / O;
+        dz[o] = this.task === 'multilabel' ? pred[o] - t[o] : (2 * (pred[o] - t[o])) / O;
+        loss +=
+          this.task === 'multilabel'
+            ? (Math.max(z[o], 0) - z[o] * t[o] + Math.log1p(Math.exp(-Math.abs(z[o])))) / O
+            : (pred[o] - t[o]) ** 2 / O;
       }
     }
     const dh = this.params instanceof Float64Array ? new Float64Array(H) : new Float32Array(H);
     for (let o = 0; o < O; o++) {
       if (this.dHeadB) this.dHeadB[o] += dz[o];
-      for (let j = 0; j < H; j++) { this.dHeadW[o * H + j] += dz[o] * h[j]; dh[j] += this.headW[o * H + j] * dz[o]; }
+      for (let j = 0; j < H; j++) {
+        this.dHeadW[o * H + j] += dz[o] * h[j];
+        dh[j] += this.headW[o * H + j] * dz[o];
+      }
     }
     this.engine.accumulate(dh, this.grads.subarray(this.rnnOffset, this.rnnOffset + this.engine.P));
     this.pendingLoss += loss;

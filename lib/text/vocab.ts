@@ -1,6 +1,9 @@
 // Vocabularies for characters or whitespace-separated tokens, with padding, unknown, start and
 // end symbols at fixed ids 0..3. Serializable (model files store them).
-export const PAD = '<pad>', UNK = '<unk>', BOS = '<bos>', EOS = '<eos>';
+export const PAD = '<pad>',
+  UNK = '<unk>',
+  BOS = '<bos>',
+  EOS = '<eos>';
 const SPECIALS = [PAD, UNK, BOS, EOS];
 
 export type VocabularyKind = 'chars' | 'words';
@@ -23,23 +26,41 @@ export class Vocabulary {
   }
   /** Every distinct whitespace-separated token of `text`, most frequent first. */
   static words(text: string, options: { minCount?: number; maxSize?: number } = {}): Vocabulary {
-    return Vocabulary.build('words', text.split(/\s+/).filter((w) => w.length > 0), options.minCount ?? 1, options.maxSize);
+    return Vocabulary.build(
+      'words',
+      text.split(/\s+/).filter((w) => w.length > 0),
+      options.minCount ?? 1,
+      options.maxSize,
+    );
   }
   private static build(kind: VocabularyKind, items: string[], minCount: number, maxSize?: number): Vocabulary {
-    if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1) throw new RangeError(`Vocabulary: minCount must be an integer >= 1, received ${minCount}`);
+    if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1)
+      throw new RangeError(`Vocabulary: minCount must be an integer >= 1, received ${minCount}`);
     const counts = new Map<string, number>();
     for (const it of items) counts.set(it, (counts.get(it) ?? 0) + 1);
-    let list = [...counts.entries()].filter(([t, c]) => c >= minCount && !SPECIALS.includes(t))
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([t]) => t);
+    let list = [...counts.entries()]
+      .filter(([t, c]) => c >= minCount && !SPECIALS.includes(t))
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([t]) => t);
     if (maxSize !== undefined) list = list.slice(0, Math.max(0, maxSize - SPECIALS.length));
     return new Vocabulary(kind, [...SPECIALS, ...list]);
   }
 
-  get size(): number { return this.tokens.length; }
-  get pad(): number { return 0; }
-  get unk(): number { return 1; }
-  get bos(): number { return 2; }
-  get eos(): number { return 3; }
+  get size(): number {
+    return this.tokens.length;
+  }
+  get pad(): number {
+    return 0;
+  }
+  get unk(): number {
+    return 1;
+  }
+  get bos(): number {
+    return 2;
+  }
+  get eos(): number {
+    return 3;
+  }
 
   /** Token ids of a text (unknown symbols map to <unk>). */
   encode(text: string): number[] {
@@ -52,21 +73,34 @@ export class Vocabulary {
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= this.size) throw new RangeError(`Vocabulary.decode: ids[${i}] must be an integer in [0, ${this.size - 1}], received ${id}`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.size)
+        throw new RangeError(
+          `Vocabulary.decode: ids[${i}] must be an integer in [0, ${this.size - 1}], received ${id}`,
+        );
       if (id < SPECIALS.length && !keepSpecials) continue;
       out.push(this.tokens[id]);
     }
     return out.join(this.kind === 'chars' ? '' : ' ');
   }
-  id(token: string): number { return this.index.get(token) ?? this.unk; }
+  id(token: string): number {
+    return this.index.get(token) ?? this.unk;
+  }
 
-  toJSON(): { kind: VocabularyKind; tokens: string[] } { return { kind: this.kind, tokens: [...this.tokens] }; }
+  toJSON(): { kind: VocabularyKind; tokens: string[] } {
+    return { kind: this.kind, tokens: [...this.tokens] };
+  }
   static fromJSON(j: unknown): Vocabulary {
     const o = j as { kind?: unknown; tokens?: unknown };
-    if (!o || (o.kind !== 'chars' && o.kind !== 'words') || !Array.isArray(o.tokens) || !o.tokens.every((t) => typeof t === 'string')) {
+    if (
+      !o ||
+      (o.kind !== 'chars' && o.kind !== 'words') ||
+      !Array.isArray(o.tokens) ||
+      !o.tokens.every((t) => typeof t === 'string')
+    ) {
       throw new TypeError('Vocabulary.fromJSON: expected { kind: "chars" | "words", tokens: string[] }');
     }
-    if (SPECIALS.some((s, i) => o.tokens![i as never] !== s)) throw new RangeError(`Vocabulary.fromJSON: the first tokens must be ${SPECIALS.join(' ')}`);
+    if (SPECIALS.some((s, i) => o.tokens![i as never] !== s))
+      throw new RangeError(`Vocabulary.fromJSON: the first tokens must be ${SPECIALS.join(' ')}`);
     return new Vocabulary(o.kind, o.tokens as string[]);
   }
 }

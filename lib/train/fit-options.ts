@@ -5,19 +5,34 @@ import type { ScheduleOptions } from './schedules';
 import type { SequenceInput, TargetInput } from './data';
 
 export interface BatchInfo {
-  epoch: number; batch: number; step: number; loss: number;
+  epoch: number;
+  batch: number;
+  step: number;
+  loss: number;
   /** Global gradient norm before clipping. */
-  gradNorm: number; lr: number; skipped: boolean;
+  gradNorm: number;
+  lr: number;
+  skipped: boolean;
 }
 export interface EpochInfo {
-  epoch: number; loss: number; metrics: Metrics;
-  valLoss: number | null; valMetrics: Metrics | null;
+  epoch: number;
+  loss: number;
+  metrics: Metrics;
+  valLoss: number | null;
+  valMetrics: Metrics | null;
   /** Mean pre-clip gradient norm over the epoch's updates. */
-  gradNorm: number; lr: number;
+  gradNorm: number;
+  lr: number;
   /** Seq2Seq: the teacher-forcing ratio of this epoch. */
   teacherForcing?: number;
 }
-export interface Metrics { loss: number; accuracy?: number; perTokenAccuracy?: number; perplexity?: number; mse?: number }
+export interface Metrics {
+  loss: number;
+  accuracy?: number;
+  perTokenAccuracy?: number;
+  perplexity?: number;
+  mse?: number;
+}
 export interface History {
   epochs: EpochInfo[];
   /** Early stopping ended the run. */
@@ -47,7 +62,10 @@ export interface FitOptions {
   clipNorm?: number | null;
   /** Clip every gradient element to [-v, v]. */
   clipValue?: number | null;
-  /** Weight decay strength (default 0): 'l2' adds wd·p to the gradient (the L2 loss term wd/2·|p|²); 'decoupled' shrinks p by lr·wd each step (AdamW). adamw is always decoupled. */
+  /**
+   * Weight decay strength (default 0): 'l2' adds wd·p to the gradient (the L2 loss term
+   * wd/2·|p|²); 'decoupled' shrinks p by lr·wd each step (AdamW). adamw is always decoupled.
+   */
   weightDecay?: number;
   weightDecayMode?: 'l2' | 'decoupled';
   /** L1 penalty: adds l1·sign(p) to the gradient. */
@@ -104,10 +122,32 @@ export const FIT_OPTIONS: Record<string, FieldSpec> = {
   stateful: { type: 'bool', default: false, doc: 'carry the state across batches and fit calls' },
 };
 /** Fields checked by hand (objects and functions). */
-export const FIT_OBJECT_FIELDS = ['validationData', 'optimizer', 'schedule', 'earlyStopping', 'onBatchEnd', 'onEpochEnd', 'signal', 'classWeights'];
+export const FIT_OBJECT_FIELDS = [
+  'validationData',
+  'optimizer',
+  'schedule',
+  'earlyStopping',
+  'onBatchEnd',
+  'onEpochEnd',
+  'signal',
+  'classWeights',
+];
 
 /** FitOptions with every plain field resolved to its default. */
-export type ResolvedFit = Required<Omit<FitOptions, 'validationData' | 'optimizer' | 'schedule' | 'earlyStopping' | 'onBatchEnd' | 'onEpochEnd' | 'signal' | 'classWeights' | 'learning'>> & {
+export type ResolvedFit = Required<
+  Omit<
+    FitOptions,
+    | 'validationData'
+    | 'optimizer'
+    | 'schedule'
+    | 'earlyStopping'
+    | 'onBatchEnd'
+    | 'onEpochEnd'
+    | 'signal'
+    | 'classWeights'
+    | 'learning'
+  >
+> & {
   learning: 'bptt' | 'rtrl' | 'snap1' | 'uoro';
 };
 
@@ -116,17 +156,27 @@ export type ResolvedFit = Required<Omit<FitOptions, 'validationData' | 'optimize
  * callbacks and the signal by hand. `omit` names shared fields a model does not take.
  */
 export function resolveFit<X extends object = object>(
-  what: string, options: FitOptions & Record<string, unknown>, extra: Record<string, FieldSpec> = {}, omit: string[] = [],
+  what: string,
+  options: FitOptions & Record<string, unknown>,
+  extra: Record<string, FieldSpec> = {},
+  omit: string[] = [],
 ): ResolvedFit & X {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object, received ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${what}: options must be an object, received ${options === null ? 'null' : typeof options}`);
   const plain: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) if (!FIT_OBJECT_FIELDS.includes(k)) plain[k] = v;
   // learning: { tbptt: k } is another way to write truncated BPTT
   const l = plain.learning as unknown;
   if (l !== null && typeof l === 'object') {
     const k = (l as { tbptt?: unknown }).tbptt;
-    if (Object.keys(l).length !== 1 || k === undefined) throw new TypeError(`${what}: learning must be 'bptt', 'rtrl', 'snap1', 'uoro' or { tbptt: k }, received ${JSON.stringify(l)}`);
-    if (plain.tbptt !== undefined && plain.tbptt !== k) throw new RangeError(`${what}: give the TBPTT window once (learning.tbptt ${String(k)} and tbptt ${String(plain.tbptt)})`);
+    if (Object.keys(l).length !== 1 || k === undefined)
+      throw new TypeError(
+        `${what}: learning must be 'bptt', 'rtrl', 'snap1', 'uoro' or { tbptt: k }, received ${JSON.stringify(l)}`,
+      );
+    if (plain.tbptt !== undefined && plain.tbptt !== k)
+      throw new RangeError(
+        `${what}: give the TBPTT window once (learning.tbptt ${String(k)} and tbptt ${String(plain.tbptt)})`,
+      );
     plain.learning = 'bptt';
     plain.tbptt = k;
   }
@@ -138,14 +188,19 @@ export function resolveFit<X extends object = object>(
   const o = resolveOptions<ResolvedFit & X>(what, schema, plain);
   for (const k of omit) (o as Record<string, unknown>)[k] = FIT_OPTIONS[k]?.default ?? null;
   for (const k of ['onBatchEnd', 'onEpochEnd'] as const) {
-    if (options[k] !== undefined && typeof options[k] !== 'function') throw new TypeError(`${what}: ${k} must be a function, received ${typeof options[k]}`);
+    if (options[k] !== undefined && typeof options[k] !== 'function')
+      throw new TypeError(`${what}: ${k} must be a function, received ${typeof options[k]}`);
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${what}: signal must be an AbortSignal`);
-  if (options.validationData !== undefined && (o as ResolvedFit).validationSplit > 0) throw new RangeError(`${what}: give validationData or validationSplit, not both`);
-  if (o.tbptt !== null && o.learning !== 'bptt') throw new RangeError(`${what}: tbptt applies to learning 'bptt' only, received learning '${o.learning}'`);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw new TypeError(`${what}: signal must be an AbortSignal`);
+  if (options.validationData !== undefined && (o as ResolvedFit).validationSplit > 0)
+    throw new RangeError(`${what}: give validationData or validationSplit, not both`);
+  if (o.tbptt !== null && o.learning !== 'bptt')
+    throw new RangeError(`${what}: tbptt applies to learning 'bptt' only, received learning '${o.learning}'`);
   if (o.stateful) {
     if (o.tbptt === null) throw new RangeError(`${what}: stateful training needs tbptt (the window length)`);
-    if (plain.shuffle === true) throw new RangeError(`${what}: stateful training keeps the order of the data; shuffle must be false`);
+    if (plain.shuffle === true)
+      throw new RangeError(`${what}: stateful training keeps the order of the data; shuffle must be false`);
     o.shuffle = false;
     o.bucketByLength = false;
   }

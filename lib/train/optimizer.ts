@@ -47,7 +47,9 @@ export class Optimizer {
     if (c.lr === null) c.lr = c.type === 'adam' || c.type === 'adamw' ? 1e-3 : 1e-2;
     if (c.eps === null) c.eps = c.type === 'adagrad' ? 1e-10 : 1e-8;
     if (c.nesterov && (c.momentum <= 0 || c.dampening !== 0)) {
-      throw new RangeError(`optimizer: nesterov needs momentum > 0 and dampening 0, received momentum ${c.momentum}, dampening ${c.dampening}`);
+      throw new RangeError(
+        `optimizer: nesterov needs momentum > 0 and dampening 0, received momentum ${c.momentum}, dampening ${c.dampening}`,
+      );
     }
     this.config = c;
     const dev = exec.device;
@@ -60,9 +62,22 @@ export class Optimizer {
     this.step += 1;
     const c = this.config;
     return this.exec.optimStep({
-      kind: c.type, lr, weightDecay, momentum: c.momentum, dampening: c.dampening, nesterov: c.nesterov,
-      beta1: c.beta1, beta2: c.beta2, eps: c.eps, alpha: c.alpha, centered: c.centered, lrDecay: c.lrDecay,
-      step: this.step, params, grads, state: this.state,
+      kind: c.type,
+      lr,
+      weightDecay,
+      momentum: c.momentum,
+      dampening: c.dampening,
+      nesterov: c.nesterov,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      eps: c.eps,
+      alpha: c.alpha,
+      centered: c.centered,
+      lrDecay: c.lrDecay,
+      step: this.step,
+      params,
+      grads,
+      state: this.state,
     });
   }
 }

@@ -19,10 +19,21 @@ export interface UpdateOptions {
   onNonFinite: 'error' | 'skip';
 }
 
-export const NO_PENALTIES: UpdateOptions = { clipNorm: null, clipValue: null, weightDecay: 0, weightDecayMode: 'l2', l1: 0, onNonFinite: 'error' };
+export const NO_PENALTIES: UpdateOptions = {
+  clipNorm: null,
+  clipValue: null,
+  weightDecay: 0,
+  weightDecayMode: 'l2',
+  l1: 0,
+  onNonFinite: 'error',
+};
 
 /** What one update did: the pre-clip gradient norm, or why it was skipped. */
-export interface UpdateOutcome { gradNorm: number; skipped: boolean; reason: string | null }
+export interface UpdateOutcome {
+  gradNorm: number;
+  skipped: boolean;
+  reason: string | null;
+}
 
 /** Thrown (onNonFinite 'error') when a loss, gradient, activation or update is not finite. */
 export class NonFiniteError extends Error {
@@ -35,11 +46,18 @@ export function isNonFiniteInput(e: unknown): e is Error {
 }
 
 export class UpdatePipeline {
-  constructor(private readonly dev: Device, private readonly params: FlatParameters, private readonly weights: WeightsLock) {}
+  constructor(
+    private readonly dev: Device,
+    private readonly params: FlatParameters,
+    private readonly weights: WeightsLock,
+  ) {}
 
   /** Penalties, norm, finiteness and clipping of params.grads; null when the gradient is not finite. */
   private prepare(o: UpdateOptions): number | null {
-    const g = this.params.grads, p = this.params.params, n = g.size, dev = this.dev;
+    const g = this.params.grads,
+      p = this.params.params,
+      n = g.size,
+      dev = this.dev;
     if (o.l1 > 0) dev.addSign({ n, alpha: o.l1, p, g });
     // the norm before clipping; a finite sum of squares (in double) means every element is finite
     const norm = o.clipNorm !== null ? dev.clipByNorm({ n, x: g, maxNorm: o.clipNorm }) : dev.l2Norm({ x: g });
@@ -58,11 +76,20 @@ export class UpdatePipeline {
 
   private backup(opt: Optimizer, o: UpdateOptions): { p: Tensor; s: Tensor[]; step: number } | null {
     if (o.onNonFinite !== 'skip') return null;
-    const dup = (t: Tensor) => { const c = this.dev.alloc(t.dtype, t.shape); this.dev.copy(t, c); return c; };
+    const dup = (t: Tensor) => {
+      const c = this.dev.alloc(t.dtype, t.shape);
+      this.dev.copy(t, c);
+      return c;
+    };
     return { p: dup(this.params.params), s: opt.state.map(dup), step: opt.step };
   }
 
-  private settle(opt: Optimizer, norm: number, saved: ReturnType<UpdatePipeline['backup']>, where: string): UpdateOutcome {
+  private settle(
+    opt: Optimizer,
+    norm: number,
+    saved: ReturnType<UpdatePipeline['backup']>,
+    where: string,
+  ): UpdateOutcome {
     if (this.dev.allFinite({ x: this.params.params })) return { gradNorm: norm, skipped: false, reason: null };
     if (saved) {
       this.dev.copy(saved.p, this.params.params);
@@ -70,12 +97,17 @@ export class UpdatePipeline {
       opt.step = saved.step;
       return { gradNorm: norm, skipped: true, reason: 'the update left non-finite weights' };
     }
-    throw new NonFiniteError(`${where}: the update left non-finite weights (gradient norm ${norm}); lower the learning rate or set clipNorm, and reload a saved model: these weights are lost`);
+    throw new NonFiniteError(
+      `${where}: the update left non-finite weights (gradient norm ${norm}); lower the learning rate or set ` +
+        `clipNorm, and reload a saved model: these weights are lost`,
+    );
   }
 
   private refuse(o: UpdateOptions, where: string): UpdateOutcome {
     if (o.onNonFinite === 'skip') return { gradNorm: NaN, skipped: true, reason: 'non-finite gradient' };
-    throw new NonFiniteError(`${where}: non-finite gradient (norm ${this.dev.l2Norm({ x: this.params.grads })}); lower the learning rate or set clipNorm`);
+    throw new NonFiniteError(
+      `${where}: non-finite gradient (norm ${this.dev.l2Norm({ x: this.params.grads })}); lower the learning rate or set clipNorm`,
+    );
   }
   /** One update from params.grads at learning rate lr, holding the weights lock while it writes. */
   async run(opt: Optimizer, lr: number, o: UpdateOptions, where: string): Promise<UpdateOutcome> {

@@ -95,14 +95,21 @@ export class Trainer {
     this.pipeline = new UpdatePipeline(be, params, weights);
   }
 
-  get isRunning(): boolean { return this.running; }
+  get isRunning(): boolean {
+    return this.running;
+  }
 
   /** Refuses a second fit while one runs. */
   enter(): void {
-    if (this.running) throw new Error(`${this.owner}.fit: the model is already training (another fit is running); one model runs one fit at a time`);
+    if (this.running)
+      throw new Error(
+        `${this.owner}.fit: the model is already training (another fit is running); one model runs one fit at a time`,
+      );
     this.running = true;
   }
-  leave(): void { this.running = false; }
+  leave(): void {
+    this.running = false;
+  }
 
   /** The optimizer and schedule of a fit call: kept when unchanged (or resuming), new otherwise. */
   private prepare(options: FitOptions, resume: boolean): { opt: Optimizer; sched: Schedule } {
@@ -131,48 +138,79 @@ export class Trainer {
     if (!o.resume) this.early = { best: null, wait: 0 };
     // Epoch numbers continue across fit calls (schedules see them); resume trains up to `epochs`
     // in total, otherwise `epochs` more.
-    const start = this.epoch, end = o.resume ? o.epochs : this.epoch + o.epochs;
+    const start = this.epoch,
+      end = o.resume ? o.epochs : this.epoch + o.epochs;
     const history: History = { epochs: [], stoppedEarly: false, outOfTime: false };
     const signal = options.signal;
-    const abort = () => { if (signal?.aborted) throw signal.reason ?? new DOMException('fit was aborted', 'AbortError'); };
+    const abort = () => {
+      if (signal?.aborted) throw signal.reason ?? new DOMException('fit was aborted', 'AbortError');
+    };
     const t0 = Date.now();
     let best: Tensor | null = null;
     abort();
     const scratch = this.scratch.acquire();
     try {
       for (let e = start; e < end; e++) {
-        let lossSum = 0, count = 0, normSum = 0, updates = 0, correct = 0, total = 0, bi = 0;
+        let lossSum = 0,
+          count = 0,
+          normSum = 0,
+          updates = 0,
+          correct = 0,
+          total = 0,
+          bi = 0;
         for (const batch of job.batches(e)) {
           abort();
           const where = `${job.what}: at epoch ${e}, batch ${bi}, step ${opt.step + 1}`;
           const run: StepRunner = {
-            scratch, epoch: e, batch: bi,
+            scratch,
+            epoch: e,
+            batch: bi,
             update: () => this.pipeline.run(opt, sched.lr, o, where),
             nonFinite: (what: string) => {
               if (o.onNonFinite === 'skip') return true;
-              throw new NonFiniteError(`${job.what}: non-finite ${what} at epoch ${e}, batch ${bi}, step ${opt.step + 1}; lower the learning rate or set clipNorm`);
+              throw new NonFiniteError(
+                `${job.what}: non-finite ${what} at epoch ${e}, batch ${bi}, step ${opt.step + 1}; lower the learning rate or set clipNorm`,
+              );
             },
             checkAbort: abort,
           };
           const r = await job.train(batch, run);
           if (!r.skipped) {
-            lossSum += r.lossSum; count += r.count; normSum += r.normSum; updates += r.updates;
-            correct += r.correct; total += r.total;
+            lossSum += r.lossSum;
+            count += r.count;
+            normSum += r.normSum;
+            updates += r.updates;
+            correct += r.correct;
+            total += r.total;
           }
           const info: BatchInfo = {
-            epoch: e, batch: bi, step: opt.step, loss: r.count ? r.lossSum / r.count : NaN,
-            gradNorm: r.updates ? r.normSum / r.updates : NaN, lr: sched.lr, skipped: r.skipped,
+            epoch: e,
+            batch: bi,
+            step: opt.step,
+            loss: r.count ? r.lossSum / r.count : NaN,
+            gradNorm: r.updates ? r.normSum / r.updates : NaN,
+            lr: sched.lr,
+            skipped: r.skipped,
           };
           if (options.onBatchEnd) await options.onBatchEnd(info);
           bi++;
-          if (o.timeLimit !== null && (Date.now() - t0) / 1000 > o.timeLimit) { history.outOfTime = true; break; }
+          if (o.timeLimit !== null && (Date.now() - t0) / 1000 > o.timeLimit) {
+            history.outOfTime = true;
+            break;
+          }
         }
         abort();
         const loss = count ? lossSum / count : NaN;
         const valMetrics = job.validate ? await job.validate() : null;
         const info: EpochInfo = {
-          epoch: e, loss, metrics: job.metrics(loss, correct, total), valLoss: valMetrics ? valMetrics.loss : null, valMetrics,
-          gradNorm: updates ? normSum / updates : 0, lr: sched.lr, ...(job.epochExtra ? job.epochExtra(e) : {}),
+          epoch: e,
+          loss,
+          metrics: job.metrics(loss, correct, total),
+          valLoss: valMetrics ? valMetrics.loss : null,
+          valMetrics,
+          gradNorm: updates ? normSum / updates : 0,
+          lr: sched.lr,
+          ...(job.epochExtra ? job.epochExtra(e) : {}),
         };
         sched.epochEnd(e, valMetrics ? valMetrics.loss : loss);
         this.epoch = e + 1;
@@ -190,7 +228,12 @@ export class Trainer {
             }
           } else if (++this.early.wait >= es.patience) {
             history.stoppedEarly = true;
-            if (best) { const w = best; await this.weights.write(async () => { this.be.copy(w, this.params.params); }); }
+            if (best) {
+              const w = best;
+              await this.weights.write(async () => {
+                this.be.copy(w, this.params.params);
+              });
+            }
             break;
           }
         }
@@ -204,10 +247,13 @@ export class Trainer {
   /** What a model file stores to resume training exactly (tensors: the optimizer state). */
   save(): { meta: TrainingMeta; tensors: Record<string, { data: HostArray; shape: number[] }> } {
     const tensors: Record<string, { data: HostArray; shape: number[] }> = {};
-    this.optimizer?.state.forEach((s, i) => { tensors[`optimizer/state${i}`] = { data: (this.be.toHostSync(s) as HostArray).slice(), shape: [s.size] }; });
+    this.optimizer?.state.forEach((s, i) => {
+      tensors[`optimizer/state${i}`] = { data: (this.be.toHostSync(s) as HostArray).slice(), shape: [s.size] };
+    });
     return {
       meta: {
-        epoch: this.epoch, early: this.early,
+        epoch: this.epoch,
+        early: this.early,
         optimizer: this.optimizer ? { options: this.optimizerOptions ?? null, step: this.optimizer.step } : null,
         schedule: this.schedule ? { options: this.scheduleOptions ?? null, state: this.schedule.state } : null,
       },
@@ -222,7 +268,12 @@ export class Trainer {
     this.epoch = t.epoch;
     this.early = t.early ?? { best: null, wait: 0 };
     if (t.optimizer) {
-      const opt = new Optimizer(t.optimizer.options ?? undefined, new Exec(this.be, true), this.params.size, this.params.dtype);
+      const opt = new Optimizer(
+        t.optimizer.options ?? undefined,
+        new Exec(this.be, true),
+        this.params.size,
+        this.params.dtype,
+      );
       opt.step = t.optimizer.step;
       opt.state.forEach((s, i) => {
         const tt = tensors[`optimizer/state${i}`];
@@ -247,13 +298,25 @@ function earlyStopping(what: string, e: FitOptions['earlyStopping'], hasValidati
   if (e === undefined || e === null) return null;
   if (typeof e !== 'object') throw new TypeError(`${what}: earlyStopping must be an object, received ${typeof e}`);
   const unknown = Object.keys(e).filter((k) => !EARLY_KEYS.includes(k));
-  if (unknown.length) throw new RangeError(`${what}: earlyStopping has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${EARLY_KEYS.join(', ')}`);
+  if (unknown.length)
+    throw new RangeError(
+      `${what}: earlyStopping has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; known: ${EARLY_KEYS.join(', ')}`,
+    );
   const monitor = e.monitor ?? (hasValidation ? 'valLoss' : 'loss');
-  if (monitor !== 'loss' && monitor !== 'valLoss') throw new RangeError(`${what}: earlyStopping.monitor must be 'loss' or 'valLoss', received ${JSON.stringify(monitor)}`);
-  const patience = e.patience ?? 5, minDelta = e.minDelta ?? 0, restoreBest = e.restoreBest ?? false;
-  if (!Number.isInteger(patience) || patience < 1) throw new RangeError(`${what}: earlyStopping.patience must be an integer >= 1, received ${String(patience)}`);
-  if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) throw new RangeError(`${what}: earlyStopping.minDelta must be a finite number >= 0, received ${String(minDelta)}`);
-  if (typeof restoreBest !== 'boolean') throw new TypeError(`${what}: earlyStopping.restoreBest must be a boolean, received ${typeof restoreBest}`);
-  if (monitor === 'valLoss' && !hasValidation) throw new RangeError(`${what}: earlyStopping monitors valLoss but no validation data was given`);
+  if (monitor !== 'loss' && monitor !== 'valLoss')
+    throw new RangeError(
+      `${what}: earlyStopping.monitor must be 'loss' or 'valLoss', received ${JSON.stringify(monitor)}`,
+    );
+  const patience = e.patience ?? 5,
+    minDelta = e.minDelta ?? 0,
+    restoreBest = e.restoreBest ?? false;
+  if (!Number.isInteger(patience) || patience < 1)
+    throw new RangeError(`${what}: earlyStopping.patience must be an integer >= 1, received ${String(patience)}`);
+  if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0)
+    throw new RangeError(`${what}: earlyStopping.minDelta must be a finite number >= 0, received ${String(minDelta)}`);
+  if (typeof restoreBest !== 'boolean')
+    throw new TypeError(`${what}: earlyStopping.restoreBest must be a boolean, received ${typeof restoreBest}`);
+  if (monitor === 'valLoss' && !hasValidation)
+    throw new RangeError(`${what}: earlyStopping monitors valLoss but no validation data was given`);
   return { monitor, patience, minDelta, restoreBest };
 }

@@ -29,11 +29,26 @@ const NSYM = REBER_SYMBOLS.length;
 /** Inner grammar: state -> list of [symbol, next state]. State 6 = the "end" state (emits E). */
 const INNER: ReadonlyArray<ReadonlyArray<readonly [ReberSymbol, number]>> = [
   [['B', 1]],
-  [['T', 2], ['P', 3]],
-  [['S', 2], ['X', 4]],
-  [['T', 3], ['V', 5]],
-  [['X', 3], ['S', 6]],
-  [['P', 4], ['V', 6]],
+  [
+    ['T', 2],
+    ['P', 3],
+  ],
+  [
+    ['S', 2],
+    ['X', 4],
+  ],
+  [
+    ['T', 3],
+    ['V', 5],
+  ],
+  [
+    ['X', 3],
+    ['S', 6],
+  ],
+  [
+    ['P', 4],
+    ['V', 6],
+  ],
   [['E', 7]],
 ];
 const INNER_DONE = 7;
@@ -75,27 +90,43 @@ function parse(s: string): ReberSymbol[][] | null {
   const sets: ReberSymbol[][] = [];
   const allowed = (): ReberSymbol[] => {
     switch (phase) {
-      case 0: return ['B'];
-      case 1: return ['T', 'P'];
-      case 2: return INNER[inner]!.map(([c]) => c);
-      case 3: return [choice!];
-      case 4: return ['E'];
-      default: return [];
+      case 0:
+        return ['B'];
+      case 1:
+        return ['T', 'P'];
+      case 2:
+        return INNER[inner]!.map(([c]) => c);
+      case 3:
+        return [choice!];
+      case 4:
+        return ['E'];
+      default:
+        return [];
     }
   };
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (!(allowed() as string[]).includes(c)) return null;
     switch (phase) {
-      case 0: phase = 1; break;
-      case 1: choice = c as ReberSymbol; phase = 2; inner = 0; break;
+      case 0:
+        phase = 1;
+        break;
+      case 1:
+        choice = c as ReberSymbol;
+        phase = 2;
+        inner = 0;
+        break;
       case 2: {
         inner = INNER[inner]!.find(([sym]) => sym === c)![1];
         if (inner === INNER_DONE) phase = 3;
         break;
       }
-      case 3: phase = 4; break;
-      case 4: phase = 5; break;
+      case 3:
+        phase = 4;
+        break;
+      case 4:
+        phase = 5;
+        break;
     }
     if (i < s.length - 1) sets.push(allowed());
   }
@@ -158,7 +189,7 @@ export function reberAllCorrect(pred: number[][], target: boolean[][], threshold
     const p = pred[i]!;
     const t = target[i]!;
     if (p.length !== NSYM || t.length !== NSYM) return false;
-    for (let j = 0; j < NSYM; j++) if ((p[j]! > threshold) !== t[j]) return false;
+    for (let j = 0; j < NSYM; j++) if (p[j]! > threshold !== t[j]) return false;
   }
   return true;
 }

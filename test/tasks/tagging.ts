@@ -42,10 +42,17 @@ const VERBS = ['ran', 'saw', 'ate', 'liked', 'chased'];
 
 /** Token vocabulary (index = token id). */
 export const TAG_VOCAB: string[] = [
-  ...DET_ANY, ...DET_SING, ...DET_PLUR,
-  ...NOUN_SING, ...NOUN_PLUR, ...NOUN_OBJ,
-  ...ADJS, ...ADVS, ...VERBS,
-  'that', 'and',
+  ...DET_ANY,
+  ...DET_SING,
+  ...DET_PLUR,
+  ...NOUN_SING,
+  ...NOUN_PLUR,
+  ...NOUN_OBJ,
+  ...ADJS,
+  ...ADVS,
+  ...VERBS,
+  'that',
+  'and',
 ];
 
 /** The verb tokens (their tag is SING or PLUR depending on the subject). */
@@ -142,7 +149,10 @@ export function majorityBaselineDetail(train: TaggingDataset, test: TaggingDatas
     const tg = train.tags[s]!;
     for (let i = 0; i < toks.length; i++) {
       let c = counts.get(toks[i]!);
-      if (c === undefined) { c = new Array<number>(TAGS.length).fill(0); counts.set(toks[i]!, c); }
+      if (c === undefined) {
+        c = new Array<number>(TAGS.length).fill(0);
+        counts.set(toks[i]!, c);
+      }
       c[tg[i]!]!++;
       global[tg[i]!]!++;
     }
@@ -158,7 +168,10 @@ export function majorityBaselineDetail(train: TaggingDataset, test: TaggingDatas
 
   const sing = TAG_ID.get('SING')!;
   const plur = TAG_ID.get('PLUR')!;
-  let right = 0, total = 0, agrRight = 0, agrTotal = 0;
+  let right = 0,
+    total = 0,
+    agrRight = 0,
+    agrTotal = 0;
   for (let s = 0; s < test.tokens.length; s++) {
     const toks = test.tokens[s]!;
     const tg = test.tags[s]!;
@@ -166,7 +179,10 @@ export function majorityBaselineDetail(train: TaggingDataset, test: TaggingDatas
       const ok = (predict.get(toks[i]!) ?? fallback) === tg[i]!;
       total++;
       if (ok) right++;
-      if (tg[i] === sing || tg[i] === plur) { agrTotal++; if (ok) agrRight++; }
+      if (tg[i] === sing || tg[i] === plur) {
+        agrTotal++;
+        if (ok) agrRight++;
+      }
     }
   }
   return { overall: total ? right / total : NaN, agreement: agrTotal ? agrRight / agrTotal : NaN };
