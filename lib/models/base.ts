@@ -32,15 +32,8 @@ import {
 import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
 import { FitJob, Trainer, TrainingMeta } from '../train/trainer';
+import { MODEL_FORMAT, restore } from './persistence';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
-
-export const MODEL_FORMAT = 'rnnkit-model';
-
-/** Registry of model classes for load(). */
-const registry = new Map<string, (options: unknown, device?: Device) => SequenceModel>();
-export function registerModel(type: string, make: (options: unknown, device?: Device) => SequenceModel): void {
-  registry.set(type, make);
-}
 
 export abstract class SequenceModel {
   abstract readonly type: string;
@@ -460,21 +453,6 @@ export abstract class SequenceModel {
     this.rng.setState(t.rng);
     this.trainer.restore(t, tensors, path);
   }
-}
-
-/** @internal Rebuilds a model from a decoded model file. */
-export function restore(cp: Checkpoint, path: string, device?: Device): SequenceModel {
-  const meta = cp.meta as { format?: string; type?: string; options?: unknown };
-  if (!meta || meta.format !== MODEL_FORMAT)
-    throw new Error(`rnnkit model ${path}: not an rnnkit model file (format ${JSON.stringify(meta?.format)})`);
-  const make = registry.get(String(meta.type));
-  if (!make)
-    throw new Error(
-      `rnnkit model ${path}: unknown model type ${JSON.stringify(meta.type)}; known: ${[...registry.keys()].join(', ')}`,
-    );
-  const m = make(meta.options, device);
-  m.restoreTraining(cp, path);
-  return m;
 }
 
 export type { Gen };

@@ -11,7 +11,8 @@ import { resolveOptions } from '../options';
 import type { FieldSpec } from '../options';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
-import { SequenceModel, registerModel } from './base';
+import { SequenceModel } from './base';
+import { registerModel } from './persistence';
 import '../layers/builtin';
 
 export interface ModelOptions {

@@ -11,7 +11,8 @@ import type { RecurrentOptions } from '../layers/recurrent';
 import type { Device } from '../device/device';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
-import { SequenceModel, registerModel } from './base';
+import { SequenceModel } from './base';
+import { registerModel } from './persistence';
 
 /** Options shared by the ready models. */
 export interface ModelOptions {
