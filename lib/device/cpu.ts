@@ -2,12 +2,21 @@
 // going through tensors costs nothing over calling the kernels on arrays.
 import type { Backend } from '../backend';
 import type { HostArray } from '../native';
-import { Device, HostMemoryDevice } from './device';
+import { Device, DEVICE_OPS, HostMemoryDevice } from './device';
 import { HostData, hostArrayOf, Tensor, TensorDType } from './tensor';
 
 export class CpuDevice extends HostMemoryDevice implements Device {
   readonly name = 'cpu';
   override readonly capabilities = { online: true };
+
+  constructor() {
+    super();
+    // A CPU tensor's handle is its typed array, which the binding reads itself (tensor_memory in
+    // native/binding/args.cpp): argument objects go to the kernels unchanged, nothing is copied.
+    const self = this as unknown as Record<string, unknown>;
+    const kernels = this.k as unknown as Record<string, (a: unknown) => unknown>;
+    for (const name of DEVICE_OPS) self[name] = kernels[name];
+  }
 
   protected raw(t: Tensor): HostData {
     return t.handle as HostData;

@@ -2,8 +2,10 @@
 import type { DType } from '../backend';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
-import type { Exec, Gen } from '../exec';
-import type { Tape } from '../graph/tape';
+import { Exec } from '../exec';
+import type { Gen } from '../exec';
+import { Tape } from '../graph/tape';
+import type { Scratch } from '../graph/tape';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
 
@@ -121,4 +123,30 @@ export function copyStates(device: Device, m: Map<Layer, RecurrentState>): Map<L
 /** Rows of a batch act: T*B for sequences, B for vectors. */
 export function rowsOf(a: SeqAct | VecAct): number {
   return a.kind === 'seq' ? a.T * a.B : a.B;
+}
+
+/**
+ * The context of one call on `device`: the scratch is reset, so the buffers of the previous call
+ * it served are reused; the tape is new.
+ */
+export function callContext(
+  device: Device,
+  async: boolean,
+  training: boolean,
+  rng: Rng,
+  dtype: DType,
+  scratch: Scratch,
+  initialStates: Map<Layer, RecurrentState> = new Map(),
+): Ctx {
+  scratch.reset();
+  return {
+    exec: new Exec(device, async),
+    device,
+    training,
+    rng,
+    dtype,
+    initialStates,
+    finalStates: new Map(),
+    tape: new Tape(scratch),
+  };
 }

@@ -7,14 +7,15 @@ import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
-import { Exec, Gen, runAsync, runSync } from '../exec';
-import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { Gen, runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { resolveOptions } from '../options';
 import { Rng } from '../rng';
 import { Sequential } from '../sequential';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
+import { callContext } from '../layers/layer';
 import type { OnlineAlgorithm } from '../online/exact-rtrl';
 import { parameterTensors, stateDictFromTensors } from '../params';
 import {
@@ -105,19 +106,8 @@ export abstract class SequenceModel {
     this.net.loadStateDict(sd, strict);
   }
 
-  /** A call's context; the scratch is reset, so buffers of the previous call it served are reused. */
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
-    scratch.reset();
-    return {
-      exec: new Exec(this.device, async),
-      device: this.device,
-      training,
-      rng: this.rng,
-      dtype: this.config.dtype,
-      initialStates: new Map(),
-      finalStates: new Map(),
-      tape: new Tape(scratch),
-    };
+    return callContext(this.device, async, training, this.rng, this.config.dtype, scratch);
   }
 
   // ---------------------------------------------------------------- fit

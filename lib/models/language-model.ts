@@ -6,8 +6,8 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
-import { Exec, runAsync, runSync } from '../exec';
-import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
@@ -15,7 +15,7 @@ import { Rng } from '../rng';
 import { Sequential } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
-import { copyStates } from '../layers/layer';
+import { callContext, copyStates } from '../layers/layer';
 import { parameterTensors, stateDictFromTensors } from '../params';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
@@ -24,7 +24,7 @@ import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/
 import { computeLoss, countCorrect } from '../train/losses';
 import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
-import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
+import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 /** Options of a LanguageModel. */
@@ -176,17 +176,7 @@ export class LanguageModel {
   }
 
   private ctx(async: boolean, training: boolean, state: Map<Layer, RecurrentState>, scratch: Scratch): Ctx {
-    scratch.reset();
-    return {
-      exec: new Exec(this.device, async),
-      device: this.device,
-      training,
-      rng: this.rng,
-      dtype: this.config.dtype,
-      initialStates: state,
-      finalStates: new Map(),
-      tape: new Tape(scratch),
-    };
+    return callContext(this.device, async, training, this.rng, this.config.dtype, scratch, state);
   }
 
   private encode(where: string, text: string | number[]): number[] {
@@ -296,17 +286,12 @@ export class LanguageModel {
       throw e;
     }
     const u = await run.update();
-    if (u.skipped) return { ...s, skipped: true };
-    const c = countCorrect(this.device, 'classification', out, targets);
-    return {
-      lossSum: r.loss * r.count,
-      count: r.count,
-      correct: c.correct,
-      total: c.total,
-      updates: 1,
-      normSum: u.gradNorm,
-      skipped: false,
-    };
+    return oneUpdate(
+      r.loss,
+      r.count,
+      u.skipped ? { correct: 0, total: 0 } : countCorrect(this.device, 'classification', out, targets),
+      u,
+    );
   }
 
   /** Mean cross-entropy per token (nats), perplexity and next-token accuracy of a text, state carried through. */

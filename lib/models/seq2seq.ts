@@ -17,8 +17,8 @@ import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
-import { Exec, Gen, runAsync, runSync } from '../exec';
-import { Scratch, ScratchPool, Tape } from '../graph/tape';
+import { Gen, runAsync, runSync } from '../exec';
+import { Scratch, ScratchPool } from '../graph/tape';
 import { WeightsLock } from '../graph/weights-lock';
 import { FieldSpec, resolveOptions } from '../options';
 import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
@@ -26,6 +26,7 @@ import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, IdsAct, Layer, RecurrentState, SeqAct, VecAct } from '../layers/layer';
+import { callContext } from '../layers/layer';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { LuongAttention } from '../layers/attention';
@@ -34,7 +35,7 @@ import { lengthsOn } from '../train/data';
 import { computeLoss, countCorrect, IGNORE } from '../train/losses';
 import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
-import { BatchStats, emptyStats, FitJob, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
+import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 export interface Seq2SeqOptions {
@@ -218,17 +219,7 @@ export class Seq2Seq {
   }
 
   private ctx(async: boolean, training: boolean, scratch: Scratch): Ctx {
-    scratch.reset();
-    return {
-      exec: new Exec(this.device, async),
-      device: this.device,
-      training,
-      rng: this.rng,
-      dtype: this.config.dtype,
-      initialStates: new Map(),
-      finalStates: new Map(),
-      tape: new Tape(scratch),
-    };
+    return callContext(this.device, async, training, this.rng, this.config.dtype, scratch);
   }
 
   private ids(where: string, v: Vocabulary, s: Src, i: number): number[] {
@@ -507,17 +498,12 @@ export class Seq2Seq {
       throw e;
     }
     const u = await run.update();
-    if (u.skipped) return { ...emptyStats(), skipped: true };
-    const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
-    return {
-      lossSum: r.loss * r.count,
-      count: r.count,
-      correct: c.correct,
-      total: c.total,
-      updates: 1,
-      normSum: u.gradNorm,
-      skipped: false,
-    };
+    return oneUpdate(
+      r.loss,
+      r.count,
+      u.skipped ? { correct: 0, total: 0 } : countCorrect(this.device, 'classification', r.logits, tgtOut),
+      u,
+    );
   }
 
   /** Teacher-forced loss (per target token, end symbol included), perplexity and token accuracy of pairs. */
@@ -583,7 +569,11 @@ export class Seq2Seq {
   }
 
   /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
-  private decodeStep(ctx: Ctx, encOut: SeqAct, tokens: number[], state: RecurrentState) {
+  /**
+   * One decoder step. With `top` = k, only each row's k best log-probabilities and their tokens
+   * leave the device (greedy: 1; beam search: width + 1); otherwise every row's log-probabilities.
+   */
+  private decodeStep(ctx: Ctx, encOut: SeqAct, tokens: number[], state: RecurrentState, top: number | null = null) {
     const dev = ctx.device;
     ctx.initialStates = new Map([[this.decRnn, state]]);
     ctx.finalStates = new Map();
@@ -604,10 +594,25 @@ export class Seq2Seq {
       B = tokens.length;
     const lp = dev.alloc(logits.data.dtype, [B * V]);
     dev.logSoftmaxRows({ N: B, C: V, x: logits.data, y: lp });
-    // the decoding loop runs on the host: this step's log-probabilities (and attention) leave the device
-    const lpHost = dev.toHostSync(lp),
-      aHost = alpha ? dev.toHostSync(alpha) : null;
-    const logp = tokens.map((_, b) => Array.from(lpHost.subarray(b * V, (b + 1) * V)));
+    // the decoding loop runs on the host: this step's best log-probabilities (and attention) leave the device
+    let logp: number[][] = [];
+    let best: Array<{ values: number[]; tokens: number[] }> = [];
+    if (top !== null) {
+      const k = Math.min(top, V);
+      const values = dev.alloc(lp.dtype, [B * k]),
+        indices = dev.alloc('int32', [B * k]);
+      dev.topkRows({ N: B, C: V, k, x: lp, values, indices });
+      const vh = dev.toHostSync(values),
+        ih = dev.toHostSync(indices);
+      best = tokens.map((_, b) => ({
+        values: Array.from(vh.subarray(b * k, (b + 1) * k)),
+        tokens: Array.from(ih.subarray(b * k, (b + 1) * k)),
+      }));
+    } else {
+      const lpHost = dev.toHostSync(lp);
+      logp = tokens.map((_, b) => Array.from(lpHost.subarray(b * V, (b + 1) * V)));
+    }
+    const aHost = alpha ? dev.toHostSync(alpha) : null;
     const attention = tokens.map((_, b) => (aHost ? Array.from(aHost.subarray(b * S, (b + 1) * S)) : []));
     const fin = ctx.finalStates.get(this.decRnn)!;
     const own = (t: Tensor) => {
@@ -615,7 +620,7 @@ export class Seq2Seq {
       dev.copy(t, c);
       return c;
     };
-    return { logp, attention, state: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
+    return { logp, best, attention, state: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
   }
 
   /** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */
@@ -663,12 +668,12 @@ export class Seq2Seq {
     let tokens = new Array<number>(B).fill(this.target.bos),
       state = init;
     for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
-      const r = this.decodeStep(ctx, encOut, tokens, state);
+      const r = this.decodeStep(ctx, encOut, tokens, state, 1);
       state = r.state;
-      tokens = r.logp.map((lp, b) => {
-        const best = lp.indexOf(Math.max(...lp));
+      tokens = r.best.map((top, b) => {
+        const best = top.tokens[0];
         if (!done[b]) {
-          out[b].logProb += lp[best];
+          out[b].logProb += top.values[0];
           if (r.attention[b].length) out[b].attention.push(r.attention[b]);
           if (best === this.target.eos) done[b] = true;
           else out[b].tokens.push(best);
@@ -721,10 +726,14 @@ export class Seq2Seq {
           beams.map((b) => b.row),
           H,
         ),
+        // a row's width best non-end tokens lie within its width + 1 best tokens
+        width + 1,
       );
       const cands: Array<{ parent: number; token: number; logProb: number }> = [];
       beams.forEach((b, k) =>
-        r.logp[k].forEach((lp, token) => cands.push({ parent: k, token, logProb: b.logProb + lp })),
+        r.best[k].tokens.forEach((token, j) =>
+          cands.push({ parent: k, token, logProb: b.logProb + r.best[k].values[j] }),
+        ),
       );
       cands.sort((a, b) => b.logProb - a.logProb);
       const next: Hyp[] = [];

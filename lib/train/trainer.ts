@@ -32,6 +32,25 @@ export function emptyStats(): BatchStats {
   return { lossSum: 0, count: 0, correct: 0, total: 0, updates: 0, normSum: 0, skipped: false };
 }
 
+/** The sums of a batch trained as one window with one update. */
+export function oneUpdate(
+  loss: number,
+  count: number,
+  c: { correct: number; total: number },
+  u: UpdateOutcome,
+): BatchStats {
+  if (u.skipped) return { ...emptyStats(), skipped: true };
+  return {
+    lossSum: loss * count,
+    count,
+    correct: c.correct,
+    total: c.total,
+    updates: 1,
+    normSum: u.gradNorm,
+    skipped: false,
+  };
+}
+
 /** What a batch's code gets from the trainer. */
 export interface StepRunner {
   readonly scratch: Scratch;

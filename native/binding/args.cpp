@@ -62,7 +62,15 @@ Args::Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), f
   obj_ = info[0].As<Napi::Object>();
 }
 
-Napi::Value Args::get(const char* name) const { return obj_.Get(name); }
+// A tensor of the CPU device (lib/device/cpu.ts) carries its typed array as `handle`: the
+// kernels read that array, so the CPU device passes its argument objects through unchanged.
+Napi::Value tensor_memory(const Napi::Value& v) {
+  if (!v.IsObject() || v.IsTypedArray() || v.IsArray() || v.IsFunction()) return v;
+  Napi::Value h = v.As<Napi::Object>().Get("handle");
+  return h.IsTypedArray() ? h : v;
+}
+
+Napi::Value Args::get(const char* name) const { return tensor_memory(obj_.Get(name)); }
 
 void Args::fail_range(const std::string& field, const std::string& expected, const std::string& received) const {
   throw Napi::RangeError::New(env_, fn_ + ": " + field + " must be " + expected + ", received " + received);
@@ -162,8 +170,9 @@ FloatView Args::floats_at_least(const char* name, Dtype dt, std::int64_t min_len
   return floats_value(v, name, dt, min_length, shape, required);
 }
 
-FloatView Args::floats_value(const Napi::Value& v, const std::string& name, Dtype dt, std::int64_t length,
+FloatView Args::floats_value(const Napi::Value& given, const std::string& name, Dtype dt, std::int64_t length,
                              const std::string& shape, bool required) {
+  const Napi::Value v = tensor_memory(given);
   FloatView out;
   std::string expected = "a " + dtype_name(dt) + (length >= 0 ? " of length " + std::to_string(length) + " " + shape : "");
   if (!required && (v.IsUndefined() || v.IsNull())) return out;

@@ -107,6 +107,9 @@ class Args {
   std::vector<Range> ranges_;
 };
 
+// The typed array behind a CPU-device tensor (its `handle`), or the value itself.
+Napi::Value tensor_memory(const Napi::Value& v);
+
 // Describes a JS value for error messages: "Float64Array of length 3", "number 2.5", "undefined".
 std::string describe(const Napi::Value& v);
 
