@@ -150,8 +150,13 @@ forEachDevice(() => {
         /token id of sequence 0 at step 1 must be an integer in \[0, 8\], received 99/,
       );
       expect(() => m.greedy([''])).toThrow(/sequence 0 is empty/);
-      expect(() => m.greedy(['ab'], { maxLength: 0 })).toThrow(/maxLength must be an integer >= 1, received 0/);
-      expect(() => m.beamSearch('ab', { width: 0 })).toThrow(/width must be an integer >= 1, received 0/);
+      expect(() => m.greedy(['ab'], { maxLength: 0 })).toThrow(/maxLength must be an integer >= 1/);
+      expect(() => m.beamSearch('ab', { width: 0 })).toThrow(/width must be an integer >= 1/);
+      expect(() => m.beamSearch('ab', { beamWidth: 3 } as never)).toThrow(
+        /unknown option 'beamWidth'; known options: maxLength, width, lengthPenalty/,
+      );
+      expect(() => m.greedy(['ab'], { maxLen: 3 } as never)).toThrow(/unknown option 'maxLen'/);
+      expect(() => m.greedy(['ab'], null as never)).toThrow(/options must be an object, received null/);
       expect(
         () => new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, bidirectional: true, attention: 'dot' }),
       ).toThrow(/'dot' needs equal encoder output \(8\) and decoder \(4\) sizes; use 'general'/);

@@ -658,7 +658,7 @@ export class Seq2Seq {
   }
 
   private greedyWith(sources: Src[], options: DecodeOptions, scratch: Scratch): Decoded[] {
-    const maxLength = decodeLength('Seq2Seq.greedy', options.maxLength);
+    const { maxLength } = decodeOptions('Seq2Seq.greedy', options, false);
     if (!Array.isArray(sources) || sources.length === 0)
       throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
     const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy', scratch);
@@ -693,13 +693,7 @@ export class Seq2Seq {
   }
 
   private beamSearchWith(source: Src, options: BeamOptions, scratch: Scratch): Decoded & { score: number } {
-    const maxLength = decodeLength('Seq2Seq.beamSearch', options.maxLength);
-    const width = options.width ?? 5,
-      alpha = options.lengthPenalty ?? 0.6;
-    if (!Number.isInteger(width) || width < 1)
-      throw new RangeError(`Seq2Seq.beamSearch: width must be an integer >= 1, received ${width}`);
-    if (!Number.isFinite(alpha) || alpha < 0)
-      throw new RangeError(`Seq2Seq.beamSearch: lengthPenalty must be a finite number >= 0, received ${alpha}`);
+    const { maxLength, width, lengthPenalty: alpha } = decodeOptions('Seq2Seq.beamSearch', options, true);
     const { ctx, encOut: enc1, init: init1 } = this.encodeFor([source], 'Seq2Seq.beamSearch', scratch);
     const H = this.config.hiddenSize;
     interface Hyp {
@@ -852,10 +846,18 @@ function restoreSeq2Seq(cp: Checkpoint, path: string, device?: Device): Seq2Seq 
   return m;
 }
 
-function decodeLength(where: string, v: number | undefined): number {
-  const n = v ?? 50;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${where}: maxLength must be an integer >= 1, received ${v}`);
-  return n;
+const DECODE_OPTIONS: Record<string, FieldSpec> = {
+  maxLength: { type: 'int', min: 1, max: 1e6, default: 50, doc: 'most tokens' },
+};
+const BEAM_OPTIONS: Record<string, FieldSpec> = {
+  ...DECODE_OPTIONS,
+  width: { type: 'int', min: 1, max: 1e4, default: 5, doc: 'beam width' },
+  lengthPenalty: { type: 'number', min: 0, max: 100, default: 0.6, doc: 'length normalisation exponent' },
+};
+
+/** Decoding options, checked by one schema (a misspelled key such as beamWidth is refused). */
+function decodeOptions(where: string, options: DecodeOptions | BeamOptions, beam: boolean) {
+  return resolveOptions<Required<BeamOptions>>(where, beam ? BEAM_OPTIONS : DECODE_OPTIONS, options);
 }
 
 /** The one-source encoder output [S,1,F] repeated for K beams: [S,K,F]. */

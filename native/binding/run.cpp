@@ -33,13 +33,30 @@ class Worker : public Napi::AsyncWorker {
       SetError(std::string("rnnkit: ") + e.what());
     }
   }
+  // When the environment is being torn down (worker.terminate() while this job ran), settling
+  // the promise throws: nobody can observe it any more, and an exception escaping this callback
+  // would abort the whole process, so it is dropped.
   void OnOK() override {
-    Napi::Env env = Env();
-    deferred_.Resolve(!job_.has_result ? env.Undefined()
-                      : job_.to_js      ? job_.to_js(env, result_)
-                                        : Napi::Number::New(env, result_));
+    try {
+      Napi::Env env = Env();
+      deferred_.Resolve(!job_.has_result ? env.Undefined()
+                        : job_.to_js      ? job_.to_js(env, result_)
+                                          : Napi::Number::New(env, result_));
+    } catch (const Napi::Error&) {
+    }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error& e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (const Napi::Error&) {
+    }
+  }
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (const Napi::Error&) {
+    }
+  }
 
  private:
   Job job_;
