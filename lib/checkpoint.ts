@@ -283,6 +283,41 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
 
 const tempName = (file: string): string => `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
 
+/**
+ * Removes the temporary files that saves of `file` killed mid-write left behind: those named
+ * `<file>.tmp-<pid>-<hex>` whose process no longer runs. A live process's temp file (a
+ * concurrent save) is never touched; errors are ignored, since this is housekeeping.
+ */
+function sweepStaleTemps(file: string): void {
+  try {
+    const dir = path.dirname(file),
+      prefix = `${path.basename(file)}.tmp-`;
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const m = /^(\d+)-[0-9a-f]{12}$/.exec(name.slice(prefix.length));
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid === process.pid || alive(pid)) continue;
+      try {
+        fs.unlinkSync(path.join(dir, name));
+      } catch {
+        /* another sweeper got it */
+      }
+    }
+  } catch {
+    /* unreadable directory: the save itself reports real problems */
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Some platforms and file systems cannot open or fsync a directory; durability there is best effort. */
 function ignoreUnsupportedDirSync(e: unknown): void {
   const code = (e as NodeJS.ErrnoException | null)?.code;
@@ -294,6 +329,7 @@ function ignoreUnsupportedDirSync(e: unknown): void {
 // the rename itself durable. 'wx' never clobbers, so cleanup only ever removes our own temp file.
 export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void> {
   const bytes = encodeCheckpoint(cp);
+  sweepStaleTemps(file);
   const tmp = tempName(file);
   let created = false;
   try {
@@ -324,6 +360,7 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
 
 export function saveCheckpointSync(file: string, cp: Checkpoint): void {
   const bytes = encodeCheckpoint(cp);
+  sweepStaleTemps(file);
   const tmp = tempName(file);
   let created = false;
   try {
