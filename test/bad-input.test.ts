@@ -322,3 +322,24 @@ describe('bad input throws a clear error and the process lives on', () => {
     expect(g.y.some((v) => v !== 0)).toBe(true);
   });
 });
+
+describe('fit and evaluate: clear errors for missing pieces', () => {
+  it('missing targets and a schedule given as a string name what is expected', async () => {
+    const { SequenceClassifier } = await import('../lib');
+    const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 3, outputSize: 2 });
+    const xs = [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ];
+    await expect(m.fit(xs, null as never)).rejects.toThrow(
+      /SequenceClassifier.fit: targets must be given .*received null/,
+    );
+    await expect(m.fit(xs, undefined as never)).rejects.toThrow(/targets must be given .*received undefined/);
+    await expect(m.evaluate(xs, null as never)).rejects.toThrow(/SequenceClassifier.evaluate: targets must be given/);
+    await expect(m.fit(xs, [0], { schedule: 'cosine' as never })).rejects.toThrow(
+      /schedule must be an object such as \{ type: 'cosine', tMax: 10 \}, received string "cosine"/,
+    );
+  });
+});

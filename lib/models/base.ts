@@ -125,6 +125,7 @@ export abstract class SequenceModel {
   private async fitWith(inputs: SequenceInput, targets: TargetInput, options: FitOptions): Promise<History> {
     const what = `${this.type}.fit`;
     const o = resolveFit(what, options as FitOptions & Record<string, unknown>);
+    requireTargets(what, targets);
     const all = toSamples(what, this.spec, inputs, targets, this.config.dtype);
     let train = all,
       val: Samples | null = null;
@@ -323,6 +324,7 @@ export abstract class SequenceModel {
       { batchSize: FIT_OPTIONS.batchSize },
       options,
     ).batchSize;
+    requireTargets(`${this.type}.evaluate`, targets);
     return this.evaluateSamples(
       toSamples(`${this.type}.evaluate`, this.spec, inputs, targets, this.config.dtype),
       bs,
@@ -442,6 +444,15 @@ export abstract class SequenceModel {
     this.net.loadStateDict(stateDictFromTensors(this.net.params, tensors, path));
     this.rng.setState(t.rng);
     this.trainer.restore(t, tensors, path);
+  }
+}
+
+/** fit and evaluate need targets: a clear error instead of a failure deep inside. */
+function requireTargets(what: string, targets: unknown): void {
+  if (targets === undefined || targets === null) {
+    throw new TypeError(
+      `${what}: targets must be given (a class id or vector per sequence, or one per step), received ${targets === null ? 'null' : 'undefined'}`,
+    );
   }
 }
 

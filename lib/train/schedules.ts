@@ -54,6 +54,10 @@ export class Schedule {
       this.config = { type: 'constant' };
       return;
     }
+    if (options === null || typeof options !== 'object') {
+      const got = options === null ? 'null' : `${typeof options} ${JSON.stringify(options)}`;
+      throw new TypeError(`schedule must be an object such as { type: 'cosine', tMax: 10 }, received ${got}`);
+    }
     const t = (options as { type?: unknown })?.type;
     if (typeof t !== 'string' || !(t in SCHEMAS)) {
       throw new RangeError(
