@@ -116,6 +116,19 @@ export class FlatParameters {
     this.setParam(name, w);
   }
 
+  /** Frees the parameter and gradient tensors (the buffer cannot be used afterwards). */
+  free(): void {
+    for (const v of this.views.values()) {
+      this.device.free(v.p);
+      this.device.free(v.g);
+    }
+    this.views.clear();
+    if (this.data) this.device.free(this.data);
+    if (this.grad) this.device.free(this.grad);
+    this.freed = true;
+  }
+  private freed = false;
+
   private viewsOf(name: string): { p: Tensor; g: Tensor } {
     let v = this.views.get(name);
     if (!v) {
@@ -134,6 +147,7 @@ export class FlatParameters {
     return e;
   }
   private alloc() {
+    if (this.freed) throw new Error('FlatParameters: the buffer was freed (the model was disposed)');
     if (this.data) return;
     this.data = this.device.alloc(this.dtype, [this.total]);
     this.grad = this.device.alloc(this.dtype, [this.total]);

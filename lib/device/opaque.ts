@@ -53,6 +53,11 @@ export class OpaqueDevice extends HostMemoryDevice implements Device {
     return r.slice();
   }
 
+  /** Forgets the tensor's memory at once (any later use of it throws). */
+  override free(t: Tensor): void {
+    if (t.handle !== null && typeof t.handle === 'object') this.memoryOf.delete(t.handle);
+  }
+
   /** Zeroes the transfer counters. */
   resetTransfers(): void {
     Object.assign(this.transfers, zeroTransfers());

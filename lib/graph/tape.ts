@@ -54,6 +54,15 @@ export class Scratch {
     return t;
   }
 
+  /** Frees every buffer this scratch holds. */
+  freeAll(): void {
+    for (const m of this.slots.values()) for (const l of m.values()) for (const b of l) if (b) this.device.free(b);
+    for (const m of this.constants.values()) for (const t of m.values()) this.device.free(t);
+    this.slots.clear();
+    this.constants.clear();
+    this.used.clear();
+  }
+
   /** A new call begins: every buffer may be handed out again. */
   reset(): void {
     this.used.clear();
@@ -79,6 +88,11 @@ export class ScratchPool {
   }
   release(s: Scratch): void {
     this.free.push(s);
+  }
+
+  /** Frees every idle scratch's buffers (dispose). */
+  clear(): void {
+    for (const s of this.free.splice(0)) s.freeAll();
   }
 
   /** Runs fn with a scratch of its own, released when fn settles. */

@@ -77,8 +77,14 @@ export abstract class SequenceModel {
 
   /** Frees the model's buffers; every later call throws. */
   dispose(): void {
+    if (this.disposed) return;
+    if (this.trainerInstance?.isRunning)
+      throw new Error(`${this.type}.dispose: the model is training; abort or await fit first`);
     this.disposed = true;
+    if (this.trainerInstance) this.trainerInstance.free();
     this.trainerInstance = null;
+    this.scratch.clear();
+    this.net.params.free();
   }
 
   /** @internal The network and what it expects (online learners drive it directly). */

@@ -161,8 +161,14 @@ export class LanguageModel {
     if (this.disposed) throw new Error(`LanguageModel.${what}: the model was disposed`);
   }
   dispose(): void {
+    if (this.disposed) return;
+    if (this.trainerInstance?.isRunning)
+      throw new Error(`LanguageModel.dispose: the model is training; abort or await fit first`);
     this.disposed = true;
+    if (this.trainerInstance) this.trainerInstance.free();
     this.trainerInstance = null;
+    this.scratch.clear();
+    this.net.params.free();
   }
   parameters() {
     this.live('parameters');

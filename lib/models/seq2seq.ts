@@ -139,6 +139,22 @@ export class Seq2Seq {
       this.trainerInstance = new Trainer('Seq2Seq', this.device, this.params, this.weights, this.scratch);
     return this.trainerInstance;
   }
+  private disposed = false;
+  private live(what: string): void {
+    if (this.disposed) throw new Error(`Seq2Seq.${what}: the model was disposed`);
+  }
+
+  /** Frees the model's tensors (weights, optimizer state, scratch); every later call throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.trainerInstance?.isRunning)
+      throw new Error('Seq2Seq.dispose: the model is training; abort or await fit first');
+    this.disposed = true;
+    if (this.trainerInstance) this.trainerInstance.free();
+    this.trainerInstance = null;
+    this.scratch.clear();
+    this.params.free();
+  }
 
   constructor(options: Seq2SeqOptions) {
     if (!options || !(options.sourceVocabulary instanceof Vocabulary))
@@ -396,6 +412,7 @@ export class Seq2Seq {
 
   /** Teacher-forced loss of pairs and its gradient w.r.t. every parameter (accumulated in params.grads). */
   lossAndGradient(sources: Src[], targets: Src[]): number {
+    this.live('lossAndGradient');
     const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
@@ -408,6 +425,7 @@ export class Seq2Seq {
 
   /** Teacher-forced training on pairs; returns the History every model's fit returns. */
   async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}): Promise<History> {
+    this.live('fit');
     this.trainer.enter();
     try {
       return await this.fitWith(sources, targets, options);
@@ -508,6 +526,7 @@ export class Seq2Seq {
 
   /** Teacher-forced loss (per target token, end symbol included), perplexity and token accuracy of pairs. */
   async evaluate(sources: Src[], targets: Src[], options: { batchSize?: number } = {}): Promise<Metrics> {
+    this.live('evaluate');
     const bs = resolveOptions<{ batchSize: number }>(
       'Seq2Seq.evaluate',
       { batchSize: FIT_OPTIONS.batchSize },
@@ -652,6 +671,7 @@ export class Seq2Seq {
 
   /** Greedy decoding of a batch of sources. */
   greedy(sources: Src[], options: DecodeOptions = {}): Decoded[] {
+    this.live('greedy');
     return this.weights.readSync('Seq2Seq.greedy', () =>
       this.scratch.usingSync((scratch) => this.greedyWith(sources, options, scratch)),
     );
@@ -687,6 +707,7 @@ export class Seq2Seq {
 
   /** Beam search for one source: the hypothesis with the best length-normalised score. */
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
+    this.live('beamSearch');
     return this.weights.readSync('Seq2Seq.beamSearch', () =>
       this.scratch.usingSync((scratch) => this.beamSearchWith(source, options, scratch)),
     );
@@ -768,6 +789,7 @@ export class Seq2Seq {
 
   /** Saves architecture, both vocabularies and weights in one file (atomic write). */
   save(path: string): Promise<void> {
+    this.live('save');
     return saveSeq2Seq(this, path);
   }
   /** Loads a model file; `device` places it (default: the CPU device). */
@@ -780,6 +802,7 @@ export class Seq2Seq {
    * default) or of the tokens alone (`end: false`, an unfinished hypothesis).
    */
   scoreTarget(source: Src, target: Src, options: { end?: boolean } = {}): number {
+    this.live('scoreTarget');
     return this.weights.readSync('Seq2Seq.scoreTarget', () =>
       this.scratch.usingSync((scratch) => this.scoreTargetWith(source, target, options, scratch)),
     );

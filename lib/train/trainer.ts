@@ -263,6 +263,12 @@ export class Trainer {
     return history;
   }
 
+  /** Frees the optimizer state (the model was disposed). */
+  free(): void {
+    this.optimizer?.state.forEach((t) => this.be.free(t));
+    this.optimizer = null;
+  }
+
   /** What a model file stores to resume training exactly (tensors: the optimizer state). */
   save(): { meta: TrainingMeta; tensors: Record<string, { data: HostArray; shape: number[] }> } {
     const tensors: Record<string, { data: HostArray; shape: number[] }> = {};
