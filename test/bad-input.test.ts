@@ -163,8 +163,8 @@ const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
       structuredClone(g.x.buffer, { transfer: [g.x.buffer] });
       return addon.rnnForward(g);
     },
-    RangeError,
-    /x must be a Float32Array of length 24 \[T,B,I\], received Float32Array of length 0/,
+    TypeError,
+    /x must be a Float32Array of length 24 \[T,B,I\], received a detached buffer/,
   ],
   [
     'a token id outside the vocabulary',
@@ -341,5 +341,34 @@ describe('fit and evaluate: clear errors for missing pieces', () => {
     await expect(m.fit(xs, [0], { schedule: 'cosine' as never })).rejects.toThrow(
       /schedule must be an object such as \{ type: 'cosine', tMax: 10 \}, received string "cosine"/,
     );
+  });
+});
+
+describe('memory the kernels refuse', () => {
+  const be = cpu();
+  const f32 = (n: number) => new Float32Array(n);
+  const lin = (x: Float32Array) => be.linearForward({ N: 1, I: 2, O: 1, x, weight: f32(2), y: f32(1) });
+  it('shared, resizable and detached buffers give a TypeError naming the field and the reason', () => {
+    expect(() => lin(new Float32Array(new SharedArrayBuffer(8)))).toThrow(
+      /linearForward: x must be a Float32Array of length 2 \[N,I\], received Float32Array of length 2 backed by a SharedArrayBuffer/,
+    );
+    const growable = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(8, {
+      maxByteLength: 64,
+    });
+    expect(() => lin(new Float32Array(growable))).toThrow(/backed by a resizable ArrayBuffer/);
+    const gone = f32(2);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    expect(() => lin(gone)).toThrow(/x must be a Float32Array of length 2 \[N,I\], received a detached buffer/);
+    expect(() =>
+      be.embeddingForward({
+        N: 1,
+        V: 2,
+        E: 1,
+        ids: new Int32Array(new SharedArrayBuffer(4)),
+        weight: f32(2),
+        y: f32(1),
+      }),
+    ).toThrow(/ids must be an Int32Array .* backed by a SharedArrayBuffer/);
+    expect(() => lin(f32(2))).not.toThrow();
   });
 });

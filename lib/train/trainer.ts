@@ -213,7 +213,7 @@ export class Trainer {
           };
           if (options.onBatchEnd) await options.onBatchEnd(info);
           bi++;
-          if (o.timeLimit !== null && (Date.now() - t0) / 1000 > o.timeLimit) {
+          if (o.timeLimit !== null && (Date.now() - t0) / 1000 >= o.timeLimit) {
             history.outOfTime = true;
             break;
           }

@@ -170,6 +170,28 @@ FloatView Args::floats_at_least(const char* name, Dtype dt, std::int64_t min_len
   return floats_value(v, name, dt, min_length, shape, required);
 }
 
+// What backs a typed array must be a plain, fixed-size ArrayBuffer that is still attached: a
+// SharedArrayBuffer can change under a running kernel from another thread, and a resizable one
+// can shrink while an async job runs.
+void Args::check_backing(const std::string& name, const std::string& expected, const Napi::Value& v) {
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab = nullptr;
+  if (napi_get_typedarray_info(env_, v, &type, &length, &data, &ab, &offset) != napi_ok || ab == nullptr)
+    fail_type(name, expected, describe(v));
+  bool plain = false;
+  napi_is_arraybuffer(env_, ab, &plain);
+  if (!plain)
+    fail_type(name, expected, describe(v) + " backed by a SharedArrayBuffer (copy it into a plain typed array)");
+  bool detached = false;
+  napi_is_detached_arraybuffer(env_, ab, &detached);
+  if (detached) fail_type(name, expected, "a detached buffer");
+  Napi::Value resizable = Napi::Object(env_, ab).Get("resizable");
+  if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value())
+    fail_type(name, expected, describe(v) + " backed by a resizable ArrayBuffer (copy it into a fixed-size one)");
+}
+
 FloatView Args::floats_value(const Napi::Value& given, const std::string& name, Dtype dt, std::int64_t length,
                              const std::string& shape, bool required) {
   const Napi::Value v = tensor_memory(given);
@@ -180,6 +202,7 @@ FloatView Args::floats_value(const Napi::Value& given, const std::string& name, 
   auto ta = v.As<Napi::TypedArray>();
   auto t = ta.TypedArrayType();
   if (t != (dt == Dtype::F32 ? napi_float32_array : napi_float64_array)) fail_type(name, expected, describe(v));
+  check_backing(name, expected, v);
   if (length < 0) length = static_cast<std::int64_t>(ta.ElementLength());
   if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
   out.length = length;
@@ -205,6 +228,7 @@ void* Args::typed(const char* name, napi_typedarray_type type, const char* type_
                          std::to_string(length) + " " + shape;
   if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) fail_type(name, expected, describe(v));
+  check_backing(name, expected, v);
   auto ta = v.As<Napi::TypedArray>();
   if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
   buffers_.push_back(v);

@@ -94,6 +94,8 @@ class Args {
 
  private:
   Napi::Value get(const char* name) const;
+  // Refuses typed arrays over shared, resizable or detached memory.
+  void check_backing(const std::string& name, const std::string& expected, const Napi::Value& v);
   // An integer typed array field of the given type and exact length; null when absent and optional.
   void* typed(const char* name, napi_typedarray_type type, const char* type_name, std::int64_t length,
               std::size_t elem_bytes, const std::string& shape, bool required);
