@@ -77,7 +77,26 @@ Napi::Value AllocExternal(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
+  // Every export turns a C++ Napi::Error into a JavaScript exception itself. While a worker's
+  // environment is being torn down even that can fail (no handle scope can be opened); the error
+  // is then dropped, since no JavaScript can observe it, instead of escaping and aborting the
+  // process.
+  auto fn = [&](const char* name, Napi::Function::Callback cb) {
+    exports.Set(name, Napi::Function::New(
+                          env,
+                          [cb](const Napi::CallbackInfo& info) -> Napi::Value {
+                            try {
+                              return cb(info);
+                            } catch (const Napi::Error& e) {
+                              try {
+                                e.ThrowAsJavaScriptException();
+                              } catch (...) {
+                              }
+                              return Napi::Value();
+                            }
+                          },
+                          name));
+  };
   fn("backendInfo", BackendInfo);
   fn("allocExternal", AllocExternal);
   fn("cellTable", CellTable);
