@@ -91,6 +91,8 @@ export interface Device extends DeviceOps {
   fill(t: Tensor, value: number): void;
   /** dst = src (same size and dtype). */
   copy(src: Tensor, dst: Tensor): void;
+  /** A new tensor holding a copy of t (carried states, backups). */
+  clone(t: Tensor): Tensor;
   /** Releases the memory now (the GC does it otherwise). */
   free(t: Tensor): void;
   rnnReserveSize(spec: RnnSpec): number;
@@ -214,6 +216,12 @@ export abstract class HostMemoryDevice {
     if (src.size !== dst.size || src.dtype !== dst.dtype)
       throw new RangeError(`copy: tensors must match, received ${src} and ${dst}`);
     this.raw(dst).set(this.raw(src));
+  }
+
+  clone(t: Tensor): Tensor {
+    const c = this.alloc(t.dtype, t.shape);
+    this.copy(t, c);
+    return c;
   }
 
   free(_t: Tensor): void {

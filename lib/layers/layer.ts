@@ -110,14 +110,15 @@ export function expectKind<K extends Act['kind']>(what: string, a: Act, kind: K)
 
 /** Deep copy of recurrent states (scratch buffers are reused; carried states must not be). */
 export function copyStates(device: Device, m: Map<Layer, RecurrentState>): Map<Layer, RecurrentState> {
-  const dup = (t: Tensor) => {
-    const c = device.alloc(t.dtype, t.shape);
-    device.copy(t, c);
-    return c;
-  };
   const out = new Map<Layer, RecurrentState>();
-  for (const [k, v] of m) out.set(k, { h: v.h.map(dup), c: v.c ? v.c.map(dup) : null });
+  for (const [k, v] of m) out.set(k, cloneState(device, v));
   return out;
+}
+
+/** A copy of one layer's recurrent state. */
+export function cloneState(device: Device, s: RecurrentState): RecurrentState {
+  const dup = (t: Tensor) => device.clone(t);
+  return { h: s.h.map(dup), c: s.c ? s.c.map(dup) : null };
 }
 
 /** Rows of a batch act: T*B for sequences, B for vectors. */

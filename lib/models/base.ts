@@ -120,12 +120,7 @@ export abstract class SequenceModel {
 
   async fit(inputs: SequenceInput, targets: TargetInput, options: FitOptions = {}): Promise<History> {
     this.live('fit');
-    this.trainer.enter();
-    try {
-      return await this.fitWith(inputs, targets, options);
-    } finally {
-      this.trainer.leave();
-    }
+    return this.trainer.exclusive(() => this.fitWith(inputs, targets, options));
   }
 
   private async fitWith(inputs: SequenceInput, targets: TargetInput, options: FitOptions): Promise<History> {

@@ -220,12 +220,7 @@ export class LanguageModel {
   /** Trains on one long text with truncated BPTT; returns the History every model's fit returns. */
   async fit(text: string | number[], options: TextFitOptions = {}): Promise<History> {
     this.live('fit');
-    this.trainer.enter();
-    try {
-      return await this.fitWith(text, options);
-    } finally {
-      this.trainer.leave();
-    }
+    return this.trainer.exclusive(() => this.fitWith(text, options));
   }
 
   /** Forgets the recurrent state carried by stateful training. */

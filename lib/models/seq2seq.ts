@@ -26,7 +26,7 @@ import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, IdsAct, Layer, RecurrentState, SeqAct, VecAct } from '../layers/layer';
-import { callContext } from '../layers/layer';
+import { callContext, cloneState } from '../layers/layer';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { LuongAttention } from '../layers/attention';
@@ -278,12 +278,8 @@ export class Seq2Seq {
       H = this.config.hiddenSize,
       B = src.B,
       dev = ctx.device;
-    const own = (t: Tensor) => {
-      const c = dev.alloc(t.dtype, t.shape);
-      dev.copy(t, c);
-      return c;
-    };
-    if (!this.bridgeH) return { encOut, init: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
+    const own = (t: Tensor) => dev.clone(t);
+    if (!this.bridgeH) return { encOut, init: cloneState(dev, fin) };
     // [h_fwd; h_bwd] of every layer as rows (l*B + b) of one [L*B, 2H] batch
     const cat = (arr: Tensor[], key: string): VecAct => {
       const x = this.buf(ctx, key, L * B * 2 * H);
@@ -426,12 +422,7 @@ export class Seq2Seq {
   /** Teacher-forced training on pairs; returns the History every model's fit returns. */
   async fit(sources: Src[], targets: Src[], options: Seq2SeqFitOptions = {}): Promise<History> {
     this.live('fit');
-    this.trainer.enter();
-    try {
-      return await this.fitWith(sources, targets, options);
-    } finally {
-      this.trainer.leave();
-    }
+    return this.trainer.exclusive(() => this.fitWith(sources, targets, options));
   }
 
   private pairs(where: string, sources: Src[], targets: Src[]): { S: number[][]; T: number[][] } {
@@ -634,12 +625,7 @@ export class Seq2Seq {
     const aHost = alpha ? dev.toHostSync(alpha) : null;
     const attention = tokens.map((_, b) => (aHost ? Array.from(aHost.subarray(b * S, (b + 1) * S)) : []));
     const fin = ctx.finalStates.get(this.decRnn)!;
-    const own = (t: Tensor) => {
-      const c = dev.alloc(t.dtype, t.shape);
-      dev.copy(t, c);
-      return c;
-    };
-    return { logp, best, attention, state: { h: fin.h.map(own), c: fin.c ? fin.c.map(own) : null } };
+    return { logp, best, attention, state: cloneState(dev, fin) };
   }
 
   /** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */

@@ -76,12 +76,7 @@ export class UpdatePipeline {
 
   private backup(opt: Optimizer, o: UpdateOptions): { p: Tensor; s: Tensor[]; step: number } | null {
     if (o.onNonFinite !== 'skip') return null;
-    const dup = (t: Tensor) => {
-      const c = this.dev.alloc(t.dtype, t.shape);
-      this.dev.copy(t, c);
-      return c;
-    };
-    return { p: dup(this.params.params), s: opt.state.map(dup), step: opt.step };
+    return { p: this.dev.clone(this.params.params), s: opt.state.map((t) => this.dev.clone(t)), step: opt.step };
   }
 
   private settle(

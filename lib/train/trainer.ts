@@ -118,15 +118,25 @@ export class Trainer {
     return this.running;
   }
 
+  /** Runs one fit call, refusing a second one while it runs. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.enter();
+    try {
+      return await fn();
+    } finally {
+      this.leave();
+    }
+  }
+
   /** Refuses a second fit while one runs. */
-  enter(): void {
+  private enter(): void {
     if (this.running)
       throw new Error(
         `${this.owner}.fit: the model is already training (another fit is running); one model runs one fit at a time`,
       );
     this.running = true;
   }
-  leave(): void {
+  private leave(): void {
     this.running = false;
   }
 
