@@ -1,3 +1,4 @@
+import type { Scratch, ScratchPool } from './tape';
 // Readers (predictions, evaluations) and the one writer (an optimizer update of fit) of a
 // model's weights. A reader sees one consistent set of weights: an update waits until running
 // readers finish, and a reader that starts during an update waits for it (async) or is refused
@@ -51,4 +52,15 @@ export class WeightsLock {
       done();
     }
   }
+}
+
+/**
+ * A call that reads a model's weights: it waits out (async) or refuses (sync) an update in
+ * flight, and works in a scratch of its own, given back when it settles.
+ */
+export function reading<T>(weights: WeightsLock, pool: ScratchPool, fn: (s: Scratch) => Promise<T>): Promise<T> {
+  return weights.read(() => pool.using(fn));
+}
+export function readingSync<T>(what: string, weights: WeightsLock, pool: ScratchPool, fn: (s: Scratch) => T): T {
+  return weights.readSync(what, () => pool.usingSync(fn));
 }

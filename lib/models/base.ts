@@ -9,7 +9,7 @@ import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Gen, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool } from '../graph/tape';
-import { WeightsLock } from '../graph/weights-lock';
+import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { resolveOptions } from '../options';
 import { Rng } from '../rng';
@@ -296,25 +296,21 @@ export abstract class SequenceModel {
     const batches = batchOrder(s, batchSize, false, false, this.rng);
     const done = () => this.metrics(count ? loss / count : NaN, correct, total);
     if (!async) {
-      return this.weights.readSync(`${this.type}.evaluate`, () =>
-        this.scratch.usingSync((scratch) => {
-          for (const idx of batches) {
-            const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-            add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
-          }
-          return done();
-        }),
-      );
-    }
-    return this.weights.read(() =>
-      this.scratch.using(async (scratch) => {
+      return readingSync(`${this.type}.evaluate`, this.weights, this.scratch, (scratch) => {
         for (const idx of batches) {
           const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-          add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
+          add(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b);
         }
         return done();
-      }),
-    );
+      });
+    }
+    return reading(this.weights, this.scratch, async (scratch) => {
+      for (const idx of batches) {
+        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
+        add(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b);
+      }
+      return done();
+    });
   }
 
   /** Loss and metrics (accuracy, per-token accuracy, perplexity or MSE, as the task has them). */
@@ -356,25 +352,21 @@ export abstract class SequenceModel {
     const results: Array<number[] | number[][]> = [];
     const collect = (out: Act, b: Batch, idx: number[]) => this.collect(out, b, idx, results);
     if (!async) {
-      return this.weights.readSync(`${this.type}.predict`, () =>
-        this.scratch.usingSync((scratch) => {
-          for (const idx of batches) {
-            const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-            collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
-          }
-          return results;
-        }),
-      );
-    }
-    return this.weights.read(() =>
-      this.scratch.using(async (scratch) => {
+      return readingSync(`${this.type}.predict`, this.weights, this.scratch, (scratch) => {
         for (const idx of batches) {
           const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
-          collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
+          collect(runSync(this.net.forward(b.x, this.ctx(false, false, scratch))), b, idx);
         }
         return results;
-      }),
-    );
+      });
+    }
+    return reading(this.weights, this.scratch, async (scratch) => {
+      for (const idx of batches) {
+        const b = toDevice(this.device, makeBatch(s, idx, this.config.dtype));
+        collect(await runAsync(this.net.forward(b.x, this.ctx(true, false, scratch))), b, idx);
+      }
+      return results;
+    });
   }
 
   /**

@@ -8,7 +8,7 @@ import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import { runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool } from '../graph/tape';
-import { WeightsLock } from '../graph/weights-lock';
+import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
 import { Rng } from '../rng';
@@ -311,29 +311,27 @@ export class LanguageModel {
 
   private evaluateIds(ids: number[], batchSize: number, seqLen: number): Promise<TextMetrics> {
     const B = Math.max(1, Math.min(batchSize, Math.floor((ids.length - 1) / 2)));
-    return this.weights.read(() =>
-      this.scratch.using(async (scratch) => {
-        let state = new Map<Layer, RecurrentState>();
-        let sum = 0,
-          n = 0,
-          correct = 0,
-          total = 0;
-        for (const w of this.windows(ids, B, seqLen)) {
-          const ctx = this.ctx(true, false, state, scratch);
-          const out = await runAsync(this.net.forward(w.x, ctx));
-          state = copyStates(this.device, ctx.finalStates);
-          const targets = w.y;
-          const r = computeLoss(this.device, 'classification', out, targets, null);
-          const c = countCorrect(this.device, 'classification', out, targets);
-          sum += r.loss * r.count;
-          n += r.count;
-          correct += c.correct;
-          total += c.total;
-        }
-        const loss = sum / Math.max(1, n);
-        return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
-      }),
-    );
+    return reading(this.weights, this.scratch, async (scratch) => {
+      let state = new Map<Layer, RecurrentState>();
+      let sum = 0,
+        n = 0,
+        correct = 0,
+        total = 0;
+      for (const w of this.windows(ids, B, seqLen)) {
+        const ctx = this.ctx(true, false, state, scratch);
+        const out = await runAsync(this.net.forward(w.x, ctx));
+        state = copyStates(this.device, ctx.finalStates);
+        const targets = w.y;
+        const r = computeLoss(this.device, 'classification', out, targets, null);
+        const c = countCorrect(this.device, 'classification', out, targets);
+        sum += r.loss * r.count;
+        n += r.count;
+        correct += c.correct;
+        total += c.total;
+      }
+      const loss = sum / Math.max(1, n);
+      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
+    });
   }
 
   /** Next-token probabilities after `prompt` (for inspection and tests). */
@@ -351,23 +349,21 @@ export class LanguageModel {
     state: Map<Layer, RecurrentState>,
     _async: false,
   ): { logits: number[]; state: Map<Layer, RecurrentState> } {
-    return this.weights.readSync('LanguageModel.generate', () =>
-      this.scratch.usingSync((scratch) => {
-        const ctx = this.ctx(false, false, state, scratch);
-        const x: Act = {
-          kind: 'ids',
-          data: this.device.fromHost(Int32Array.from(ids), [ids.length, 1]),
-          T: ids.length,
-          B: 1,
-          lengths: null,
-        };
-        const out = runSync(this.net.forward(x, ctx));
-        const V = this.vocabulary.size;
-        // the API edge: the last step's logits leave the device
-        const last = this.device.toHostSync(this.device.view(out.data, (ids.length - 1) * V, [V]));
-        return { logits: Array.from(last), state: copyStates(this.device, ctx.finalStates) };
-      }),
-    );
+    return readingSync('LanguageModel.generate', this.weights, this.scratch, (scratch) => {
+      const ctx = this.ctx(false, false, state, scratch);
+      const x: Act = {
+        kind: 'ids',
+        data: this.device.fromHost(Int32Array.from(ids), [ids.length, 1]),
+        T: ids.length,
+        B: 1,
+        lengths: null,
+      };
+      const out = runSync(this.net.forward(x, ctx));
+      const V = this.vocabulary.size;
+      // the API edge: the last step's logits leave the device
+      const last = this.device.toHostSync(this.device.view(out.data, (ids.length - 1) * V, [V]));
+      return { logits: Array.from(last), state: copyStates(this.device, ctx.finalStates) };
+    });
   }
 
   /** Generated text after `prompt` (synchronous). */

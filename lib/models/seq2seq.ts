@@ -19,7 +19,7 @@ import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Gen, runAsync, runSync } from '../exec';
 import { Scratch, ScratchPool } from '../graph/tape';
-import { WeightsLock } from '../graph/weights-lock';
+import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import { FieldSpec, resolveOptions } from '../options';
 import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
 import { Rng } from '../rng';
@@ -412,10 +412,11 @@ export class Seq2Seq {
     const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
-    return this.weights.readSync('Seq2Seq.lossAndGradient', () =>
-      this.scratch.usingSync(
-        (scratch) => runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss,
-      ),
+    return readingSync(
+      'Seq2Seq.lossAndGradient',
+      this.weights,
+      this.scratch,
+      (scratch) => runSync(this.step(this.batchIds(s), tgtIn, tgtOut, this.ctx(false, true, scratch), true)).loss,
     );
   }
 
@@ -528,26 +529,24 @@ export class Seq2Seq {
   }
 
   private evaluateIds(S: number[][], T: number[][], batchSize: number): Promise<Metrics> {
-    return this.weights.read(() =>
-      this.scratch.using(async (scratch) => {
-        let sum = 0,
-          n = 0,
-          correct = 0,
-          total = 0;
-        for (let i = 0; i < S.length; i += batchSize) {
-          const src = this.batchIds(S.slice(i, i + batchSize));
-          const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
-          const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
-          const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
-          sum += r.loss * r.count;
-          n += r.count;
-          correct += c.correct;
-          total += c.total;
-        }
-        const loss = sum / Math.max(1, n);
-        return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
-      }),
-    );
+    return reading(this.weights, this.scratch, async (scratch) => {
+      let sum = 0,
+        n = 0,
+        correct = 0,
+        total = 0;
+      for (let i = 0; i < S.length; i += batchSize) {
+        const src = this.batchIds(S.slice(i, i + batchSize));
+        const { tgtIn, tgtOut } = this.targets(T.slice(i, i + batchSize));
+        const r = await runAsync(this.step(src, tgtIn, tgtOut, this.ctx(true, false, scratch), false));
+        const c = countCorrect(this.device, 'classification', r.logits, tgtOut);
+        sum += r.loss * r.count;
+        n += r.count;
+        correct += c.correct;
+        total += c.total;
+      }
+      const loss = sum / Math.max(1, n);
+      return { loss, perplexity: Math.exp(loss), accuracy: total ? correct / total : 0 };
+    });
   }
 
   /** Completed training epochs. */
@@ -658,8 +657,8 @@ export class Seq2Seq {
   /** Greedy decoding of a batch of sources. */
   greedy(sources: Src[], options: DecodeOptions = {}): Decoded[] {
     this.live('greedy');
-    return this.weights.readSync('Seq2Seq.greedy', () =>
-      this.scratch.usingSync((scratch) => this.greedyWith(sources, options, scratch)),
+    return readingSync('Seq2Seq.greedy', this.weights, this.scratch, (scratch) =>
+      this.greedyWith(sources, options, scratch),
     );
   }
 
@@ -694,8 +693,8 @@ export class Seq2Seq {
   /** Beam search for one source: the hypothesis with the best length-normalised score. */
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
     this.live('beamSearch');
-    return this.weights.readSync('Seq2Seq.beamSearch', () =>
-      this.scratch.usingSync((scratch) => this.beamSearchWith(source, options, scratch)),
+    return readingSync('Seq2Seq.beamSearch', this.weights, this.scratch, (scratch) =>
+      this.beamSearchWith(source, options, scratch),
     );
   }
 
@@ -789,8 +788,8 @@ export class Seq2Seq {
    */
   scoreTarget(source: Src, target: Src, options: { end?: boolean } = {}): number {
     this.live('scoreTarget');
-    return this.weights.readSync('Seq2Seq.scoreTarget', () =>
-      this.scratch.usingSync((scratch) => this.scoreTargetWith(source, target, options, scratch)),
+    return readingSync('Seq2Seq.scoreTarget', this.weights, this.scratch, (scratch) =>
+      this.scoreTargetWith(source, target, options, scratch),
     );
   }
 
