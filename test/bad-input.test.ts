@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpu } from '../lib';
 import { loadNative } from '../lib/native';
+import { expectThrows } from './helpers';
 
 const be = cpu();
 const addon = loadNative() as unknown as Record<string, (a?: unknown) => unknown>;
@@ -301,16 +302,7 @@ const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
 
 describe('bad input throws a clear error and the process lives on', () => {
   for (const [name, call, type, message] of cases) {
-    it(name, () => {
-      let err: unknown;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect(err, 'expected a throw').toBeInstanceOf(type);
-      expect((err as Error).message).toMatch(message);
-    });
+    it(name, () => expectThrows(call, type, message));
   }
   it('async variants reject bad input before queueing work', () => {
     expect(() => addon.rnnForwardAsync({ ...good(), x: f32(1) })).toThrow(RangeError);

@@ -7,7 +7,7 @@ import type { Backend } from '../lib/backend';
 import { ExactRtrl } from '../lib/online/exact-rtrl';
 import type { HostArray, RnnSpec } from '../lib/native';
 import { loadNative } from '../lib/native';
-import { gates, randn, rng } from './helpers';
+import { gates, randn, rng, expectThrows } from './helpers';
 
 const be = cpu();
 const addon = loadNative() as unknown as Record<string, (a?: unknown) => unknown>;
@@ -500,16 +500,7 @@ const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
 
 describe('online kernels: bad input throws a clear error', () => {
   for (const [name, call, type, message] of cases) {
-    it(name, () => {
-      let err: unknown;
-      try {
-        call();
-      } catch (e) {
-        err = e;
-      }
-      expect(err, 'expected a throw').toBeInstanceOf(type);
-      expect((err as Error).message).toMatch(message);
-    });
+    it(name, () => expectThrows(call, type, message));
   }
 });
 
