@@ -58,7 +58,7 @@ export class TimePooling extends Layer {
       mode: this.config.mode,
       dy: dy.data,
       lengths: s.lengths?.dev ?? null,
-      argmax,
+      argmax: this.config.mode === 'max' ? argmax : null,
       dx,
     });
     return { ...s, data: dx };

@@ -45,6 +45,7 @@ Napi::Value CellTable(const Napi::CallbackInfo& info) {
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   Args a(info, "setNumThreads");
   int n = static_cast<int>(a.integer("threads", 1, 256));
+  a.check_unknown_fields();
   std::lock_guard<std::mutex> lk(engine_mutex());  // never resize under a running job
   set_num_threads(n);
   return info.Env().Undefined();
@@ -53,6 +54,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 Napi::Value SetGemm(const Napi::CallbackInfo& info) {
   Args a(info, "setGemm");
   int k = a.choice("gemm", {"openblas", "builtin"});
+  a.check_unknown_fields();
 #ifndef RNNKIT_OPENBLAS
   if (k == 0) a.fail_range("gemm", "'builtin' (this build has no OpenBLAS)", "string \"openblas\"");
 #endif
@@ -71,12 +73,14 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 Napi::Value AllocExternal(const Napi::CallbackInfo& info) {
   Args a(info, "allocExternal");
   std::int64_t bytes = a.integer("bytes", 1, std::int64_t(1) << 40);
+  a.check_unknown_fields();
   void* p = std::calloc(static_cast<std::size_t>(bytes), 1);
   if (!p) throw Napi::RangeError::New(info.Env(), "allocExternal: out of memory: " + std::to_string(bytes) + " bytes");
   return Napi::ArrayBuffer::New(info.Env(), p, static_cast<std::size_t>(bytes), [](Napi::Env, void* data) { std::free(data); });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  capture_builtins(env);
   // Every export turns a C++ Napi::Error into a JavaScript exception itself. While a worker's
   // environment is being torn down even that can fail (no handle scope can be opened); the error
   // is then dropped, since no JavaScript can observe it, instead of escaping and aborting the

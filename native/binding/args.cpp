@@ -1,6 +1,8 @@
 #include "args.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -54,12 +56,71 @@ std::string describe(const Napi::Value& v) {
   return "object";
 }
 
-Args::Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
-  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsTypedArray()) {
+namespace {
+struct Builtins {
+  Napi::FunctionReference resizable;  // ArrayBuffer.prototype's `resizable` getter (absent before Node 20)
+};
+constexpr std::size_t kMaxFields = 256;
+}  // namespace
+
+void capture_builtins(Napi::Env env) {
+  auto* b = new Builtins();
+  Napi::Value ab = env.Global().Get("ArrayBuffer");
+  if (ab.IsFunction()) {
+    Napi::Value proto = ab.As<Napi::Object>().Get("prototype");
+    Napi::Value object = env.Global().Get("Object");
+    if (proto.IsObject() && object.IsObject()) {
+      Napi::Value gopd = object.As<Napi::Object>().Get("getOwnPropertyDescriptor");
+      if (gopd.IsFunction()) {
+        Napi::Value d = gopd.As<Napi::Function>().Call(object, {proto, Napi::String::New(env, "resizable")});
+        if (d.IsObject()) {
+          Napi::Value g = d.As<Napi::Object>().Get("get");
+          if (g.IsFunction()) b->resizable = Napi::Persistent(g.As<Napi::Function>());
+        }
+      }
+    }
+  }
+  env.SetInstanceData<Builtins>(b);
+}
+
+Staging::~Staging() {
+  for (Entry& e : entries) std::free(e.copy);
+}
+
+Args::Args(const Napi::CallbackInfo& info, const char* fn, bool async) : env_(info.Env()), fn_(fn), async_(async) {
+  if (info.Length() < 1 || !info[0].IsObject() || info[0].IsArray() || info[0].IsTypedArray() ||
+      info[0].IsFunction()) {
     Napi::Value got = info.Length() < 1 ? env_.Undefined() : info[0];
     fail_type("argument", "an options object", describe(got));
   }
-  obj_ = info[0].As<Napi::Object>();
+  Napi::Object obj = info[0].As<Napi::Object>();
+  // Every field once, now: after this no JavaScript runs until the kernel is done (see args.h).
+  napi_value keys_v = nullptr;
+  if (napi_get_all_property_names(env_, obj, napi_key_include_prototypes,
+                                  static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
+                                  napi_key_numbers_to_strings, &keys_v) != napi_ok)
+    throw Napi::Error::New(env_);
+  Napi::Array keys(env_, keys_v);
+  const std::uint32_t n = keys.Length();
+  if (n > kMaxFields)
+    fail_range("argument", "an options object with at most " + std::to_string(kMaxFields) + " fields",
+               "an object with " + std::to_string(n) + " fields");
+  fields_.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    Napi::Value k = keys.Get(i);
+    if (!k.IsString()) continue;
+    Field f;
+    f.name = k.As<Napi::String>().Utf8Value();
+    f.value = tensor_memory(obj.Get(k));
+    if (f.value.IsArray()) {
+      Napi::Array arr = f.value.As<Napi::Array>();
+      f.is_array = true;
+      f.array_length = arr.Length();
+      if (f.array_length <= kMaxListLength)
+        for (std::uint32_t j = 0; j < f.array_length; ++j) f.elements.push_back(tensor_memory(arr.Get(j)));
+    }
+    fields_.push_back(std::move(f));
+  }
 }
 
 // A tensor of the CPU device (lib/device/cpu.ts) carries its typed array as `handle`: the
@@ -70,7 +131,66 @@ Napi::Value tensor_memory(const Napi::Value& v) {
   return h.IsTypedArray() ? h : v;
 }
 
-Napi::Value Args::get(const char* name) const { return tensor_memory(obj_.Get(name)); }
+Napi::Value Args::get(const char* name) {
+  for (Field& f : fields_)
+    if (f.name == name) {
+      f.used = true;
+      return f.value;
+    }
+  return env_.Undefined();
+}
+
+std::vector<Napi::Value> Args::elements(const char* name, const std::string& expected) {
+  for (Field& f : fields_)
+    if (f.name == name) {
+      f.used = true;
+      if (!f.is_array) break;
+      if (f.array_length > kMaxListLength) fail_range(name, expected, describe(f.value));
+      return f.elements;
+    }
+  fail_type(name, expected, describe(get(name)));
+}
+
+void Args::check_unknown_fields() {
+  for (const Field& f : fields_) {
+    if (f.used || f.value.IsUndefined() || f.value.IsNull()) continue;
+    std::string known;
+    for (const Field& g : fields_)
+      if (g.used) known += (known.empty() ? "" : ", ") + g.name;
+    throw Napi::TypeError::New(env_, fn_ + ": unknown field '" + f.name + "' (received " + describe(f.value) +
+                                         "); the fields read were: " + known);
+  }
+}
+
+void* Args::stage(const Napi::Value& v, const std::string& name, void* p, std::size_t bytes) {
+  if (!async_) return p;
+  if (!staging_) staging_ = std::make_shared<Staging>();
+  const auto orig = reinterpret_cast<std::uintptr_t>(p);
+  // One buffer passed for two fields stays one buffer in the copy.
+  for (const Staging::Entry& e : staging_->entries)
+    if (e.orig == orig && e.bytes == bytes) return e.copy;
+  void* c = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!c)
+    fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +
+                                                            " bytes could not be allocated)");
+  std::memcpy(c, p, bytes);
+  Staging::Entry e;
+  e.array = v;
+  e.orig = orig;
+  e.bytes = bytes;
+  e.copy = c;
+  e.name = name;
+  staging_->entries.push_back(std::move(e));
+  return c;
+}
+
+void Args::mark_output(const std::string& name) {
+  if (!staging_) return;
+  for (const Range& r : ranges_)
+    if (r.name == name)
+      for (Staging::Entry& e : staging_->entries)
+        if (e.orig == r.lo) e.output = true;
+}
 
 void Args::fail_range(const std::string& field, const std::string& expected, const std::string& received) const {
   throw Napi::RangeError::New(env_, fn_ + ": " + field + " must be " + expected + ", received " + received);
@@ -187,14 +307,15 @@ void Args::check_backing(const std::string& name, const std::string& expected, c
   bool detached = false;
   napi_is_detached_arraybuffer(env_, ab, &detached);
   if (detached) fail_type(name, expected, "a detached buffer");
-  Napi::Value resizable = Napi::Object(env_, ab).Get("resizable");
+  Builtins* b = env_.GetInstanceData<Builtins>();
+  Napi::Value resizable = b && !b->resizable.IsEmpty() ? b->resizable.Call(Napi::Value(env_, ab), {}) : env_.Undefined();
   if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value())
     fail_type(name, expected, describe(v) + " backed by a resizable ArrayBuffer (copy it into a fixed-size one)");
 }
 
 FloatView Args::floats_value(const Napi::Value& given, const std::string& name, Dtype dt, std::int64_t length,
                              const std::string& shape, bool required) {
-  const Napi::Value v = tensor_memory(given);
+  const Napi::Value& v = given;
   FloatView out;
   std::string expected = "a " + dtype_name(dt) + (length >= 0 ? " of length " + std::to_string(length) + " " + shape : "");
   if (!required && (v.IsUndefined() || v.IsNull())) return out;
@@ -215,9 +336,10 @@ FloatView Args::floats_value(const Napi::Value& given, const std::string& name, 
     static double dummy;
     out.data = &dummy;
   }
-  buffers_.push_back(v);
   std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(out.data);
-  ranges_.push_back({name, lo, lo + static_cast<std::uintptr_t>(length) * (dt == Dtype::F32 ? 4 : 8)});
+  const std::size_t bytes = static_cast<std::size_t>(length) * (dt == Dtype::F32 ? 4 : 8);
+  ranges_.push_back({name, lo, lo + bytes});
+  if (length != 0) out.data = stage(v, name, out.data, bytes);
   return out;
 }
 
@@ -231,13 +353,13 @@ void* Args::typed(const char* name, napi_typedarray_type type, const char* type_
   check_backing(name, expected, v);
   auto ta = v.As<Napi::TypedArray>();
   if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
-  buffers_.push_back(v);
   if (length == 0) { static std::int64_t dummy; return &dummy; }
   char* base = static_cast<char*>(ta.ArrayBuffer().Data());
   if (!base) fail_type(name, expected, "a detached buffer");
   std::uintptr_t p = reinterpret_cast<std::uintptr_t>(base + ta.ByteOffset());
-  ranges_.push_back({name, p, p + static_cast<std::uintptr_t>(length) * elem_bytes});
-  return reinterpret_cast<void*>(p);
+  const std::size_t bytes = static_cast<std::size_t>(length) * elem_bytes;
+  ranges_.push_back({name, p, p + bytes});
+  return stage(v, name, reinterpret_cast<void*>(p), bytes);
 }
 
 const std::int32_t* Args::ints(const char* name, std::int64_t length, const std::string& shape,
@@ -259,7 +381,9 @@ const std::uint8_t* Args::bytes(const char* name, std::int64_t length, const std
 }
 
 std::uint32_t* Args::u32s(const char* name, std::int64_t length, const std::string& shape) {
-  return static_cast<std::uint32_t*>(typed(name, napi_uint32_array, "Uint32Array", length, 4, shape, true));
+  auto* p = static_cast<std::uint32_t*>(typed(name, napi_uint32_array, "Uint32Array", length, 4, shape, true));
+  mark_output(name);
+  return p;
 }
 
 void Args::require_finite(const char* name, const FloatView& v) {
@@ -277,7 +401,9 @@ void Args::require_finite(const char* name, const FloatView& v) {
 }
 
 std::int32_t* Args::ints_out(const char* name, std::int64_t length, const std::string& shape, bool required) {
-  return static_cast<std::int32_t*>(typed(name, napi_int32_array, "Int32Array", length, 4, shape, required));
+  auto* p = static_cast<std::int32_t*>(typed(name, napi_int32_array, "Int32Array", length, 4, shape, required));
+  mark_output(name);
+  return p;
 }
 
 void Args::require_disjoint(const char* name, const FloatView& out) {
@@ -285,27 +411,30 @@ void Args::require_disjoint(const char* name, const FloatView& out) {
   require_disjoint(name, out.data, out.length * (out.dtype == Dtype::F32 ? 4 : 8));
 }
 
+// Overlap is judged on where the caller's buffers are (`ranges_`), never on an async job's copies.
 void Args::require_disjoint(const char* name, const void* p, std::int64_t bytes) {
-  if (!p || bytes == 0) return;
-  std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t hi = lo + static_cast<std::uintptr_t>(bytes);
-  for (const Range& r : ranges_) {
-    if (r.name == name || r.lo == r.hi) continue;
-    if (lo < r.hi && r.lo < hi)
-      fail_range(name, std::string("a buffer that does not overlap ") + r.name, "an overlapping view");
-  }
+  require_disjoint_except(name, p, bytes, nullptr);
 }
 
 void Args::require_disjoint_except(const char* name, const FloatView& out, const char* same_as) {
-  if (!out.present() || out.length == 0) return;
-  std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(out.data);
-  std::uintptr_t hi = lo + static_cast<std::uintptr_t>(out.length) * (out.dtype == Dtype::F32 ? 4 : 8);
+  if (!out.present()) return;
+  require_disjoint_except(name, out.data, out.length * (out.dtype == Dtype::F32 ? 4 : 8), same_as);
+}
+
+void Args::require_disjoint_except(const char* name, const void* p, std::int64_t bytes, const char* same_as) {
+  if (!p || bytes == 0) return;
+  std::uintptr_t lo = 0, hi = 0;
+  bool found = false;
+  for (const Range& r : ranges_)
+    if (r.name == name) lo = r.lo, hi = r.hi, found = true;
+  if (!found) lo = reinterpret_cast<std::uintptr_t>(p), hi = lo + static_cast<std::uintptr_t>(bytes);
   for (const Range& r : ranges_) {
     if (r.name == name || r.lo == r.hi) continue;
-    if (r.name == same_as && r.lo == lo && r.hi == hi) continue;
+    if (same_as && r.name == same_as && r.lo == lo && r.hi == hi) continue;
     if (lo < r.hi && r.lo < hi)
       fail_range(name, std::string("a buffer that does not overlap ") + r.name, "an overlapping view");
   }
+  mark_output(name);
 }
 
 }  // namespace binding

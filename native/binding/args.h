@@ -1,12 +1,18 @@
 // Argument checking for every exported function: one place that turns bad input from
 // JavaScript into a TypeError or RangeError of the form
 //   "<function>: <field> must be <expected>, received <actual>"
-// and keeps references to the typed arrays a call uses so async work can hold them.
+//
+// User code (getters, Proxy traps, a tensor's `handle`) can detach, resize or rewrite buffers, so
+// the constructor reads every field of the options object once, before any check, and nothing
+// after it runs JavaScript: a checked buffer stays as it was checked until the kernel has run.
+// An async job cannot rely on that (JavaScript runs while it works), so in async mode every
+// buffer is copied into memory the job owns, and outputs are copied back when it completes.
 #pragma once
 #include <napi.h>
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,10 +30,24 @@ struct FloatView {
   T* as() const { return static_cast<T*>(data); }
 };
 
+// Copies of an async job's buffers (see above).
+struct Staging {
+  struct Entry {
+    Napi::Value array;        // the caller's typed array (held by the job until it completes)
+    std::uintptr_t orig = 0;  // where its elements were when the call was made
+    std::size_t bytes = 0;
+    void* copy = nullptr;     // the job's copy, which the kernel reads and writes
+    bool output = false;      // copied back on completion
+    std::string name;
+  };
+  std::vector<Entry> entries;
+  ~Staging();
+};
+
 class Args {
  public:
-  // Every function takes a single options object.
-  Args(const Napi::CallbackInfo& info, const char* fn);
+  // Every function takes a single options object. async: buffers are staged (copied).
+  Args(const Napi::CallbackInfo& info, const char* fn, bool async = false);
 
   Napi::Env env() const { return env_; }
   const std::string& fn() const { return fn_; }
@@ -57,7 +77,13 @@ class Args {
   // The same checks for a value that is not a field of the options object (array elements).
   FloatView floats_value(const Napi::Value& v, const std::string& name, Dtype dt,
                          std::int64_t length, const std::string& shape, bool required = true);
-  Napi::Value field(const char* name) const { return get(name); }
+  Napi::Value field(const char* name) { return get(name); }
+  // The elements of an Array field, as read by the constructor (at most kMaxListLength of them).
+  std::vector<Napi::Value> elements(const char* name, const std::string& expected);
+  // Refuses fields of the options object that the function never read (misspellings such as
+  // `lenghts`). Called by run_job once the function has read everything it needs.
+  void check_unknown_fields();
+  static constexpr std::uint32_t kMaxListLength = 64;
   // Int32Array of `length` elements with every value in [lo, hi] (or equal to `except`).
   const std::int32_t* ints(const char* name, std::int64_t length, const std::string& shape,
                            std::int64_t lo, std::int64_t hi, bool required = true,
@@ -79,6 +105,7 @@ class Args {
   // Like require_disjoint, except that `out` may be exactly the buffer named `same_as` (one
   // buffer passed for two outputs on purpose, e.g. dKeys === dValues).
   void require_disjoint_except(const char* name, const FloatView& out, const char* same_as);
+  void require_disjoint_except(const char* name, const void* p, std::int64_t bytes, const char* same_as);
 
   // Checked product for sizes; a RangeError names `what` when it exceeds 2^31-1 elements... or
   // the typed-array limit.
@@ -89,11 +116,24 @@ class Args {
   [[noreturn]] void fail_type(const std::string& field, const std::string& expected,
                               const std::string& received) const;
 
-  // Typed arrays seen so far (kept alive by async work).
-  const std::vector<Napi::Value>& buffers() const { return buffers_; }
+  // The async job's copies (null for a synchronous call).
+  std::shared_ptr<Staging> staging() const { return staging_; }
+  bool async() const { return async_; }
 
  private:
-  Napi::Value get(const char* name) const;
+  struct Field {
+    std::string name;
+    Napi::Value value;
+    bool used = false;
+    bool is_array = false;
+    std::uint32_t array_length = 0;
+    std::vector<Napi::Value> elements;
+  };
+  Napi::Value get(const char* name);
+  // The pointer a kernel should use for `bytes` bytes at p of typed array v: p itself for a
+  // synchronous call, the job's copy for an async one.
+  void* stage(const Napi::Value& v, const std::string& name, void* p, std::size_t bytes);
+  void mark_output(const std::string& name);
   // Refuses typed arrays over shared, resizable or detached memory.
   void check_backing(const std::string& name, const std::string& expected, const Napi::Value& v);
   // An integer typed array field of the given type and exact length; null when absent and optional.
@@ -103,14 +143,20 @@ class Args {
 
   Napi::Env env_;
   std::string fn_;
-  Napi::Object obj_;
-  std::vector<Napi::Value> buffers_;
+  bool async_;
+  std::vector<Field> fields_;
+  std::shared_ptr<Staging> staging_;
+  // Where each buffer's elements are in the caller's memory (overlap checks use these, not copies).
   struct Range { std::string name; std::uintptr_t lo, hi; };
   std::vector<Range> ranges_;
 };
 
 // The typed array behind a CPU-device tensor (its `handle`), or the value itself.
 Napi::Value tensor_memory(const Napi::Value& v);
+
+// Captures ArrayBuffer.prototype's own `resizable` getter at load, so that checking a buffer
+// never runs a getter user code put in its place.
+void capture_builtins(Napi::Env env);
 
 // Describes a JS value for error messages: "Float64Array of length 3", "number 2.5", "undefined".
 std::string describe(const Napi::Value& v);

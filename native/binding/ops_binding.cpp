@@ -203,11 +203,12 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 Napi::Value OptimStateCount(const Napi::CallbackInfo& info) {
   Args a(info, "optimStateCount");
   int k = a.choice("kind", {"sgd", "adam", "adamw", "rmsprop", "adagrad"});
+  a.check_unknown_fields();
   return Napi::Number::New(info.Env(), optim_state_count(static_cast<OptimKind>(k)));
 }
 
 Napi::Value OptimStep(const Napi::CallbackInfo& info, bool async) {
-  Args a(info, async ? "optimStepAsync" : "optimStep");
+  Args a(info, async ? "optimStepAsync" : "optimStep", async);
   OptimKind kind = static_cast<OptimKind>(a.choice("kind", {"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
   OptimHyper h;
   h.lr = a.number("lr", 0, 1e6);
@@ -230,13 +231,13 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info, bool async) {
   const std::int64_t n = p.length;
   FloatView g = a.floats("grads", dt, n, "[n] (like params)");
   a.require_finite("grads", g);
-  Napi::Value sv = a.field("state");
   const int count = optim_state_count(kind);
-  if (!sv.IsArray() || sv.As<Napi::Array>().Length() != static_cast<std::uint32_t>(count))
-    a.fail_type("state", "an Array of " + std::to_string(count) + " buffers like params", describe(sv));
+  const std::string expected = "an Array of " + std::to_string(count) + " buffers like params";
+  std::vector<Napi::Value> sv = a.elements("state", expected);
+  if (sv.size() != static_cast<std::size_t>(count)) a.fail_type("state", expected, describe(a.field("state")));
   std::vector<FloatView> st;
   for (int i = 0; i < count; ++i)
-    st.push_back(a.floats_value(sv.As<Napi::Array>().Get(i), "state[" + std::to_string(i) + "]", dt, n, "[n]"));
+    st.push_back(a.floats_value(sv[i], "state[" + std::to_string(i) + "]", dt, n, "[n]"));
   a.require_disjoint("params", p);
   for (int i = 0; i < count; ++i) a.require_disjoint(("state[" + std::to_string(i) + "]").c_str(), st[i]);
   Job job;

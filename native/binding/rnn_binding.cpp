@@ -58,11 +58,12 @@ std::string y_shape(const RnnShape& s) {
 Napi::Value RnnReserveSize(const Napi::CallbackInfo& info) {
   Args a(info, "rnnReserveSize");
   RnnShape s = read_shape(a);
+  a.check_unknown_fields();
   return Napi::Number::New(info.Env(), static_cast<double>(rnn_reserve_size(s)));
 }
 
 Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
-  Args a(info, async ? "rnnForwardAsync" : "rnnForward");
+  Args a(info, async ? "rnnForwardAsync" : "rnnForward", async);
   RnnShape s = read_shape(a);
   const std::int64_t G = s.G();
   const RnnInputs in = read_inputs(a, s);
@@ -96,7 +97,7 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
 }
 
 Napi::Value RnnBackward(const Napi::CallbackInfo& info, bool async) {
-  Args a(info, async ? "rnnBackwardAsync" : "rnnBackward");
+  Args a(info, async ? "rnnBackwardAsync" : "rnnBackward", async);
   RnnShape s = read_shape(a);
   const std::int64_t G = s.G();
   const RnnInputs in = read_inputs(a, s);

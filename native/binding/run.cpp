@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <cstring>
 #include <exception>
 #include <new>
 
@@ -15,10 +16,15 @@ namespace {
 
 class Worker : public Napi::AsyncWorker {
  public:
-  Worker(Napi::Env env, Job job, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env, "rnnkit"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
-    // Strong references keep the typed arrays alive until the work is done.
-    for (const auto& v : keep) refs_.push_back(Napi::Persistent(v));
+  Worker(Napi::Env env, const std::string& fn, Job job, std::shared_ptr<Staging> staging)
+      : Napi::AsyncWorker(env, "rnnkit"),
+        fn_(fn),
+        job_(std::move(job)),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        staging_(std::move(staging)) {
+    // The job works on copies (args.h); these references are where outputs go back to.
+    if (staging_)
+      for (const auto& e : staging_->entries) refs_.push_back(Napi::Persistent(e.array));
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -39,6 +45,13 @@ class Worker : public Napi::AsyncWorker {
   void OnOK() override {
     try {
       Napi::Env env = Env();
+      std::string lost = write_back(env);
+      if (!lost.empty()) {
+        deferred_.Reject(Napi::Error::New(env, fn_ + ": " + lost + " was detached or resized while the job ran, so " +
+                                                   "no result was written (keep a job's buffers until it settles)")
+                             .Value());
+        return;
+      }
       deferred_.Resolve(!job_.has_result ? env.Undefined()
                         : job_.to_js      ? job_.to_js(env, result_)
                                           : Napi::Number::New(env, result_));
@@ -59,8 +72,36 @@ class Worker : public Napi::AsyncWorker {
   }
 
  private:
+  // Copies the job's outputs into the caller's buffers, all or none: returns the name of an
+  // output that is no longer where it was (detached, or moved by a transfer), or "".
+  std::string write_back(Napi::Env env) {
+    if (!staging_) return "";
+    std::vector<void*> dst(staging_->entries.size(), nullptr);
+    for (std::size_t i = 0; i < staging_->entries.size(); ++i) {
+      const Staging::Entry& e = staging_->entries[i];
+      if (!e.output) continue;
+      napi_typedarray_type type;
+      size_t length = 0, offset = 0;
+      void* data = nullptr;
+      napi_value ab = nullptr;
+      Napi::Value v = refs_[i].Value();
+      if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok) return e.name;
+      bool detached = false;
+      napi_is_detached_arraybuffer(env, ab, &detached);
+      if (detached || reinterpret_cast<std::uintptr_t>(data) != e.orig ||
+          length * static_cast<size_t>(v.As<Napi::TypedArray>().ElementSize()) < e.bytes)
+        return e.name;
+      dst[i] = data;
+    }
+    for (std::size_t i = 0; i < dst.size(); ++i)
+      if (dst[i]) std::memcpy(dst[i], staging_->entries[i].copy, staging_->entries[i].bytes);
+    return "";
+  }
+
+  std::string fn_;
   Job job_;
   Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Staging> staging_;
   std::vector<Napi::Reference<Napi::Value>> refs_;
   double result_ = 0;
 };
@@ -69,8 +110,9 @@ class Worker : public Napi::AsyncWorker {
 
 Napi::Value run_job(Args& args, Job job, bool async) {
   Napi::Env env = args.env();
+  args.check_unknown_fields();
   if (async) {
-    auto* w = new Worker(env, std::move(job), args.buffers());
+    auto* w = new Worker(env, args.fn(), std::move(job), args.staging());
     Napi::Promise p = w->promise();
     w->Queue();
     return p;
