@@ -13,6 +13,8 @@ export function setNumThreads(n: number): void {
   cpu().setNumThreads(n);
 }
 export { FlatParameters, recurrentParameterShapes } from './params';
+export { memoryInfo, memoryLimit, setMemoryLimit } from './memory';
+export type { ModelMemoryInfo } from './models/memory-info';
 export type { ParamEntry } from './params';
 export { Sequential } from './sequential';
 export { Rng } from './rng';

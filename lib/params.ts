@@ -4,6 +4,7 @@
 import type { DType } from './backend';
 import { cellParameterShapes } from './cells/table';
 import { defaultDevice } from './device/default';
+import { bytesPerElement, guardBytes, optionsOfDims } from './memory';
 import type { Device } from './device/device';
 import type { Tensor } from './device/tensor';
 import type { HostArray, RnnSpec } from './native';
@@ -111,6 +112,7 @@ export class FlatParameters {
    */
   init(name: string, fn: (w: HostArray) => void): void {
     const e = this.entry(name);
+    this.alloc(); // the size guard runs before the host copy below is made
     const w = this.dtype === 'float64' ? new Float64Array(e.size) : new Float32Array(e.size);
     fn(w);
     this.setParam(name, w);
@@ -146,9 +148,25 @@ export class FlatParameters {
       );
     return e;
   }
+  /** Who owns these parameters and with which options: size errors name them. */
+  describe(owner: string, options: Record<string, unknown>): void {
+    this.owner = { name: owner, options };
+  }
+  private owner: { name: string; options: Record<string, unknown> } | null = null;
+
   private alloc() {
     if (this.freed) throw new Error('FlatParameters: the buffer was freed (the model was disposed)');
     if (this.data) return;
+    if (this.entries.length > 0) {
+      const largest = this.entries.reduce((a, b) => (b.size > a.size ? b : a));
+      const named = optionsOfDims(this.owner?.options, largest.shape);
+      guardBytes(
+        `${this.owner?.name ?? 'FlatParameters'}${named ? ` ${named}` : ''}: ${this.total.toLocaleString('en-US')} ${this.dtype} ` +
+          `parameters (largest: ${largest.name} [${largest.shape.join(',')}]) with their gradients`,
+        2 * this.total * bytesPerElement(this.dtype),
+        'choose smaller sizes',
+      );
+    }
     this.data = this.device.alloc(this.dtype, [this.total]);
     this.grad = this.device.alloc(this.dtype, [this.total]);
   }

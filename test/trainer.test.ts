@@ -205,6 +205,17 @@ forEachDevice(() => {
       });
     }
 
+    for (const [name, make] of Object.entries(models)) {
+      it(`${name}: optimizer: 'sgd' is Keras' shorthand for { type: 'sgd' } (same run, bit for bit)`, async () => {
+        const a = make() as Made,
+          b = make() as Made;
+        await a.fit({ epochs: 2, optimizer: 'sgd' });
+        await b.fit({ epochs: 2, optimizer: { type: 'sgd' } });
+        expect(Array.from(a.m.parameters()[0].data)).toEqual(Array.from(b.m.parameters()[0].data));
+        await expect(a.fit({ epochs: 1, optimizer: 'sgdd' })).rejects.toThrow(/optimizer: type must be one of/);
+      });
+    }
+
     it('Seq2Seq gains evaluate (teacher-forced loss, perplexity, token accuracy) and validationSplit', async () => {
       const { m } = models.seq2seq();
       const ev = await m.evaluate(pairs.src, pairs.tgt);

@@ -6,6 +6,7 @@ import type { Backend } from '../backend';
 import { cpu } from '../cpu-backend';
 import type { HostArray, OptimizerKind, RnnSpec } from '../native';
 import { HostData, isTensor, Tensor, TensorDType } from './tensor';
+import { bytesPerElement, formatBytes, guardBytes } from '../memory';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
 type ToTensor<V> = V extends Arr ? Tensor : V extends readonly Arr[] ? Tensor[] : V;
@@ -156,7 +157,20 @@ export abstract class HostMemoryDevice {
 
   alloc(dtype: TensorDType, shape: readonly number[]): Tensor {
     const n = checkShape('alloc', shape);
-    return this.wrap(this.memory(dtype, n), shape);
+    const what = `${this.name}.alloc: a ${dtype} tensor of shape [${shape.join(',')}]`;
+    guardBytes(what, n * bytesPerElement(dtype));
+    let m: HostData;
+    try {
+      m = this.memory(dtype, n);
+    } catch (e) {
+      // V8 says "Invalid typed array length" or "Array buffer allocation failed": say what was asked.
+      if (e instanceof RangeError)
+        throw new RangeError(
+          `${what} needs ${formatBytes(n * bytesPerElement(dtype))}, which could not be allocated (${e.message})`,
+        );
+      throw e;
+    }
+    return this.wrap(m, shape);
   }
 
   fromHost(data: HostData, shape?: readonly number[]): Tensor {

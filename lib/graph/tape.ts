@@ -5,6 +5,7 @@
 import type { DType } from '../backend';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
+import { bytesPerElement, guardBytes, memoryLimit } from '../memory';
 
 /**
  * Scratch buffers of one call, kept for the next call that takes this Scratch: training steps
@@ -20,6 +21,15 @@ export class Scratch {
 
   /** A [n] tensor of the given dtype for `owner`; zero-filled when `zero` (or new). */
   take(owner: object, key: string, dtype: DType | 'int32', n: number, zero = false): Tensor {
+    this.callBytes += n * bytesPerElement(dtype);
+    if (this.callBytes > memoryLimit()) {
+      const o = owner as { type?: string; name?: string };
+      guardBytes(
+        `${o.type ?? 'a layer'}${o.name ? ` '${o.name}'` : ''}: buffer '${key}' (${n.toLocaleString('en-US')} elements) brings this call to a total that`,
+        this.callBytes,
+        'use a smaller batchSize or shorter sequences',
+      );
+    }
     let mine = this.slots.get(owner);
     if (!mine) this.slots.set(owner, (mine = new Map()));
     let list = mine.get(key);
@@ -66,6 +76,17 @@ export class Scratch {
   /** A new call begins: every buffer may be handed out again. */
   reset(): void {
     this.used.clear();
+    this.callBytes = 0;
+  }
+  private callBytes = 0;
+
+  /** Bytes of the buffers this scratch holds. */
+  get bytes(): number {
+    let n = 0;
+    for (const m of this.slots.values())
+      for (const l of m.values()) for (const b of l) if (b) n += b.size * bytesPerElement(b.dtype);
+    for (const m of this.constants.values()) for (const t of m.values()) n += t.size * bytesPerElement(t.dtype);
+    return n;
   }
 
   /** Elements held (for tests and memory reports). */
@@ -75,6 +96,8 @@ export class Scratch {
     return n;
   }
 }
+
+export const SCRATCH_KEEP_BYTES = 64 * 2 ** 20;
 
 /** Scratches of one model: a call takes a free one or a new one, and gives it back when done. */
 export class ScratchPool {
@@ -86,8 +109,19 @@ export class ScratchPool {
     s.reset();
     return s;
   }
+  /**
+   * A scratch that ends a call holding more than SCRATCH_KEEP_BYTES gives its buffers back: one
+   * long prediction must not keep its peak for the life of the model (a fit holds one scratch
+   * for all its steps, so training still allocates nothing per step).
+   */
   release(s: Scratch): void {
+    if (s.bytes > SCRATCH_KEEP_BYTES) s.freeAll();
     this.free.push(s);
+  }
+
+  /** Bytes the idle scratches hold. */
+  get bytes(): number {
+    return this.free.reduce((n, s) => n + s.bytes, 0);
   }
 
   /** Frees every idle scratch's buffers (dispose). */

@@ -34,6 +34,7 @@ import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } fr
 import { computeLoss, countCorrect } from '../train/losses';
 import { FitJob, Trainer, TrainingMeta } from '../train/trainer';
 import { MODEL_FORMAT, restore } from './persistence';
+import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
 
 export abstract class SequenceModel {
@@ -67,12 +68,19 @@ export abstract class SequenceModel {
 
   /** Called by subclasses once the network is built. */
   protected ready(): void {
+    this.net.params.describe(this.type, this.config as unknown as Record<string, unknown>);
     this.rng = new Rng(this.config.seed);
     this.net.initialize(this.rng);
   }
 
   protected live(what: string): void {
     if (this.disposed) throw new Error(`${this.type}.${what}: the model was disposed`);
+  }
+
+  /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
+  memoryInfo(): ModelMemoryInfo {
+    this.live('memoryInfo');
+    return modelMemoryInfo(this.net.params, this.trainerInstance, this.scratch);
   }
 
   /** Frees the model's buffers; every later call throws. */

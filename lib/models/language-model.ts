@@ -7,6 +7,7 @@ import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import { runAsync, runSync } from '../exec';
+import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
 import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
@@ -153,6 +154,7 @@ export class LanguageModel {
     ]);
     this.net = new Sequential(layers, c.dtype, undefined, this.device);
     this.net.build({ kind: 'ids', F: vocabulary.size });
+    this.net.params.describe('LanguageModel', { ...c, 'vocabulary size': vocabulary.size });
     this.rng = new Rng(c.seed);
     this.net.initialize(this.rng);
   }
@@ -169,6 +171,11 @@ export class LanguageModel {
     this.trainerInstance = null;
     this.scratch.clear();
     this.net.params.free();
+  }
+  /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
+  memoryInfo(): ModelMemoryInfo {
+    this.live('memoryInfo');
+    return modelMemoryInfo(this.net.params, this.trainerInstance, this.scratch);
   }
   parameters() {
     this.live('parameters');

@@ -18,6 +18,7 @@ import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Gen, runAsync, runSync } from '../exec';
+import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
 import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import { FieldSpec, resolveOptions } from '../options';
@@ -145,6 +146,12 @@ export class Seq2Seq {
   }
 
   /** Frees the model's tensors (weights, optimizer state, scratch); every later call throws. */
+  /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
+  memoryInfo(): ModelMemoryInfo {
+    if (this.disposed) throw new Error('Seq2Seq.memoryInfo: the model was disposed');
+    return modelMemoryInfo(this.params, this.trainerInstance, this.scratch);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     if (this.trainerInstance?.isRunning)
@@ -215,6 +222,11 @@ export class Seq2Seq {
     this.head = new Linear({ outFeatures: this.target.size });
     this.head.name = 'head';
     this.head.build({ kind: 'seq', F: H }, this.params);
+    this.params.describe('Seq2Seq', {
+      ...c,
+      'source vocabulary size': this.source.size,
+      'target vocabulary size': this.target.size,
+    });
     this.rng = new Rng(c.seed);
     this.enc.initialize(this.rng);
     this.dec.initialize(this.rng);

@@ -1,6 +1,7 @@
 // Options of fit(), validated in one place, the same for every model.
 import { FieldSpec, resolveOptions } from '../options';
 import type { OptimizerOptions } from './optimizer';
+import type { OptimizerKind } from '../native';
 import type { ScheduleOptions } from './schedules';
 import type { SequenceInput, TargetInput } from './data';
 
@@ -56,7 +57,8 @@ export interface FitOptions {
   validationData?: { inputs: SequenceInput; targets: TargetInput };
   /** Fraction of the data (taken from the end, before shuffling) held out for validation. */
   validationSplit?: number;
-  optimizer?: OptimizerOptions;
+  /** Update rule and hyper-parameters, or just the rule's name ('adam', 'sgd', …) with its defaults. */
+  optimizer?: OptimizerOptions | OptimizerKind;
   schedule?: ScheduleOptions;
   /** Clip the global gradient norm to this value (torch clip_grad_norm_). */
   clipNorm?: number | null;

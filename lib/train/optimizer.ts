@@ -39,11 +39,18 @@ export class Optimizer {
 
   private readonly exec: Exec;
 
-  constructor(options: OptimizerOptions | undefined, exec: Exec, size: number, dtype: 'float32' | 'float64') {
+  constructor(
+    options: OptimizerOptions | OptimizerKind | undefined,
+    exec: Exec,
+    size: number,
+    dtype: 'float32' | 'float64',
+  ) {
     // Small updates run inline (a worker round trip costs more than the update itself; even at
     // 1M parameters an update takes a few ms of main-thread time).
     this.exec = size <= 1 << 20 ? new Exec(exec.device, false) : exec;
-    const c = resolveOptions<ResolvedOptimizer>('optimizer', OPTIMIZER_OPTIONS, options);
+    // Keras' shorthand: optimizer: 'sgd' is { type: 'sgd' } with the defaults.
+    const given = typeof options === 'string' ? { type: options } : options;
+    const c = resolveOptions<ResolvedOptimizer>('optimizer', OPTIMIZER_OPTIONS, given);
     if (c.lr === null) c.lr = c.type === 'adam' || c.type === 'adamw' ? 1e-3 : 1e-2;
     if (c.eps === null) c.eps = c.type === 'adagrad' ? 1e-10 : 1e-8;
     if (c.nesterov && (c.momentum <= 0 || c.dampening !== 0)) {

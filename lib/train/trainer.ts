@@ -14,6 +14,7 @@ import type { BatchInfo, EpochInfo, FitOptions, History, Metrics } from './fit-o
 import { Optimizer, OptimizerOptions } from './optimizer';
 import { NonFiniteError, UpdateOptions, UpdateOutcome, UpdatePipeline } from './pipeline';
 import { Schedule, ScheduleOptions, ScheduleState } from './schedules';
+import { bytesPerElement } from '../memory';
 
 /** Sums over the windows of one batch. */
 export interface BatchStats {
@@ -143,10 +144,11 @@ export class Trainer {
   /** The optimizer and schedule of a fit call: kept when unchanged (or resuming), new otherwise. */
   private prepare(options: FitOptions, resume: boolean): { opt: Optimizer; sched: Schedule } {
     let fresh = false;
-    if (!this.optimizer || JSON.stringify(options.optimizer) !== JSON.stringify(this.optimizerOptions)) {
+    const given = typeof options.optimizer === 'string' ? { type: options.optimizer } : options.optimizer;
+    if (!this.optimizer || JSON.stringify(given) !== JSON.stringify(this.optimizerOptions)) {
       if (!(resume && this.optimizer)) {
-        this.optimizer = new Optimizer(options.optimizer, new Exec(this.be, true), this.params.size, this.params.dtype);
-        this.optimizerOptions = options.optimizer;
+        this.optimizer = new Optimizer(given, new Exec(this.be, true), this.params.size, this.params.dtype);
+        this.optimizerOptions = given;
         fresh = true;
       }
     }
@@ -271,6 +273,11 @@ export class Trainer {
       this.scratch.release(scratch);
     }
     return history;
+  }
+
+  /** Bytes of the optimizer state. */
+  get stateBytes(): number {
+    return (this.optimizer?.state ?? []).reduce((n, t) => n + t.size * bytesPerElement(t.dtype), 0);
   }
 
   /** Frees the optimizer state (the model was disposed). */

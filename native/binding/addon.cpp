@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "../kernels/gemm.h"
+#include "../kernels/scratch.h"
 #include "../kernels/threads.h"
 #include "bindings.h"
 
@@ -68,6 +69,14 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
   return F(info, Async);
 }
 
+// What native code holds between calls (the per-call scratch of the recurrent kernels).
+Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("scratchBytes", static_cast<double>(scratch_bytes_held().load()));
+  o.Set("scratchKeepBytes", static_cast<double>(kScratchKeepBytes));
+  return o;
+}
+
 // Zero-filled memory outside the JavaScript heap, for the test device whose tensors JavaScript
 // cannot read (lib/device/opaque.ts): only that device ever sees the ArrayBuffer over it.
 Napi::Value AllocExternal(const Napi::CallbackInfo& info) {
@@ -103,6 +112,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   fn("backendInfo", BackendInfo);
   fn("allocExternal", AllocExternal);
+  fn("memoryInfo", MemoryInfo);
   fn("cellTable", CellTable);
   fn("setNumThreads", SetNumThreads);
   fn("setGemm", SetGemm);

@@ -66,6 +66,7 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
                       2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
   Carver cv(g_forward_scratch.get(bytes));
+  TrimOnExit trim(g_forward_scratch);
   T* rec = cv.take<T>(B * GH);
   T* h = cv.take<T>(B * H);
   T* c = cv.take<T>(B * H);
@@ -127,6 +128,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   std::size_t bytes = Carver::bytes<T>(TB * GH) * (split ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
                       Carver::bytes<std::uint8_t>(B);
   Carver cv(g_backward_scratch.get(bytes));
+  TrimOnExit trim(g_backward_scratch);
   T* dgx = cv.take<T>(TB * GH);
   T* dgh = split ? cv.take<T>(TB * GH) : dgx;
   T* dh = cv.take<T>(B * H);
