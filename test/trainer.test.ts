@@ -249,6 +249,32 @@ forEachDevice(() => {
         /the update left non-finite weights/,
       );
     });
+
+    it("online learning (learning: 'rtrl') honours onNonFinite: diverged activations skip the batch or name it", async (ctx) => {
+      const probe = new SequenceTagger({ inputSize: 1, outputSize: 1, hiddenSize: 4 });
+      if (probe.device.name !== 'cpu') return ctx.skip(); // online learning runs on the CPU device only
+      const make = () =>
+        new SequenceTagger({
+          inputSize: 1,
+          outputSize: 1,
+          hiddenSize: 4,
+          task: 'regression',
+          cell: 'rnn',
+          activation: 'relu',
+          seed: 3,
+        });
+      const xs = Array.from({ length: 8 }, (_, i) => Array.from({ length: 6 }, (_, t) => [(i + t) * 1e3]));
+      const ys = xs.map((s) => s.map((v) => [v[0] * 1e6]));
+      const o = { epochs: 2, batchSize: 2, learning: 'rtrl' as const, optimizer: { type: 'sgd' as const, lr: 1e6 } };
+      const m = make();
+      const skipped: boolean[] = [];
+      await m.fit(xs, ys, { ...o, onNonFinite: 'skip', onBatchEnd: (b) => void skipped.push(b.skipped) });
+      expect(skipped.some((x) => x)).toBe(true);
+      for (const p of m.parameters()) expect(Array.from(p.data).every(Number.isFinite)).toBe(true);
+      await expect(make().fit(xs, ys, o)).rejects.toThrow(
+        /^SequenceTagger\.fit: non-finite activations \(mseLoss: pred\[0\] must be a finite number.*\) at epoch 0, batch 1/,
+      );
+    });
   });
 
   describe('stateful truncated BPTT over one long stream', () => {

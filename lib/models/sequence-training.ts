@@ -154,42 +154,52 @@ export async function trainOnline(
   const weights = classWeights ? dev.fromHost(classWeights) : null;
   const s = emptyStats();
   let loss = 0;
-  for (let t = 0; t < T; t++) {
-    const h = engine.step(x.data.subarray(t * B * F, (t + 1) * B * F), rnnParams);
-    const rows: number[] = [];
-    for (let b = 0; b < B; b++) if (seqLevel ? t === lengths[b] - 1 : t < lengths[b]) rows.push(b);
-    if (rows.length === 0) continue;
-    const ctx = m.ctx(false, true, run.scratch);
-    const out = runSync(head.forward({ kind: 'vec', data: dev.fromHost(h, [B, H]), B, F: H }, ctx, P)) as VecAct;
-    const outH = dev.hostMemory(out.data) as HostArray;
-    // the loss of this step: its counted rows only, weighted as in the batch-wide mean of BPTT
-    const subH = alloc(rows.length * O);
-    rows.forEach((b, i) => subH.set(outH.subarray(b * O, (b + 1) * O), i * O));
-    const sub: VecAct = { kind: 'vec', data: dev.fromHost(subH, [rows.length, O]), B: rows.length, F: O };
-    const tRow = (b: number) => (seqLevel ? b : t * B + b);
-    let targetsH: HostTargets;
-    if (y.kind === 'classes') targetsH = { kind: 'classes', data: Int32Array.from(rows, (b) => y.data[tRow(b)]) };
-    else {
-      const d = alloc(rows.length * O);
-      rows.forEach((b, i) => d.set(y.data.subarray(tRow(b) * O, (tRow(b) + 1) * O), i * O));
-      targetsH = { kind: 'values', data: d };
+  try {
+    for (let t = 0; t < T; t++) {
+      const h = engine.step(x.data.subarray(t * B * F, (t + 1) * B * F), rnnParams);
+      const rows: number[] = [];
+      for (let b = 0; b < B; b++) if (seqLevel ? t === lengths[b] - 1 : t < lengths[b]) rows.push(b);
+      if (rows.length === 0) continue;
+      const ctx = m.ctx(false, true, run.scratch);
+      const out = runSync(head.forward({ kind: 'vec', data: dev.fromHost(h, [B, H]), B, F: H }, ctx, P)) as VecAct;
+      const outH = dev.hostMemory(out.data) as HostArray;
+      // the loss of this step: its counted rows only, weighted as in the batch-wide mean of BPTT
+      const subH = alloc(rows.length * O);
+      rows.forEach((b, i) => subH.set(outH.subarray(b * O, (b + 1) * O), i * O));
+      const sub: VecAct = { kind: 'vec', data: dev.fromHost(subH, [rows.length, O]), B: rows.length, F: O };
+      const tRow = (b: number) => (seqLevel ? b : t * B + b);
+      let targetsH: HostTargets;
+      if (y.kind === 'classes') targetsH = { kind: 'classes', data: Int32Array.from(rows, (b) => y.data[tRow(b)]) };
+      else {
+        const d = alloc(rows.length * O);
+        rows.forEach((b, i) => d.set(y.data.subarray(tRow(b) * O, (tRow(b) + 1) * O), i * O));
+        targetsH = { kind: 'values', data: d };
+      }
+      const targets = targetsOnDevice(dev, targetsH);
+      const r = computeLoss(dev, m.spec.task, sub, targets, weights);
+      if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...emptyStats(), skipped: true };
+      const dOut = alloc(B * O);
+      const share = rows.reduce((a, b2) => a + rowWeight(t, b2), 0) / totalWeight;
+      const gH = dev.hostMemory(r.grad.data as Tensor) as HostArray;
+      rows.forEach((b, i) => {
+        for (let j = 0; j < O; j++) dOut[b * O + j] = gH[i * O + j] * share;
+      });
+      const dh = runSync(head.backward({ kind: 'vec', data: dev.fromHost(dOut, [B, O]), B, F: O }, ctx, P)) as VecAct;
+      engine.accumulate(dev.hostMemory(dh.data) as HostArray, rnnGrads);
+      const cc = countCorrect(dev, m.spec.task, sub, targets);
+      loss += r.loss * share;
+      s.count += rows.length;
+      s.correct += cc.correct;
+      s.total += cc.total;
     }
-    const targets = targetsOnDevice(dev, targetsH);
-    const r = computeLoss(dev, m.spec.task, sub, targets, weights);
-    if (!Number.isFinite(r.loss) && run.nonFinite(`loss ${r.loss}`)) return { ...emptyStats(), skipped: true };
-    const dOut = alloc(B * O);
-    const share = rows.reduce((a, b2) => a + rowWeight(t, b2), 0) / totalWeight;
-    const gH = dev.hostMemory(r.grad.data as Tensor) as HostArray;
-    rows.forEach((b, i) => {
-      for (let j = 0; j < O; j++) dOut[b * O + j] = gH[i * O + j] * share;
-    });
-    const dh = runSync(head.backward({ kind: 'vec', data: dev.fromHost(dOut, [B, O]), B, F: O }, ctx, P)) as VecAct;
-    engine.accumulate(dev.hostMemory(dh.data) as HostArray, rnnGrads);
-    const cc = countCorrect(dev, m.spec.task, sub, targets);
-    loss += r.loss * share;
-    s.count += rows.length;
-    s.correct += cc.correct;
-    s.total += cc.total;
+  } catch (e) {
+    // as with BPTT: a kernel refused a non-finite activation (diverged weights); the batch's
+    // gradients are dropped and 'skip' goes on with the next batch, 'error' names the batch
+    if (isNonFiniteInput(e) && run.nonFinite(`activations (${e.message})`)) {
+      P.zeroGrad();
+      return { ...emptyStats(), skipped: true };
+    }
+    throw e;
   }
   const u = await run.update();
   if (u.skipped) return { ...emptyStats(), skipped: true };
