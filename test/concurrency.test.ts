@@ -200,3 +200,24 @@ forEachDevice(() => {
     });
   });
 });
+
+describe('language models and Seq2Seq during training', () => {
+  it('language models and Seq2Seq answer during a training step; LanguageModel.evaluate validates its input', async () => {
+    const text = 'abcabcabc'.repeat(20);
+    const lm = new LanguageModel({ vocabulary: Vocabulary.characters(text), hiddenSize: 8, embeddingDim: 4 });
+    const training = lm.fit(text, { epochs: 3, batchSize: 4, seqLen: 5 });
+    // fit has started its first step and awaits native work: generation uses its own buffers
+    expect(typeof lm.generate('a', { maxTokens: 2 })).toBe('string');
+    await training;
+    expect(typeof lm.generate('a', { maxTokens: 3 })).toBe('string');
+    await expect(lm.evaluate('a')).rejects.toThrow(/text must hold at least 2 tokens, received 1/);
+    await expect(lm.evaluate(text, { seqLen: 0 })).rejects.toThrow(/seqLen must be an integer >= 1, received number 0/);
+
+    const v = Vocabulary.characters('abc');
+    const s2s = new Seq2Seq({ sourceVocabulary: v, hiddenSize: 8 });
+    const t2 = s2s.fit(Array(64).fill('abc'), Array(64).fill('cba'), { epochs: 2, batchSize: 8 });
+    expect(s2s.greedy(['ab'])).toHaveLength(1);
+    await t2;
+    expect(s2s.greedy(['ab'])).toHaveLength(1);
+  });
+});

@@ -135,3 +135,55 @@ describe('OnlineLearner save and load', () => {
     });
   }
 });
+
+describe('online learning inside fit', () => {
+  it('online learning in fit honours class weights, l1, onNonFinite and refuses tbptt', async () => {
+    const r = new Rng(5);
+    const xs = Array.from({ length: 5 }, (_, i) =>
+      Array.from({ length: 2 + i }, () => [r.uniform(-1, 1), r.uniform(-1, 1)]),
+    );
+    const tags = xs.map((s) => s.map((_, t) => t % 3));
+    const make = () => new SequenceTagger({ inputSize: 2, hiddenSize: 3, outputSize: 3, dtype: 'float64', seed: 4 });
+    const opts = {
+      epochs: 1,
+      batchSize: 5,
+      shuffle: false,
+      optimizer: { type: 'sgd' as const, lr: 0.5 },
+      classWeights: [1, 3, 0.5],
+      l1: 0.01,
+    };
+    const a = make(),
+      b = make();
+    const ha = await a.fit(xs, tags, { ...opts, learning: 'bptt' });
+    const hb = await b.fit(xs, tags, { ...opts, learning: 'rtrl' });
+    expect(hb.epochs[0].loss).toBeCloseTo(ha.epochs[0].loss, 12);
+    const sa = a.stateDict(),
+      sb = b.stateDict();
+    for (const k of Object.keys(sa)) sa[k].forEach((v, i) => expect(sb[k][i]).toBeCloseTo(v, 10));
+    const reg = new SequenceTagger({ inputSize: 2, hiddenSize: 3, outputSize: 1, task: 'regression' });
+    const skipped: boolean[] = [];
+    // finite float32 gradients (~1e33) times a large learning rate overflow the weights: skipped
+    await reg.fit(
+      xs,
+      xs.map((s) => s.map(() => [1e33])),
+      {
+        learning: 'rtrl',
+        optimizer: { type: 'sgd', lr: 1e6 },
+        onNonFinite: 'skip',
+        onBatchEnd: (i) => {
+          skipped.push(i.skipped);
+        },
+      },
+    );
+    expect(skipped).toEqual([true]);
+    await expect(
+      reg.fit(
+        xs,
+        xs.map((s) => s.map(() => [1e308])),
+      ),
+    ).rejects.toThrow(/targets of sequence 0 must be finite in float32/);
+    await expect(make().fit(xs, tags, { learning: 'rtrl', tbptt: 2 })).rejects.toThrow(
+      /tbptt applies to learning 'bptt' only/,
+    );
+  });
+});

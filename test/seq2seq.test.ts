@@ -164,3 +164,25 @@ forEachDevice(() => {
     });
   });
 });
+
+describe('beam search', () => {
+  it('beam search does not return a hypothesis cut short while better finished ones exist', () => {
+    const v = Vocabulary.characters('ab');
+    const m = new Seq2Seq({ sourceVocabulary: v, hiddenSize: 3, embeddingDim: 2, dtype: 'float64' });
+    // constant next-token distribution: p(a) = .5, p(eos) = .3, p(b) = .2 at every step
+    const sd = m.stateDict();
+    sd['head.weight'].fill(0);
+    const bias = sd['head.bias'];
+    bias.fill(-30);
+    bias[v.eos] = Math.log(0.3);
+    bias[v.id('a')] = Math.log(0.5);
+    bias[v.id('b')] = Math.log(0.2);
+    m.loadStateDict(sd);
+    for (const width of [2, 5]) {
+      const r = m.beamSearch('ab', { width, maxLength: 50, lengthPenalty: 0.6 });
+      // every finished hypothesis a^k <eos> scores (k ln .5 + ln .3) / (k+1)^0.6; k = 0 is best
+      expect(r.tokens).toEqual([]);
+      expect(r.score).toBeCloseTo(Math.log(0.3), 6);
+    }
+  });
+});

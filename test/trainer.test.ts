@@ -341,3 +341,36 @@ forEachDevice(() => {
     });
   });
 });
+
+describe('learning-rate changes between fit calls', () => {
+  it('a new optimizer learning rate applies on the next fit call', async () => {
+    const m = new SequenceClassifier({ inputSize: 1, hiddenSize: 3, outputSize: 2 });
+    const lrs: number[] = [];
+    await m.fit([[[1]], [[2]]], [0, 1], { optimizer: { type: 'sgd', lr: 0.5 } });
+    await m.fit([[[1]], [[2]]], [0, 1], {
+      optimizer: { type: 'sgd', lr: 0.001 },
+      onBatchEnd: (b) => {
+        lrs.push(b.lr);
+      },
+    });
+    expect(lrs).toEqual([0.001]);
+  });
+});
+
+describe('truncated BPTT with sequence-level targets', () => {
+  it('truncated BPTT keeps sequence-level vector targets whole', async () => {
+    const m = new SequenceClassifier({ inputSize: 1, hiddenSize: 3, outputSize: 4, task: 'regression' });
+    const h = await m.fit(
+      [
+        [[1], [2]],
+        [[3], [4]],
+      ],
+      [
+        [1, 2, 3, 4],
+        [0, 1, 0, 1],
+      ],
+      { tbptt: 1, epochs: 2 },
+    );
+    expect(h.epochs.every((e) => Number.isFinite(e.loss))).toBe(true);
+  });
+});
