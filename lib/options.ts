@@ -20,6 +20,14 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/** A constructor's options argument: an object (or nothing), else a TypeError naming what it received. */
+export function optionsObject<T extends object>(what: string, given: T | undefined): T {
+  if (given === undefined) return {} as T;
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
+    throw new TypeError(`${what}: options must be an object, received ${describe(given)}`);
+  return given;
+}
+
 /** Validates `given` against `schema` and returns every field filled in (defaults included). */
 export function resolveOptions<T>(what: string, schema: Schema, given: unknown): T {
   if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {

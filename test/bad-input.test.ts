@@ -336,6 +336,22 @@ describe('fit and evaluate: clear errors for missing pieces', () => {
   });
 });
 
+describe('constructors: options that are not an object', () => {
+  it('null, a string, a number or an array is refused by name, never read as empty options or as keys', async () => {
+    const lib = await import('../lib');
+    for (const name of ['SequenceClassifier', 'SequenceTagger', 'LanguageModel', 'Seq2Seq', 'Model'] as const) {
+      const C = lib[name] as unknown as new (o: unknown) => unknown;
+      for (const [v, shown] of [
+        [null, 'null'],
+        ['big', 'string "big"'],
+        [5, 'number 5'],
+        [[], 'Array of length 0'],
+      ] as const)
+        expectThrows(() => new C(v), TypeError, new RegExp(`^${name}: options must be an object, received ${shown}$`));
+    }
+  });
+});
+
 describe('memory the kernels refuse', () => {
   const be = cpu();
   const f32 = (n: number) => new Float32Array(n);

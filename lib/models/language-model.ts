@@ -11,7 +11,7 @@ import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
 import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
-import { FieldSpec, resolveOptions } from '../options';
+import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { Rng } from '../rng';
 import { Sequential } from '../sequential';
 import { Embedding } from '../layers/embedding';
@@ -122,6 +122,7 @@ export class LanguageModel {
   private readonly weights = new WeightsLock();
 
   constructor(options: LanguageModelOptions) {
+    optionsObject('LanguageModel', options);
     if (!options || !(options.vocabulary instanceof Vocabulary))
       throw new TypeError(
         'LanguageModel: vocabulary must be a Vocabulary (Vocabulary.characters(text) or Vocabulary.words(text))',

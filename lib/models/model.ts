@@ -7,7 +7,7 @@ import type { LayerSpec } from '../graph/registry';
 import type { ActShape, Layer } from '../layers/layer';
 import { TimePooling } from '../layers/pooling';
 import { Recurrent } from '../layers/recurrent';
-import { resolveOptions } from '../options';
+import { optionsObject, resolveOptions } from '../options';
 import type { FieldSpec } from '../options';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
@@ -65,8 +65,8 @@ export class Model extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ModelOptions) {
-    if (!options || typeof options !== 'object')
-      throw new TypeError(`Model: options must be an object, received ${options === null ? 'null' : typeof options}`);
+    if (options === undefined) throw new TypeError('Model: options must be an object with layers, received undefined');
+    optionsObject('Model', options);
     const { layers, device, ...rest } = options;
     super(device);
     if (!Array.isArray(layers) || layers.length === 0)

@@ -1,7 +1,7 @@
 // Ready models for sequence classification (one output per sequence) and sequence labelling
 // (one output per step). Parameter names match a PyTorch module with attributes `embedding`,
 // `rnn` and `head` (nn.Embedding, nn.LSTM/GRU/RNN, nn.Linear), so state dicts move unchanged.
-import { FieldSpec, resolveOptions } from '../options';
+import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { Embedding } from '../layers/embedding';
 import type { ActShape, Layer } from '../layers/layer';
 import { Linear } from '../layers/linear';
@@ -140,7 +140,7 @@ export class SequenceClassifier extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ClassifierOptions) {
-    const { device, ...rest } = options ?? ({} as ClassifierOptions);
+    const { device, ...rest } = optionsObject('SequenceClassifier', options);
     super(device);
     this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, rest);
     const { net, spec, rnn } = buildNet(
@@ -169,7 +169,7 @@ export class SequenceTagger extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ModelOptions) {
-    const { device, ...rest } = options ?? ({} as ModelOptions);
+    const { device, ...rest } = optionsObject('SequenceTagger', options);
     super(device);
     this.config = resolveOptions('SequenceTagger', COMMON, rest);
     const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null, this.device);

@@ -21,7 +21,7 @@ import { Gen, runAsync, runSync } from '../exec';
 import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
 import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
-import { FieldSpec, resolveOptions } from '../options';
+import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
 import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
@@ -164,6 +164,7 @@ export class Seq2Seq {
   }
 
   constructor(options: Seq2SeqOptions) {
+    optionsObject('Seq2Seq', options);
     if (!options || !(options.sourceVocabulary instanceof Vocabulary))
       throw new TypeError('Seq2Seq: sourceVocabulary must be a Vocabulary');
     if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary))
