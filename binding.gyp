@@ -48,6 +48,7 @@
         "native/kernels/grad_tools.cpp",
         "native/binding/args.cpp",
         "native/binding/run.cpp",
+        "native/binding/host_memory.cpp",
         "native/binding/rnn_binding.cpp",
         "native/binding/online_binding.cpp",
         "native/binding/ops_binding.cpp",

@@ -70,8 +70,22 @@ export function optionsOfDims(options: Record<string, unknown> | undefined, dims
   return hits.join(', ');
 }
 
-/** Process-wide memory: what native code holds between calls and the guard's limit. */
-export function memoryInfo(): { nativeScratchBytes: number; nativeScratchKeepBytes: number; limitBytes: number } {
+/**
+ * Process-wide memory: what native code holds between calls, the bytes of live CPU tensors in
+ * native blocks (freed when the garbage collector drops them), and the
+ * guard's limit.
+ */
+export function memoryInfo(): {
+  nativeScratchBytes: number;
+  nativeScratchKeepBytes: number;
+  tensorBytes: number;
+  limitBytes: number;
+} {
   const n = loadNative().memoryInfo();
-  return { nativeScratchBytes: n.scratchBytes, nativeScratchKeepBytes: n.scratchKeepBytes, limitBytes: memoryLimit() };
+  return {
+    nativeScratchBytes: n.scratchBytes,
+    nativeScratchKeepBytes: n.scratchKeepBytes,
+    tensorBytes: n.hostBlockBytes,
+    limitBytes: memoryLimit(),
+  };
 }

@@ -558,7 +558,7 @@ export interface NativeAddon {
   backendInfo(): BackendInfo;
   /** Zero-filled memory outside the JS heap (the opaque test device's tensors). */
   allocExternal(o: { bytes: number }): ArrayBuffer;
-  memoryInfo(): { scratchBytes: number; scratchKeepBytes: number };
+  memoryInfo(): { scratchBytes: number; scratchKeepBytes: number; hostBlockBytes: number };
   cellTable(): NativeCellRow[];
   setNumThreads(o: { threads: number }): void;
   setGemm(o: { gemm: 'openblas' | 'builtin' }): void;

@@ -68,5 +68,6 @@ describe('arguments that change while the binding reads them', () => {
   returned('overridden ArrayBuffer.prototype.resizable');
   returned('the override never ran');
   returned('async inputs detached and collected while the job runs');
+  returned('async on native blocks detached and collected while the job runs');
   returned('async job sees the inputs as passed');
 });

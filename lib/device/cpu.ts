@@ -4,6 +4,8 @@ import type { Backend } from '../backend';
 import type { HostArray } from '../native';
 import { Device, DEVICE_OPS, HostMemoryDevice } from './device';
 import { HostData, hostArrayOf, Tensor, TensorDType } from './tensor';
+import { bytesPerElement } from '../memory';
+import { loadNative } from '../native';
 
 export class CpuDevice extends HostMemoryDevice implements Device {
   readonly name = 'cpu';
@@ -24,8 +26,21 @@ export class CpuDevice extends HostMemoryDevice implements Device {
   protected wrap(a: HostData, shape: readonly number[]): Tensor {
     return new Tensor(dtypeName(a), shape.slice(), 'cpu', a);
   }
+  /**
+   * Native blocks when the runtime allows external buffers: an async job then uses a tensor in
+   * place (it holds the block), where plain JavaScript memory is copied for the job's duration.
+   */
   protected memory(dtype: TensorDType, n: number): HostData {
-    return hostArrayOf(dtype, n);
+    if (n === 0 || !externalBuffers) return hostArrayOf(dtype, n);
+    let buf: ArrayBuffer;
+    try {
+      buf = loadNative().allocExternal({ bytes: n * bytesPerElement(dtype) });
+    } catch (e) {
+      if (e instanceof RangeError) throw e; // out of memory: HostMemoryDevice.alloc names the tensor
+      externalBuffers = false; // Electron's V8 sandbox refuses external buffers
+      return hostArrayOf(dtype, n);
+    }
+    return hostArrayOver(dtype, buf);
   }
   protected adopt(data: HostData, shape: readonly number[]): Tensor {
     return this.wrap(data, shape);
@@ -56,6 +71,18 @@ function dtypeName(a: HostData): TensorDType {
       : a instanceof Int32Array
         ? 'int32'
         : 'uint8';
+}
+
+let externalBuffers = true;
+
+function hostArrayOver(dtype: TensorDType, buf: ArrayBuffer): HostData {
+  return dtype === 'float32'
+    ? new Float32Array(buf)
+    : dtype === 'float64'
+      ? new Float64Array(buf)
+      : dtype === 'int32'
+        ? new Int32Array(buf)
+        : new Uint8Array(buf);
 }
 
 let instance: CpuDevice | undefined;

@@ -7,6 +7,7 @@
 #include "../kernels/scratch.h"
 #include "../kernels/threads.h"
 #include "bindings.h"
+#include "host_memory.h"
 
 namespace rnnkit {
 namespace binding {
@@ -74,18 +75,18 @@ Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("scratchBytes", static_cast<double>(scratch_bytes_held().load()));
   o.Set("scratchKeepBytes", static_cast<double>(kScratchKeepBytes));
+  o.Set("hostBlockBytes", static_cast<double>(host_block_bytes()));
   return o;
 }
 
-// Zero-filled memory outside the JavaScript heap, for the test device whose tensors JavaScript
-// cannot read (lib/device/opaque.ts): only that device ever sees the ArrayBuffer over it.
+// Zero-filled host memory for rnnkit's own tensors (the CPU device, and the test device whose
+// tensors JavaScript cannot read, lib/device/opaque.ts): async jobs use it in place, since a
+// job keeps the block alive even if the ArrayBuffer is transferred and collected (host_memory.h).
 Napi::Value AllocExternal(const Napi::CallbackInfo& info) {
   Args a(info, "allocExternal");
   std::int64_t bytes = a.integer("bytes", 1, std::int64_t(1) << 40);
   a.check_unknown_fields();
-  void* p = std::calloc(static_cast<std::size_t>(bytes), 1);
-  if (!p) throw Napi::RangeError::New(info.Env(), "allocExternal: out of memory: " + std::to_string(bytes) + " bytes");
-  return Napi::ArrayBuffer::New(info.Env(), p, static_cast<std::size_t>(bytes), [](Napi::Env, void* data) { std::free(data); });
+  return alloc_host_buffer(info.Env(), static_cast<std::size_t>(bytes));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

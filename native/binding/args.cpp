@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include "host_memory.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -84,7 +86,12 @@ void capture_builtins(Napi::Env env) {
 }
 
 Staging::~Staging() {
-  for (Entry& e : entries) std::free(e.copy);
+  for (Entry& e : entries) {
+    if (e.block)
+      release_host_block(e.block);
+    else
+      std::free(e.copy);
+  }
 }
 
 Args::Args(const Napi::CallbackInfo& info, const char* fn, bool async) : env_(info.Env()), fn_(fn), async_(async) {
@@ -169,6 +176,17 @@ void* Args::stage(const Napi::Value& v, const std::string& name, void* p, std::s
   // One buffer passed for two fields stays one buffer in the copy.
   for (const Staging::Entry& e : staging_->entries)
     if (e.orig == orig && e.bytes == bytes) return e.copy;
+  if (HostBlock* b = acquire_host_block(p, bytes)) {
+    Staging::Entry e;
+    e.array = v;
+    e.orig = orig;
+    e.bytes = bytes;
+    e.copy = p;
+    e.name = name;
+    e.block = b;
+    staging_->entries.push_back(std::move(e));
+    return p;
+  }
   void* c = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   if (!c)
     fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +

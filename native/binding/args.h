@@ -6,7 +6,8 @@
 // the constructor reads every field of the options object once, before any check, and nothing
 // after it runs JavaScript: a checked buffer stays as it was checked until the kernel has run.
 // An async job cannot rely on that (JavaScript runs while it works), so in async mode every
-// buffer is copied into memory the job owns, and outputs are copied back when it completes.
+// buffer is copied into memory the job owns, and outputs are copied back when it completes,
+// except rnnkit's own tensors (host_memory.h), which the job holds and uses in place.
 #pragma once
 #include <napi.h>
 
@@ -30,6 +31,8 @@ struct FloatView {
   T* as() const { return static_cast<T*>(data); }
 };
 
+struct HostBlock;
+
 // Copies of an async job's buffers (see above).
 struct Staging {
   struct Entry {
@@ -39,6 +42,7 @@ struct Staging {
     void* copy = nullptr;     // the job's copy, which the kernel reads and writes
     bool output = false;      // copied back on completion
     std::string name;
+    HostBlock* block = nullptr;  // rnnkit's own memory: used in place and held, not copied
   };
   std::vector<Entry> entries;
   ~Staging();

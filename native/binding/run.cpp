@@ -79,7 +79,7 @@ class Worker : public Napi::AsyncWorker {
     std::vector<void*> dst(staging_->entries.size(), nullptr);
     for (std::size_t i = 0; i < staging_->entries.size(); ++i) {
       const Staging::Entry& e = staging_->entries[i];
-      if (!e.output) continue;
+      if (!e.output || e.block) continue;  // in place: nothing to copy
       napi_typedarray_type type;
       size_t length = 0, offset = 0;
       void* data = nullptr;
