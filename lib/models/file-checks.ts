@@ -94,10 +94,12 @@ export class ModelFile {
     const t = Object.hasOwn(this.cp.tensors, name) ? this.cp.tensors[name] : undefined;
     if (!t) this.fail(`tensor '${name}' is missing`);
     const got = t.data instanceof Float64Array ? 'float64' : t.data instanceof Float32Array ? 'float32' : 'other';
-    if (got !== dtype || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    if (got !== dtype || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      const found = got === 'other' ? t.data.constructor.name : got;
       this.fail(
-        `tensor '${name}' must be ${dtype} of shape [${shape.join(',')}], found ${got === 'other' ? t.data.constructor.name : got} of shape [${t.shape.join(',')}]`,
+        `tensor '${name}' must be ${dtype} of shape [${shape.join(',')}], found ${found} of shape [${t.shape.join(',')}]`,
       );
+    }
     for (let i = 0; i < t.data.length; i++)
       if (!Number.isFinite(t.data[i])) this.fail(`tensor '${name}' must be finite, found ${t.data[i]} at element ${i}`);
     this.unread.delete(name);
@@ -200,7 +202,8 @@ export function readParameters(params: ParameterLayout, file: ModelFile, options
     const sizes: string[] = [];
     sizeFields(options, '', sizes);
     file.fail(
-      `options (${sizes.slice(0, 8).join(', ')}) imply ${params.size} parameters (${need} bytes of ${params.dtype}) but the file's parameter tensors hold ${held} bytes`,
+      `options (${sizes.slice(0, 8).join(', ')}) imply ${params.size} parameters (${need} bytes of ${params.dtype}) ` +
+        `but the file's parameter tensors hold ${held} bytes`,
     );
   }
   const sd: Record<string, TensorData> = {};

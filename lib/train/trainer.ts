@@ -314,7 +314,8 @@ export class Trainer {
     };
     if ((t.optimizer === null) !== (t.schedule === null))
       file.fail(
-        `${field}.optimizer and ${field}.schedule must both be null or both be set (fit makes both), found ${t.optimizer === null ? 'no' : 'an'} optimizer and ${t.schedule === null ? 'no' : 'a'} schedule`,
+        `${field}.optimizer and ${field}.schedule must both be null or both be set (fit makes both), ` +
+          `found ${t.optimizer === null ? 'no' : 'an'} optimizer and ${t.schedule === null ? 'no' : 'a'} schedule`,
       );
     let opt: Optimizer | null = null,
       optOptions: OptimizerOptions | undefined;
