@@ -38,6 +38,7 @@
         "native/kernels/rtrl.cpp",
         "native/kernels/online.cpp",
         "native/kernels/ops.cpp",
+        "native/kernels/init.cpp",
         "native/kernels/optim.cpp",
         "native/kernels/elementwise.cpp",
         "native/kernels/rows.cpp",
@@ -52,6 +53,7 @@
         "native/binding/rnn_binding.cpp",
         "native/binding/online_binding.cpp",
         "native/binding/ops_binding.cpp",
+        "native/binding/init_binding.cpp",
         "native/binding/tensor_ops_binding.cpp",
         "native/binding/layer_ops_binding.cpp",
         "native/binding/addon.cpp"

@@ -3,11 +3,13 @@
 // numbers) and every offset and size is checked before it is used, so a truncated, corrupt or
 // hostile file gives a CheckpointError, never a crash, a huge allocation or a silently wrong model.
 //
-// Layout (integers little-endian):
-//   bytes 0..7       magic "RNNKIT01" (ASCII)
+// Layout of format version 2, the one written (integers little-endian):
+//   bytes 0..7       magic "RNNKIT02" (ASCII)
 //   bytes 8..15      header length L, uint64, L <= 64 MiB
-//   bytes 16..16+L   UTF-8 JSON header, byte for byte as JSON.stringify writes it:
-//                      { "format": 1, "dataLength": D, "crc32": C,
+//   bytes 16..19     CRC-32 (IEEE) of bytes 0..15 followed by the L header bytes
+//   bytes 20..23     zero
+//   bytes 24..24+L   UTF-8 JSON header, byte for byte as JSON.stringify writes it:
+//                      { "format": 2, "dataLength": D, "crc32": C,
 //                        "tensors": { "<name>": { "dtype": "float32"|"float64"|"int32"|"uint8",
 //                                                "shape": [..], "offset": O, "length": B }, ... },
 //                        "meta": <any JSON value> }
@@ -16,6 +18,14 @@
 //                    the section, a multiple of 8), B = product(shape) * element size bytes long;
 //                    tensors do not overlap; C is the CRC-32 (IEEE) of all D bytes; the file
 //                    ends exactly where the section does.
+// The header checksum exists because the header is what decides which model a file builds: with
+// the data CRC alone a flipped digit of a hidden size or a learning rate loaded as another model.
+// A CRC-32 detects every single-bit (and every burst up to 32 bits) error, and the padding and
+// reserved bytes must be zero, so no single flip anywhere before the data section goes unnoticed.
+//
+// Format version 1 ("RNNKIT01": the same without bytes 16..23, header JSON from byte 16,
+// "format": 1) is still read, so files saved by earlier releases keep loading; its header has no
+// checksum (only the data section is covered). Saving such a model again writes version 2.
 // "dataLength" is redundant with the tensor table but lets a reader tell a truncated file
 // from a tensor whose offset is out of range, and say how much data is missing.
 import * as fs from 'fs';
@@ -47,7 +57,10 @@ const CTORS: Record<DTypeName, TensorCtor> = {
   uint8: Uint8Array,
 };
 const DTYPES = Object.keys(CTORS) as DTypeName[];
-const MAGIC = Buffer.from('RNNKIT01', 'ascii');
+const MAGIC = Buffer.from('RNNKIT02', 'ascii');
+const MAGIC_V1 = Buffer.from('RNNKIT01', 'ascii');
+/** Where the header JSON starts, by format version. */
+const HEADER_START = { 1: 16, 2: 24 } as const;
 const MAX_HEADER = 64 * 1024 * 1024;
 const HEADER_KEYS = ['format', 'dataLength', 'crc32', 'tensors', 'meta'];
 const TENSOR_KEYS = ['dtype', 'shape', 'offset', 'length'];
@@ -157,16 +170,18 @@ export function encodeCheckpoint(cp: Checkpoint): Buffer {
     pos = p.offset + p.bytes.length;
   }
   const header = Buffer.from(
-    JSON.stringify({ format: 1, dataLength: end, crc32: crc, tensors, meta: JSON.parse(metaText) }),
+    JSON.stringify({ format: 2, dataLength: end, crc32: crc, tensors, meta: JSON.parse(metaText) }),
     'utf8',
   );
   if (header.length > MAX_HEADER)
     throw new RangeError(`${E}header is ${header.length} bytes, over the ${MAX_HEADER}-byte limit (meta too large?)`);
-  const dataStart = align8(16 + header.length);
+  const start = HEADER_START[2];
+  const dataStart = align8(start + header.length);
   const out = Buffer.alloc(dataStart + end);
   MAGIC.copy(out, 0);
   out.writeBigUInt64LE(BigInt(header.length), 8);
-  header.copy(out, 16);
+  out.writeUInt32LE(crc32(header, crc32(out.subarray(0, 16))), 16);
+  header.copy(out, start);
   for (const p of parts) out.set(p.bytes, dataStart + p.offset);
   return out;
 }
@@ -182,19 +197,37 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
   if (!(buf instanceof Uint8Array))
     throw new TypeError(`rnnkit decodeCheckpoint: expected a Buffer or Uint8Array, received ${kind(buf)}`);
   const magic = buf.subarray(0, 8);
-  if (!MAGIC.subarray(0, magic.length).equals(magic)) fail(`bad magic: expected RNNKIT01, found ${hex(magic)}`);
-  if (buf.length < 16)
-    fail(`file is truncated: expected at least 16 bytes (magic and header length), found ${buf.length}`);
+  const version = MAGIC.subarray(0, magic.length).equals(magic)
+    ? 2
+    : MAGIC_V1.subarray(0, magic.length).equals(magic)
+      ? 1
+      : 0;
+  if (version === 0) fail(`bad magic: expected RNNKIT02 (or RNNKIT01), found ${hex(magic)}`);
+  const start = version === 1 ? HEADER_START[1] : HEADER_START[2];
+  if (buf.length < start)
+    fail(
+      `file is truncated: expected at least ${start} bytes (magic, header length${version === 2 ? ' and header checksum' : ''}), found ${buf.length}`,
+    );
   const headerLength = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(8, true);
   if (headerLength > BigInt(MAX_HEADER)) fail(`header length ${headerLength} exceeds the ${MAX_HEADER}-byte limit`);
   const L = Number(headerLength);
-  if (16 + L > buf.length) fail(`file is truncated: header length says ${L} bytes of header, found ${buf.length - 16}`);
+  if (start + L > buf.length)
+    fail(`file is truncated: header length says ${L} bytes of header, found ${buf.length - start}`);
+  if (version === 2) {
+    const stored = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(16, true);
+    const actual = crc32(buf.subarray(start, start + L), crc32(buf.subarray(0, 16)));
+    if (stored !== actual)
+      fail(
+        `header checksum mismatch: the header is corrupt (stored crc32 ${stored.toString(16)}, computed ${actual.toString(16)})`,
+      );
+    for (let i = 20; i < 24; i++) if (buf[i] !== 0) fail(`reserved byte ${i} must be 0, found ${buf[i]}`);
+  }
 
   let text = '';
   let header: unknown;
   try {
     // fatal: invalid UTF-8 is an error, not U+FFFD; ignoreBOM: a BOM stays in the text and fails the parse.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf.subarray(16, 16 + L));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf.subarray(start, start + L));
   } catch {
     fail('header is not valid UTF-8');
   }
@@ -204,7 +237,10 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
     fail(`header is not valid JSON: ${clip((e as Error).message)}`);
   }
   if (!isObject(header)) fail(`header must be a JSON object, found ${kind(header)}`);
-  if (header.format !== 1) fail(`unsupported format version ${show(header.format)}: this rnnkit reads version 1`);
+  if (header.format !== version)
+    fail(
+      `unsupported format version ${show(header.format)}: a file with magic ${version === 2 ? 'RNNKIT02' : 'RNNKIT01'} has version ${version}`,
+    );
   // JSON.parse silently keeps the last of duplicate keys, so two readers could disagree about a
   // file; requiring the exact JSON.stringify form rules that out (and gives each checkpoint one
   // byte representation). stringify throws RangeError on very deep nesting, which parse accepts.
@@ -220,12 +256,12 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
   if (!isCount(dataLength)) fail(`dataLength must be a non-negative integer, found ${show(dataLength)}`);
   if (!isCount(expectedCrc) || expectedCrc > 0xffffffff)
     fail(`crc32 must be an unsigned 32-bit integer, found ${show(expectedCrc)}`);
-  const dataStart = align8(16 + L);
+  const dataStart = align8(start + L);
   if (buf.length < dataStart + dataLength)
     fail(`file is truncated: header says ${dataLength} bytes of data, found ${Math.max(0, buf.length - dataStart)}`);
   if (buf.length > dataStart + dataLength)
     fail(`${buf.length - dataStart - dataLength} trailing bytes after the ${dataLength}-byte data section`);
-  for (let i = 16 + L; i < dataStart; i++)
+  for (let i = start + L; i < dataStart; i++)
     if (buf[i] !== 0) fail(`padding byte ${i} after the header must be 0, found ${buf[i]}`);
   if (!isObject(table)) fail(`'tensors' must be an object, found ${kind(table)}`);
 

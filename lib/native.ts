@@ -584,6 +584,8 @@ export interface NativeAddon {
   mseLoss(a: MseLossArgs): number;
   dropoutMask(a: { p: number; seed: number; mask: HostArray }): void;
   l2Norm(a: { x: HostArray }): number;
+  /** Modified Gram–Schmidt over the rows of the n×n matrix q, in place (lib/init.ts). */
+  orthogonalize(a: { n: number; q: Float64Array }): void;
   gemm(a: GemmArgs): void;
   optimStateCount(a: { kind: OptimizerKind }): number;
   optimStep(a: OptimStepArgs): void;

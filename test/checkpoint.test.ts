@@ -14,6 +14,7 @@ import {
   type TensorData,
 } from '../lib/checkpoint';
 import { forEachDevice } from './device-helpers';
+import { SequenceClassifier } from '../lib';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnkit-checkpoint-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -64,20 +65,35 @@ function expectSame(got: Checkpoint, want: Checkpoint): void {
   }
 }
 
+// CRC-32 (IEEE), bit by bit: a reference independent of the library's table (zlib.crc32 needs Node 20.15).
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
 // Splits a valid file so tests can rewrite its header and keep its data section.
 function split(buf: Buffer): { header: any; data: Buffer } {
+  const start = buf.subarray(0, 8).toString('ascii') === 'RNNKIT01' ? 16 : 24;
   const L = Number(buf.readBigUInt64LE(8));
   return {
-    header: JSON.parse(buf.subarray(16, 16 + L).toString('utf8')),
-    data: buf.subarray(Math.ceil((16 + L) / 8) * 8),
+    header: JSON.parse(buf.subarray(start, start + L).toString('utf8')),
+    data: buf.subarray(Math.ceil((start + L) / 8) * 8),
   };
 }
-function assemble(headerText: string | Buffer, data: Buffer): Buffer {
+// A file around a header of the test's choosing, with a valid header checksum (version 2) so
+// the checks behind the checksum are what a test reaches; version 1 has no header checksum.
+function assemble(headerText: string | Buffer, data: Buffer, version: 1 | 2 = 2): Buffer {
   const h = Buffer.from(headerText);
-  const pre = Buffer.alloc(Math.ceil((16 + h.length) / 8) * 8);
-  pre.write('RNNKIT01', 0, 'ascii');
+  const start = version === 1 ? 16 : 24;
+  const pre = Buffer.alloc(Math.ceil((start + h.length) / 8) * 8);
+  pre.write(version === 1 ? 'RNNKIT01' : 'RNNKIT02', 0, 'ascii');
   pre.writeBigUInt64LE(BigInt(h.length), 8);
-  h.copy(pre, 16);
+  if (version === 2) pre.writeUInt32LE(crc32(Buffer.concat([pre.subarray(0, 16), h])), 16);
+  h.copy(pre, start);
   return Buffer.concat([pre, data]);
 }
 function withHeader(buf: Buffer, edit: (h: any) => void): Buffer {
@@ -104,7 +120,7 @@ forEachDevice(() => {
     it('round-trips all four dtypes, empty and scalar-like tensors and nested meta bit for bit', () => {
       const cp = sample();
       const buf = encodeCheckpoint(cp);
-      expect(buf.subarray(0, 8).toString('ascii')).toBe('RNNKIT01');
+      expect(buf.subarray(0, 8).toString('ascii')).toBe('RNNKIT02');
       const got = decodeCheckpoint(buf);
       expectSame(got, cp);
       for (const t of Object.values(got.tensors)) {
@@ -122,7 +138,10 @@ forEachDevice(() => {
         tensors: { a: { data: Buffer.from('123456789'), shape: [9] }, b: { data: new Float64Array([2]), shape: [1] } },
       });
       const { header, data } = split(buf);
-      expect(header.format).toBe(1);
+      expect(header.format).toBe(2);
+      const L = Number(buf.readBigUInt64LE(8));
+      expect(buf.readUInt32LE(16)).toBe(crc32(Buffer.concat([buf.subarray(0, 16), buf.subarray(24, 24 + L)])));
+      expect(buf.readUInt32LE(20)).toBe(0);
       expect(header.tensors.a).toEqual({ dtype: 'uint8', shape: [9], offset: 0, length: 9 });
       expect(header.tensors.b).toEqual({ dtype: 'float64', shape: [1], offset: 16, length: 8 });
       expect(header.dataLength).toBe(24);
@@ -230,10 +249,10 @@ forEachDevice(() => {
     });
 
     it('rejects truncation at every stage', () => {
-      expectCorrupt(valid.subarray(0, 0), /file is truncated: expected at least 16 bytes .*found 0/);
-      expectCorrupt(valid.subarray(0, 7), /file is truncated: expected at least 16 bytes .*found 7/);
-      expectCorrupt(valid.subarray(0, 15), /file is truncated: expected at least 16 bytes .*found 15/);
-      expectCorrupt(valid.subarray(0, 40), /file is truncated: header length says \d+ bytes of header, found 24/);
+      expectCorrupt(valid.subarray(0, 0), /file is truncated: expected at least 24 bytes .*found 0/);
+      expectCorrupt(valid.subarray(0, 7), /file is truncated: expected at least 24 bytes .*found 7/);
+      expectCorrupt(valid.subarray(0, 23), /file is truncated: expected at least 24 bytes .*found 23/);
+      expectCorrupt(valid.subarray(0, 40), /file is truncated: header length says \d+ bytes of header, found 16/);
       const { header, data } = split(valid);
       expectCorrupt(
         valid.subarray(0, valid.length - 100),
@@ -244,8 +263,8 @@ forEachDevice(() => {
     it('rejects a bad preamble', () => {
       const zip = Buffer.from(valid);
       zip.set([0x50, 0x4b, 0x03, 0x04], 0);
-      expectCorrupt(zip, /bad magic: expected RNNKIT01, found 504b0304/);
-      expectCorrupt(Buffer.from('PK\x03'), /bad magic: expected RNNKIT01, found 504b03$/);
+      expectCorrupt(zip, /bad magic: expected RNNKIT02 \(or RNNKIT01\), found 504b0304/);
+      expectCorrupt(Buffer.from('PK\x03'), /bad magic: expected RNNKIT02 \(or RNNKIT01\), found 504b03$/);
       const long = Buffer.from(valid);
       long.writeBigUInt64LE(BigInt(valid.length), 8);
       expectCorrupt(long, /file is truncated: header length says \d+ bytes of header/);
@@ -263,9 +282,9 @@ forEachDevice(() => {
       expectCorrupt(assemble('"text"', data), /header must be a JSON object, found string/);
       expectCorrupt(
         withHeader(valid, (h) => {
-          h.format = 2;
+          h.format = 1;
         }),
-        /unsupported format version 2: this rnnkit reads version 1/,
+        /unsupported format version 1: a file with magic RNNKIT02 has version 2/,
       );
       expectCorrupt(
         withHeader(valid, (h) => {
@@ -300,7 +319,7 @@ forEachDevice(() => {
         /'tensors' must be an object, found an array/,
       );
       expectCorrupt(
-        assemble(`{"format":1,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data),
+        assemble(`{"format":2,"meta":${'['.repeat(200000)}${']'.repeat(200000)}}`, data),
         /nested too deeply/,
       );
     });
@@ -412,6 +431,66 @@ forEachDevice(() => {
       }
     });
 
+    it('refuses every single-bit flip and every truncation of a saved model file', () => {
+      const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 3, outputSize: 2, cell: 'gru' });
+      const file = path.join(dir, 'flips.rnnkit');
+      m.saveSync(file);
+      const buf = fs.readFileSync(file);
+      const dataStart = buf.length - split(buf).header.dataLength;
+      expect(dataStart).toBeGreaterThan(500); // the header region is most of the file
+      const accepted: string[] = [];
+      for (let at = 0; at < buf.length; at++)
+        for (let bit = 0; bit < 8; bit++) {
+          buf[at] ^= 1 << bit;
+          try {
+            decodeCheckpoint(buf);
+            accepted.push(`byte ${at} bit ${bit}`);
+          } catch (e) {
+            if (!(e instanceof CheckpointError)) throw e;
+          }
+          buf[at] ^= 1 << bit;
+        }
+      expect(accepted).toEqual([]);
+      const kept: number[] = [];
+      for (let n = 0; n < buf.length; n++) {
+        try {
+          decodeCheckpoint(buf.subarray(0, n));
+          kept.push(n);
+        } catch (e) {
+          if (!(e instanceof CheckpointError)) throw e;
+        }
+      }
+      expect(kept).toEqual([]);
+      expect(() => decodeCheckpoint(buf)).not.toThrow();
+      m.dispose();
+    });
+
+    it('reads format version 1 (no header checksum) and refuses a version mismatch', () => {
+      const { header, data } = split(valid);
+      const v1 = assemble(JSON.stringify({ ...header, format: 1 }), data, 1);
+      expectSame(decodeCheckpoint(v1), sample());
+      expectCorrupt(
+        assemble(JSON.stringify(header), data, 1),
+        /unsupported format version 2: a file with magic RNNKIT01 has version 1/,
+      );
+      expectCorrupt(
+        v1.subarray(0, 15),
+        /file is truncated: expected at least 16 bytes \(magic, header length\), found 15/,
+      );
+      const flipped = Buffer.from(valid);
+      flipped[30] ^= 4;
+      expectCorrupt(flipped, /header checksum mismatch: the header is corrupt/);
+      const reserved = Buffer.from(valid);
+      reserved[21] = 1;
+      reserved.writeUInt32LE(
+        crc32(
+          Buffer.concat([reserved.subarray(0, 16), reserved.subarray(24, 24 + Number(reserved.readBigUInt64LE(8)))]),
+        ),
+        16,
+      );
+      expectCorrupt(reserved, /reserved byte 21 must be 0, found 1/);
+    });
+
     it('rejects corrupt data, padding and trailing bytes', () => {
       const flipped = Buffer.from(valid);
       flipped[flipped.length - 3] ^= 0x10;
@@ -425,7 +504,7 @@ forEachDevice(() => {
           }),
         )
         .find((b) => Number(b.readBigUInt64LE(8)) % 8 !== 0)!;
-      const at = 16 + Number(padded.readBigUInt64LE(8));
+      const at = 24 + Number(padded.readBigUInt64LE(8));
       expect(decodeCheckpoint(padded).meta).toMatch(/^x*$/);
       padded[at] = 1;
       expectCorrupt(padded, new RegExp(`padding byte ${at} after the header must be 0, found 1`));

@@ -17,7 +17,7 @@ import { Sequential } from '../sequential';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
 import { callContext } from '../layers/layer';
 import type { OnlineAlgorithm } from '../online/exact-rtrl';
-import { parameterTensors, stateDictFromTensors } from '../params';
+import { parameterTensors } from '../params';
 import {
   Batch,
   DataSpec,
@@ -32,9 +32,11 @@ import {
 } from '../train/data';
 import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
-import { FitJob, Trainer, TrainingMeta } from '../train/trainer';
+import { FitJob, Trainer } from '../train/trainer';
 import { MODEL_FORMAT, restore } from './persistence';
 import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
+import { initializing, ModelFile, readParameters } from './file-checks';
+import type { Recurrent } from '../layers/recurrent';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
 
 export abstract class SequenceModel {
@@ -70,7 +72,8 @@ export abstract class SequenceModel {
   protected ready(): void {
     this.net.params.describe(this.type, this.config as unknown as Record<string, unknown>);
     this.rng = new Rng(this.config.seed);
-    this.net.initialize(this.rng);
+    // A load replaces the weights: initializing them first would only cost time (cubic in H).
+    if (initializing()) this.net.initialize(this.rng);
   }
 
   protected live(what: string): void {
@@ -408,7 +411,11 @@ export abstract class SequenceModel {
   /** @internal Everything save() writes. */
   checkpoint(): Checkpoint {
     const tr = this.trainer.save();
-    const tensors: Record<string, CheckpointTensor> = { ...parameterTensors(this.net.params), ...tr.tensors };
+    const tensors: Record<string, CheckpointTensor> = {
+      ...parameterTensors(this.net.params),
+      ...tr.tensors,
+      ...this.streamTensors(),
+    };
     const meta = {
       format: MODEL_FORMAT,
       version: 1,
@@ -431,21 +438,73 @@ export abstract class SequenceModel {
 
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> {
-    return restore(await loadCheckpoint(path), path, options.device);
+    return loadModel(new ModelFile(path, await loadCheckpoint(path)), options.device);
   }
   static loadSync(path: string, options: { device?: Device } = {}): SequenceModel {
-    return restore(loadCheckpointSync(path), path, options.device);
+    return loadModel(new ModelFile(path, loadCheckpointSync(path)), options.device);
   }
 
-  /** @internal */
-  restoreTraining(cp: Checkpoint, path: string): void {
-    const t = (cp.meta as { training?: TrainingMeta & { rng: number[] } }).training;
-    if (!t || typeof t !== 'object') throw new Error(`rnnkit model ${path}: missing training state`);
-    const tensors = cp.tensors as Record<string, { data: ArrayLike<number> }>;
-    this.net.loadStateDict(stateDictFromTensors(this.net.params, tensors, path));
-    this.rng.setState(t.rng);
-    this.trainer.restore(t, tensors, path);
+  /** @internal Weights, training state and carried states of a model file (options already checked). */
+  restoreTraining(file: ModelFile, training: unknown): void {
+    this.net.loadStateDict(readParameters(this.net.params, file, this.config));
+    this.rng.setState(this.trainer.restore(training, file).rng);
+    this.stream = this.streamFromFile(file);
   }
+
+  /**
+   * The states stateful training carries between fit calls, as `state/<i>/h|c/<k>` tensors
+   * ([rows, H]; i: the recurrent layer, k: layer and direction): a saved model continues the
+   * stream exactly where the model in memory would.
+   */
+  private streamTensors(): Record<string, CheckpointTensor> {
+    const out: Record<string, CheckpointTensor> = {};
+    for (const [layer, st] of this.stream) {
+      const i = this.recurrent.indexOf(layer),
+        H = (layer as Recurrent).config.hiddenSize;
+      const put = (name: string, t: Tensor) => {
+        out[name] = { data: (this.device.toHostSync(t) as HostArray).slice(), shape: [t.size / H, H] };
+      };
+      st.h.forEach((t, k) => put(`state/${i}/h/${k}`, t));
+      st.c?.forEach((t, k) => put(`state/${i}/c/${k}`, t));
+    }
+    return out;
+  }
+  private streamFromFile(file: ModelFile): Map<Layer, RecurrentState> {
+    const stream = new Map<Layer, RecurrentState>();
+    this.recurrent.forEach((layer, i) => {
+      if (!file.has(`state/${i}/h/0`)) return;
+      const r = layer as Recurrent,
+        H = r.config.hiddenSize,
+        K = r.config.numLayers * r.directions;
+      const rows = file.cp.tensors[`state/${i}/h/0`].shape[0];
+      if (!Number.isSafeInteger(rows) || rows < 1)
+        throw file.error(
+          `tensor 'state/${i}/h/0'`,
+          'of shape [rows >= 1, hiddenSize]',
+          file.cp.tensors[`state/${i}/h/0`].shape,
+        );
+      const read = (which: 'h' | 'c') =>
+        Array.from({ length: K }, (_, k) =>
+          this.device.fromHost(file.tensor(`state/${i}/${which}/${k}`, this.config.dtype, [rows, H]) as HostArray, [
+            rows * H,
+          ]),
+        );
+      stream.set(layer, { h: read('h'), c: r.cell === 'lstm' ? read('c') : null });
+    });
+    return stream;
+  }
+}
+
+/** A sequence model from a model file, every tensor of which it uses. */
+function loadModel(file: ModelFile, device?: Device): SequenceModel {
+  const m = restore(file, device);
+  try {
+    file.done();
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+  return m;
 }
 
 /** fit and evaluate need targets: a clear error instead of a failure deep inside. */

@@ -3,7 +3,7 @@
 // batchSize parallel streams, the state carried from window to window; generates with
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
-import type { Checkpoint, CheckpointTensor } from '../checkpoint';
+import type { CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import { runAsync, runSync } from '../exec';
@@ -17,7 +17,9 @@ import { Sequential } from '../sequential';
 import { Embedding } from '../layers/embedding';
 import type { Act, Ctx, Layer, RecurrentState } from '../layers/layer';
 import { callContext, copyStates } from '../layers/layer';
-import { parameterTensors, stateDictFromTensors } from '../params';
+import { parameterTensors } from '../params';
+import { checkResolved, initializing, ModelFile, readParameters, withoutInit } from './file-checks';
+import { MODEL_META_KEYS, modelMeta } from './persistence';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
 import { Dropout } from '../layers/dropout';
@@ -25,7 +27,7 @@ import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/
 import { computeLoss, countCorrect } from '../train/losses';
 import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
-import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
+import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 /** Options of a LanguageModel. */
@@ -157,7 +159,7 @@ export class LanguageModel {
     this.net.build({ kind: 'ids', F: vocabulary.size });
     this.net.params.describe('LanguageModel', { ...c, 'vocabulary size': vocabulary.size });
     this.rng = new Rng(c.seed);
-    this.net.initialize(this.rng);
+    if (initializing()) this.net.initialize(this.rng);
   }
 
   private live(what: string) {
@@ -424,39 +426,28 @@ export class LanguageModel {
 
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> {
-    return LanguageModel.fromCheckpoint(await loadCheckpoint(path), path, options.device);
+    return LanguageModel.fromFile(new ModelFile(path, await loadCheckpoint(path)), options.device);
   }
 
-  private static fromCheckpoint(cp: Checkpoint, path: string, device?: Device): LanguageModel {
-    const meta = cp.meta as {
-      format?: string;
-      type?: string;
-      options?: Record<string, unknown>;
-      vocabulary?: unknown;
-      training?: TrainingMeta & { rng: number[] };
-    };
-    if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'LanguageModel')
-      throw new Error(`rnnkit model ${path}: not a LanguageModel file (type ${JSON.stringify(meta?.type)})`);
-    const m = new LanguageModel({
-      ...(meta.options as object),
-      vocabulary: Vocabulary.fromJSON(meta.vocabulary),
-      device,
-    } as LanguageModelOptions);
-    const tensors = cp.tensors as Record<string, { data: ArrayLike<number> }>;
-    m.net.loadStateDict(stateDictFromTensors(m.net.params, tensors, path));
-    const tr = meta.training;
-    if (tr) {
-      m.rng.setState(tr.rng);
-      // files of version 0.1 stored the optimizer options as a JSON string
-      const opt =
-        tr.optimizer && typeof tr.optimizer.options === 'string'
-          ? { ...tr.optimizer, options: JSON.parse(tr.optimizer.options) }
-          : tr.optimizer;
-      m.trainer.restore(
-        { ...tr, optimizer: opt, early: tr.early ?? { best: null, wait: 0 }, schedule: tr.schedule ?? null },
-        tensors,
-        path,
-      );
+  private static fromFile(file: ModelFile, device?: Device): LanguageModel {
+    const meta = modelMeta(file, [...MODEL_META_KEYS, 'vocabulary'], 'LanguageModel');
+    const options = file.record(meta.options, 'options');
+    for (const k of ['vocabulary', 'device'])
+      if (Object.hasOwn(options, k)) file.fail(`options has unexpected field '${k}' (not stored there)`);
+    const vocabulary = file.validated('vocabulary', () =>
+      Vocabulary.fromJSON(file.object(meta.vocabulary, 'vocabulary', ['kind', 'tokens'])),
+    );
+    const m = file.validated('options', () =>
+      withoutInit(() => new LanguageModel({ ...options, vocabulary, device } as unknown as LanguageModelOptions)),
+    );
+    try {
+      checkResolved(file, options, m.config);
+      m.net.loadStateDict(readParameters(m.net.params, file, options));
+      m.rng.setState(m.trainer.restore(meta.training, file).rng);
+      file.done();
+    } catch (e) {
+      m.dispose();
+      throw e;
     }
     return m;
   }

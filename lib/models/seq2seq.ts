@@ -13,7 +13,7 @@
 // mixed input. (Predictions come from the gold prefix, not the mixed one; the argmax carries
 // no gradient either way.)
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
-import type { Checkpoint, CheckpointTensor } from '../checkpoint';
+import type { CheckpointTensor } from '../checkpoint';
 import { defaultDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
@@ -22,7 +22,9 @@ import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
 import { reading, readingSync, WeightsLock } from '../graph/weights-lock';
 import { FieldSpec, optionsObject, resolveOptions } from '../options';
-import { FlatParameters, parameterTensors, stateDictFromTensors } from '../params';
+import { FlatParameters, parameterTensors } from '../params';
+import { checkResolved, initializing, ModelFile, readParameters, withoutInit } from './file-checks';
+import { MODEL_META_KEYS, modelMeta } from './persistence';
 import { Rng } from '../rng';
 import { parameterViews, Sequential, stateDictOf, loadStateDictInto } from '../sequential';
 import { Embedding } from '../layers/embedding';
@@ -36,7 +38,7 @@ import { lengthsOn } from '../train/data';
 import { computeLoss, countCorrect, IGNORE } from '../train/losses';
 import type { Targets } from '../train/losses';
 import { isNonFiniteInput } from '../train/pipeline';
-import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer, TrainingMeta } from '../train/trainer';
+import { BatchStats, emptyStats, FitJob, oneUpdate, StepRunner, Trainer } from '../train/trainer';
 import { Vocabulary } from '../text/vocab';
 
 export interface Seq2SeqOptions {
@@ -229,6 +231,7 @@ export class Seq2Seq {
       'target vocabulary size': this.target.size,
     });
     this.rng = new Rng(c.seed);
+    if (!initializing()) return; // a load replaces the weights
     this.enc.initialize(this.rng);
     this.dec.initialize(this.rng);
     this.bridgeH?.initialize(this.params, this.rng);
@@ -571,23 +574,10 @@ export class Seq2Seq {
   trainingState() {
     return { ...this.trainer.save(), rng: this.rng.getState() };
   }
-  /** @internal */
-  restoreTraining(
-    meta: TrainingMeta & { rng?: number[] },
-    tensors: Record<string, { data: ArrayLike<number> }>,
-    path: string,
-  ): void {
-    if (meta.rng) this.rng.setState(meta.rng);
-    this.trainer.restore(
-      {
-        epoch: meta.epoch ?? 0,
-        early: meta.early ?? { best: null, wait: 0 },
-        optimizer: meta.optimizer ?? null,
-        schedule: meta.schedule ?? null,
-      },
-      tensors,
-      path,
-    );
+  /** @internal Weights and training state of a model file (options already checked). */
+  restoreTraining(file: ModelFile, training: unknown): void {
+    this.loadStateDict(readParameters(this.params, file, this.config));
+    this.rng.setState(this.trainer.restore(training, file).rng);
   }
 
   /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
@@ -792,7 +782,7 @@ export class Seq2Seq {
   }
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> {
-    return restoreSeq2Seq(await loadCheckpoint(path), path, options.device);
+    return restoreSeq2Seq(new ModelFile(path, await loadCheckpoint(path)), options.device);
   }
 
   /**
@@ -841,29 +831,28 @@ export async function saveSeq2Seq(m: Seq2Seq, path: string): Promise<void> {
   await saveCheckpoint(path, { meta, tensors });
 }
 
-function restoreSeq2Seq(cp: Checkpoint, path: string, device?: Device): Seq2Seq {
-  const meta = cp.meta as {
-    format?: string;
-    type?: string;
-    options?: object;
-    sourceVocabulary?: unknown;
-    targetVocabulary?: unknown;
-    training?: TrainingMeta & { rng?: number[] };
-  };
-  if (!meta || meta.format !== 'rnnkit-model' || meta.type !== 'Seq2Seq')
-    throw new Error(`rnnkit model ${path}: not a Seq2Seq file (type ${JSON.stringify(meta?.type)})`);
-  const m = new Seq2Seq({
-    ...(meta.options as object),
-    sourceVocabulary: Vocabulary.fromJSON(meta.sourceVocabulary),
-    targetVocabulary: Vocabulary.fromJSON(meta.targetVocabulary),
-    device,
-  } as Seq2SeqOptions);
-  m.loadStateDict(stateDictFromTensors(m.params, cp.tensors as Record<string, { data: ArrayLike<number> }>, path));
-  m.restoreTraining(
-    meta.training ?? { epoch: 0, early: { best: null, wait: 0 }, optimizer: null, schedule: null },
-    cp.tensors as Record<string, { data: ArrayLike<number> }>,
-    path,
+function restoreSeq2Seq(file: ModelFile, device?: Device): Seq2Seq {
+  const meta = modelMeta(file, [...MODEL_META_KEYS, 'sourceVocabulary', 'targetVocabulary'], 'Seq2Seq');
+  const options = file.record(meta.options, 'options');
+  for (const k of ['sourceVocabulary', 'targetVocabulary', 'device'])
+    if (Object.hasOwn(options, k)) file.fail(`options has unexpected field '${k}' (not stored there)`);
+  const vocab = (field: string) =>
+    file.validated(field, () => Vocabulary.fromJSON(file.object(meta[field], field, ['kind', 'tokens'])));
+  const sourceVocabulary = vocab('sourceVocabulary'),
+    targetVocabulary = vocab('targetVocabulary');
+  const m = file.validated('options', () =>
+    withoutInit(
+      () => new Seq2Seq({ ...options, sourceVocabulary, targetVocabulary, device } as unknown as Seq2SeqOptions),
+    ),
   );
+  try {
+    checkResolved(file, options, m.config);
+    m.restoreTraining(file, meta.training);
+    file.done();
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
   return m;
 }
 

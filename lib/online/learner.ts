@@ -9,9 +9,25 @@ import { Exec } from '../exec';
 import type { HostArray } from '../native';
 import { FieldSpec, resolveOptions } from '../options';
 import { SequenceModel } from '../models/base';
-import { restore } from '../models/persistence';
+import { MODEL_META_KEYS, restore } from '../models/persistence';
+import { checkResolved, initializing, ModelFile, withoutInit } from '../models/file-checks';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
+
+/** The fields of an online learner's state in its file. */
+const LEARNER_KEYS = [
+  'config',
+  'optimizer',
+  'optimizerStep',
+  'steps',
+  'pending',
+  'pendingLoss',
+  'updates',
+  'schedule',
+  'layers',
+  'B',
+  'rng',
+];
 import { Optimizer, OptimizerOptions } from '../train/optimizer';
 import { UpdateOptions, UpdatePipeline } from '../train/pipeline';
 import { Schedule, ScheduleOptions, ScheduleState } from '../train/schedules';
@@ -137,7 +153,8 @@ export class OnlineLearner {
     this.pipeline = new UpdatePipeline(dev, net.params, weights);
     this.schedule = new Schedule(schedule, this.optimizer.config.lr);
     this.scheduleOptions = schedule;
-    this.reset();
+    // A load sets the state from the file (after checking its size): nothing to allocate here.
+    if (initializing()) this.reset();
   }
 
   /** Forgets the state (and the carried sensitivities); keeps the weights. */
@@ -185,59 +202,85 @@ export class OnlineLearner {
     await saveCheckpoint(path, cp);
   }
 
-  /** Restores a learner (and its model) saved by save(); the stream continues where it stopped. */
+  /**
+   * Restores a learner (and its model) saved by save(); the stream continues where it stopped.
+   * Every field is checked, and every state tensor against the size the learner needs before
+   * any of that state is allocated.
+   */
   static async load(path: string): Promise<OnlineLearner> {
-    const cp = await loadCheckpoint(path);
-    const meta = cp.meta as {
-      learner?: {
-        config: OnlineLearnerOptions;
-        optimizer: OptimizerOptions | null;
-        optimizerStep: number;
-        steps: number;
-        pending: number;
-        pendingLoss?: number;
-        updates?: number;
-        schedule?: { options: ScheduleOptions | null; state: ScheduleState };
-        layers: number;
-        B: number;
-        rng: number[];
-      };
-    };
-    const m = meta?.learner;
-    if (!m) throw new Error(`rnnkit model ${path}: no online learner state in this file`);
-    const model = restore(cp, path);
-    const l = new OnlineLearner(model, {
-      ...m.config,
-      optimizer: m.optimizer ?? undefined,
-      schedule: m.schedule?.options ?? undefined,
-    });
-    if (m.schedule) l.schedule.state = { ...m.schedule.state };
-    const get = (name: string) => {
-      const t = cp.tensors[name];
-      if (!t) throw new Error(`rnnkit model ${path}: missing ${name}`);
-      return t.data as HostArray;
-    };
-    const sens: HostArray[] = [],
-      sT: Float64Array[] = [],
-      thT: Float64Array[] = [],
-      h: HostArray[][] = [],
-      c: HostArray[][] = [];
-    for (let b = 0; b < m.B; b++) {
-      h.push(Array.from({ length: m.layers }, (_, i) => get(`learner/h/${b}/${i}`)));
-      c.push(Array.from({ length: m.layers }, (_, i) => get(`learner/c/${b}/${i}`)));
-      if (l.config.algorithm === 'uoro') {
-        sT.push(get(`learner/stilde/${b}`) as Float64Array);
-        thT.push(get(`learner/thtilde/${b}`) as Float64Array);
-      } else sens.push(get(`learner/sens/${b}`));
+    const file = new ModelFile(path, await loadCheckpoint(path));
+    const model = restore(file, undefined, [...MODEL_META_KEYS, 'learner']);
+    try {
+      return OnlineLearner.fromFile(file, model);
+    } catch (e) {
+      model.dispose();
+      throw e;
     }
-    l.engine.setState({ B: m.B, h, c, sens, sTilde: sT, thTilde: thT, rng: m.rng });
-    l.grads.set(get('learner/grads'));
-    l.optimizer.state.forEach((a, i) => l.device.write(a, get(`learner/optimizer/${i}`)));
-    l.optimizer.step = m.optimizerStep;
-    l.steps = m.steps;
-    l.pending = m.pending;
-    l.pendingLoss = m.pendingLoss ?? 0;
-    l.updates = m.updates ?? 0;
+  }
+
+  private static fromFile(file: ModelFile, model: SequenceModel): OnlineLearner {
+    const meta = file.cp.meta as Record<string, unknown>;
+    const m = file.object(meta.learner, 'learner', LEARNER_KEYS);
+    const config = file.record(m.config, 'learner.config');
+    const optimizer = m.optimizer === null ? undefined : file.record(m.optimizer, 'learner.optimizer');
+    const sc = file.object(m.schedule, 'learner.schedule', ['options', 'state']);
+    const schedule = sc.options === null ? undefined : file.record(sc.options, 'learner.schedule.options');
+    for (const k of ['optimizer', 'schedule'])
+      if (Object.hasOwn(config, k)) file.fail(`learner.config has unexpected field '${k}' (stored beside it)`);
+    const l = file.validated('learner.config', () =>
+      withoutInit(
+        () =>
+          new OnlineLearner(model, {
+            ...config,
+            optimizer: optimizer as OptimizerOptions | undefined,
+            schedule: schedule as ScheduleOptions | undefined,
+          } as OnlineLearnerOptions),
+      ),
+    );
+    checkResolved(file, config, l.config);
+    const st = file.object(sc.state, 'learner.schedule.state', ['lr', 'best', 'bad']);
+    const state: ScheduleState = {
+      lr: file.finite(st.lr, 'learner.schedule.state.lr', 0, 1e6),
+      best: file.finiteOrNull(st.best, 'learner.schedule.state.best'),
+      bad: file.count(st.bad, 'learner.schedule.state.bad'),
+    };
+    const layers = (model.config as Record<string, unknown>).numLayers as number;
+    if (m.layers !== layers) throw file.error('learner.layers', `${layers} (the model's numLayers)`, m.layers);
+    // One stream: reset() is the only way a learner sets its batch.
+    if (m.B !== 1) throw file.error('learner.B', '1 (an online learner runs one stream)', m.B);
+    const pending = file.count(m.pending, 'learner.pending');
+    if (pending >= l.config.updateEvery)
+      throw file.error('learner.pending', `an integer below updateEvery (${l.config.updateEvery})`, m.pending);
+    const pendingLoss = file.finite(m.pendingLoss, 'learner.pendingLoss', 0);
+    if (pending === 0 && pendingLoss !== 0)
+      throw file.error('learner.pendingLoss', '0 when nothing is pending', pendingLoss);
+    const counters = {
+      optimizerStep: file.count(m.optimizerStep, 'learner.optimizerStep'),
+      steps: file.count(m.steps, 'learner.steps'),
+      updates: file.count(m.updates, 'learner.updates'),
+    };
+    const rng = file.rngState(m.rng, 'learner.rng');
+    const e = l.engine,
+      dt = l.params instanceof Float64Array ? 'float64' : 'float32',
+      uoro = l.config.algorithm === 'uoro';
+    const per = l.config.algorithm === 'snap1' ? e.keptEntries : e.S * e.P;
+    const h = [Array.from({ length: layers }, (_, i) => file.tensor(`learner/h/0/${i}`, dt, [e.H]) as HostArray)];
+    const c = [Array.from({ length: layers }, (_, i) => file.tensor(`learner/c/0/${i}`, dt, [e.H]) as HostArray)];
+    const sens = uoro ? [] : [file.tensor('learner/sens/0', dt, [per]) as HostArray];
+    const sT = uoro ? [file.tensor('learner/stilde/0', 'float64', [e.S]) as Float64Array] : [];
+    const thT = uoro ? [file.tensor('learner/thtilde/0', 'float64', [e.P]) as Float64Array] : [];
+    const grads = file.tensor('learner/grads', dt, [l.params.length]);
+    const opt = l.optimizer.state.map((_, i) => file.tensor(`learner/optimizer/${i}`, dt, [l.params.length]));
+    file.done();
+    l.schedule.state = state;
+    l.engine.setState({ B: 1, h, c, sens, sTilde: sT, thTilde: thT, rng });
+    l.grads.set(grads);
+    l.optimizer.state.forEach((a, i) => l.device.write(a, opt[i]));
+    l.optimizer.step = counters.optimizerStep;
+    l.steps = counters.steps;
+    l.pending = pending;
+    l.pendingLoss = pendingLoss;
+    l.updates = counters.updates;
     return l;
   }
 

@@ -10,6 +10,7 @@ import type { Scratch, ScratchPool } from '../graph/tape';
 import type { WeightsLock } from '../graph/weights-lock';
 import type { HostArray } from '../native';
 import type { FlatParameters } from '../params';
+import type { ModelFile } from '../models/file-checks';
 import type { BatchInfo, EpochInfo, FitOptions, History, Metrics } from './fit-options';
 import { Optimizer, OptimizerOptions } from './optimizer';
 import { NonFiniteError, UpdateOptions, UpdateOutcome, UpdatePipeline } from './pipeline';
@@ -303,36 +304,78 @@ export class Trainer {
     };
   }
 
-  /** Restores what save() wrote; every optimizer state tensor must be there at its full size. */
-  restore(t: TrainingMeta, tensors: Record<string, { data: ArrayLike<number> }>, path: string): void {
-    const bad = (what: string) => new Error(`rnnkit model ${path}: ${what}`);
-    if (!t || typeof t !== 'object') throw bad('missing training state');
-    this.epoch = t.epoch;
-    this.early = t.early ?? { best: null, wait: 0 };
-    if (t.optimizer) {
-      const opt = new Optimizer(
-        t.optimizer.options ?? undefined,
-        new Exec(this.be, true),
-        this.params.size,
-        this.params.dtype,
+  /**
+   * Restores what save() wrote (plus the model's generator state, returned), every field
+   * checked: counters are non-negative integers, options go through the optimizer's and the
+   * schedule's own validation, every optimizer state tensor is there at its full length with
+   * finite values. An optimizer exactly when a schedule (prepare() makes both); step 0 only with
+   * the state an optimizer starts from (no update has touched it).
+   */
+  restore(raw: unknown, file: ModelFile, field = 'training'): { rng: number[] } {
+    const t = file.object(raw, field, TRAINING_KEYS);
+    const epoch = file.count(t.epoch, `${field}.epoch`);
+    const e = file.object(t.early, `${field}.early`, ['best', 'wait']);
+    const early = {
+      best: file.finiteOrNull(e.best, `${field}.early.best`),
+      wait: file.count(e.wait, `${field}.early.wait`),
+    };
+    if ((t.optimizer === null) !== (t.schedule === null))
+      file.fail(
+        `${field}.optimizer and ${field}.schedule must both be null or both be set (fit makes both), ` +
+          `found ${t.optimizer === null ? 'no' : 'an'} optimizer and ${t.schedule === null ? 'no' : 'a'} schedule`,
       );
-      opt.step = t.optimizer.step;
-      opt.state.forEach((s, i) => {
-        const tt = tensors[`optimizer/state${i}`];
-        if (!tt || tt.data.length !== s.size) throw bad(`optimizer state ${i} must have ${s.size} elements`);
-        this.be.write(s, tt.data);
+    let opt: Optimizer | null = null,
+      optOptions: OptimizerOptions | undefined;
+    if (t.optimizer !== null) {
+      const o = file.object(t.optimizer, `${field}.optimizer`, ['options', 'step']);
+      optOptions =
+        o.options === null ? undefined : (file.record(o.options, `${field}.optimizer.options`) as OptimizerOptions);
+      const made = file.validated(
+        `${field}.optimizer.options`,
+        () => new Optimizer(optOptions, new Exec(this.be, true), this.params.size, this.params.dtype),
+      );
+      opt = made;
+      const step = file.count(o.step, `${field}.optimizer.step`);
+      const fresh = made.state.map((s) => (this.be.toHostSync(s) as HostArray).slice());
+      made.state.forEach((s, i) => {
+        const data = file.tensor(`optimizer/state${i}`, this.params.dtype, [this.params.size]);
+        if (step === 0 && data.some((v, k) => v !== fresh[i][k]))
+          file.fail(
+            `${field}.optimizer.step is 0 (no update done) but optimizer state ${i} is not the state an optimizer starts from`,
+          );
+        this.be.write(s, data);
       });
-      this.optimizer = opt;
-      this.optimizerOptions = t.optimizer.options ?? undefined;
+      made.step = step;
     }
-    if (t.schedule) {
-      const sc = new Schedule(t.schedule.options ?? undefined, this.optimizer ? this.optimizer.config.lr : 1e-3);
-      sc.state = { ...t.schedule.state };
-      this.schedule = sc;
-      this.scheduleOptions = t.schedule.options ?? undefined;
+    let sched: Schedule | null = null,
+      schedOptions: ScheduleOptions | undefined;
+    if (t.schedule !== null) {
+      const o = file.object(t.schedule, `${field}.schedule`, ['options', 'state']);
+      schedOptions =
+        o.options === null ? undefined : (file.record(o.options, `${field}.schedule.options`) as ScheduleOptions);
+      sched = file.validated(`${field}.schedule.options`, () => new Schedule(schedOptions, opt!.config.lr));
+      const st = file.object(o.state, `${field}.schedule.state`, ['lr', 'best', 'bad']);
+      sched.state = {
+        lr: file.finite(st.lr, `${field}.schedule.state.lr`, 0, 1e6),
+        best: file.finiteOrNull(st.best, `${field}.schedule.state.best`),
+        bad: file.count(st.bad, `${field}.schedule.state.bad`),
+      };
     }
+    const rng = file.rngState(t.rng, `${field}.rng`);
+    // Only now, with every field valid, does the trainer change.
+    this.free();
+    this.epoch = epoch;
+    this.early = early;
+    this.optimizer = opt;
+    this.optimizerOptions = optOptions;
+    this.schedule = sched;
+    this.scheduleOptions = schedOptions;
+    return { rng };
   }
 }
+
+/** The fields of a model file's training state (TrainingMeta and the model's generator state). */
+const TRAINING_KEYS = ['epoch', 'early', 'optimizer', 'schedule', 'rng'];
 
 const EARLY_KEYS = ['monitor', 'patience', 'minDelta', 'restoreBest'];
 

@@ -139,6 +139,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("mseLoss", MseLoss);
   fn("dropoutMask", DropoutMask);
   fn("l2Norm", L2Norm);
+  fn("orthogonalize", Orthogonalize);
   fn("gemm", Gemm);
   fn("optimStateCount", OptimStateCount);
   fn("optimStep", Bind<OptimStep, false>);

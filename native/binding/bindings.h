@@ -50,6 +50,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info);
 Napi::Value MseLoss(const Napi::CallbackInfo& info);
 Napi::Value DropoutMask(const Napi::CallbackInfo& info);
 Napi::Value L2Norm(const Napi::CallbackInfo& info);
+Napi::Value Orthogonalize(const Napi::CallbackInfo& info);
 Napi::Value Gemm(const Napi::CallbackInfo& info);
 Napi::Value OptimStep(const Napi::CallbackInfo& info, bool async);
 Napi::Value OptimStateCount(const Napi::CallbackInfo& info);
