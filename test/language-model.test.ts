@@ -100,3 +100,17 @@ forEachDevice(() => {
     });
   });
 });
+
+describe('stateful language-model training', () => {
+  it('is accepted without tbptt (the windows are seqLen) and carries the state from one epoch into the next', async () => {
+    const text = 'abcabcabc hello world abc '.repeat(8);
+    const v = Vocabulary.characters(text);
+    const run = async (stateful: boolean) => {
+      const m = new LanguageModel({ vocabulary: v, hiddenSize: 8, embeddingDim: 4, seed: 1 });
+      return (await m.fit(text, { epochs: 2, stateful, seqLen: 8, batchSize: 2 })).epochs.map((e) => e.loss);
+    };
+    const [s, p] = [await run(true), await run(false)];
+    expect(s[0]).toBe(p[0]); // the first epoch starts from zeros either way
+    expect(s[1]).not.toBe(p[1]); // the second starts from the state the first left
+  });
+});

@@ -200,7 +200,9 @@ export function resolveFit<X extends object = object>(
   if (o.tbptt !== null && o.learning !== 'bptt')
     throw new RangeError(`${what}: tbptt applies to learning 'bptt' only, received learning '${o.learning}'`);
   if (o.stateful) {
-    if (o.tbptt === null) throw new RangeError(`${what}: stateful training needs tbptt (the window length)`);
+    // a language model cuts its text into windows itself (seqLen): there tbptt does not apply
+    if (o.tbptt === null && !omit.includes('tbptt'))
+      throw new RangeError(`${what}: stateful training needs tbptt (the window length)`);
     if (plain.shuffle === true)
       throw new RangeError(`${what}: stateful training keeps the order of the data; shuffle must be false`);
     o.shuffle = false;
