@@ -138,6 +138,11 @@ describe('model file metadata', () => {
       ],
       ['opt-missing', (cp) => delete cp.tensors['optimizer/state1'], /tensor 'optimizer\/state1' is missing/],
       [
+        'opt-negative-second-moment',
+        (cp) => ((cp.tensors['optimizer/state1'].data as Float32Array)[3] = -0.5),
+        /optimizer state 1 \(adam's running squared gradients\) must be >= 0, found -0\.5 at element 3/,
+      ],
+      [
         'extra-tensor',
         (cp) => (cp.tensors['param/ghost'] = { data: new Float32Array(2), shape: [2] }),
         /unexpected tensor 'param\/ghost' \(not part of this model\)/,

@@ -66,6 +66,9 @@ export interface StepRunner {
   checkAbort(): void;
 }
 
+/** Which optimizer state buffers hold squared gradients (native/kernels/optim.cpp's layout). */
+const SQUARED_STATES: Partial<Record<string, number[]>> = { adam: [1], adamw: [1], rmsprop: [0], adagrad: [0] };
+
 export interface FitJob<B> {
   /** 'SequenceClassifier.fit', for messages. */
   readonly what: string;
@@ -339,6 +342,14 @@ export class Trainer {
       const fresh = made.state.map((s) => (this.be.toHostSync(s) as HostArray).slice());
       made.state.forEach((s, i) => {
         const data = file.tensor(`optimizer/state${i}`, this.params.dtype, [this.params.size]);
+        // running averages of squared gradients: a negative one would give NaN under the square root
+        if (SQUARED_STATES[made.config.type]?.includes(i)) {
+          const k = data.findIndex((v) => v < 0);
+          if (k >= 0)
+            file.fail(
+              `optimizer state ${i} (${made.config.type}'s running squared gradients) must be >= 0, found ${data[k]} at element ${k}`,
+            );
+        }
         if (step === 0 && data.some((v, k) => v !== fresh[i][k]))
           file.fail(
             `${field}.optimizer.step is 0 (no update done) but optimizer state ${i} is not the state an optimizer starts from`,
