@@ -4,7 +4,7 @@
 // (signal, abnormal exit, an uncaught error) or stops making progress is blamed on the case it
 // had started; the next child starts right after it. Cases and their judging: test/fuzz/cases.cjs.
 //
-// FUZZ_REPORT=<file> writes every case's outcome as JSON; FUZZ_CASE_TIMEOUT_MS (default 10000)
+// FUZZ_REPORT=<file> writes every case's outcome as JSON; FUZZ_CASE_TIMEOUT_MS (default 5000)
 // is how long one case may run before it counts as a hang; FUZZ_CHILDREN (default 4) how many
 // children run at once.
 import { spawn, spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const { KNOWN_FAILURES } = require('./known-failures.cjs') as { KNOWN_FAILURES: Array<[RegExp, string]> };
 
 const child = join(__dirname, 'child.cjs');
-const TIMEOUT = Number(process.env.FUZZ_CASE_TIMEOUT_MS ?? 10_000);
+const TIMEOUT = Number(process.env.FUZZ_CASE_TIMEOUT_MS ?? 5000);
 const CHILDREN = Number(process.env.FUZZ_CHILDREN ?? 4);
 const NODE_ARGS = ['--expose-gc', '--max-old-space-size=2048', '--stack-size=984'];
 
