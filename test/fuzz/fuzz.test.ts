@@ -213,7 +213,7 @@ describe('fuzz', () => {
       if (process.env.FUZZ_REPORT) writeFileSync(process.env.FUZZ_REPORT, JSON.stringify(all, null, 1));
       if (unexpected.length)
         console.log(`fuzz: ${unexpected.length} failures:\n${unexpected.slice(0, 200).map(show).join('\n')}`);
-      expect(all.length).toBeGreaterThanOrEqual(300);
+      if (!process.env.FUZZ_ONLY) expect(all.length).toBeGreaterThanOrEqual(300);
       expect(unexpected.map(show)).toEqual([]);
     },
   );
