@@ -76,7 +76,7 @@ async function classify(c) {
   const ms = Date.now() - t0;
   const r = judge(c, threw, err);
   if (r.outcome === 'ok' && ms > SLOW_MS)
-    return { outcome: 'slow', message: `took ${ms} ms; ${r.message ?? 'no error'}` };
+    return { outcome: 'slow', message: `took ${ms} ms; ${r.message ?? 'otherwise ok'}` };
   return r;
 }
 
