@@ -196,6 +196,11 @@ export function decodeCheckpoint(buf: Uint8Array, source = '<buffer>'): Checkpoi
   }
   if (!(buf instanceof Uint8Array))
     throw new TypeError(`rnnkit decodeCheckpoint: expected a Buffer or Uint8Array, received ${kind(buf)}`);
+  try {
+    buf.subarray(0, 0);
+  } catch {
+    throw new TypeError('rnnkit decodeCheckpoint: the Uint8Array is detached (its buffer was transferred)');
+  }
   const magic = buf.subarray(0, 8);
   const version = MAGIC.subarray(0, magic.length).equals(magic)
     ? 2
@@ -430,10 +435,18 @@ export function saveCheckpointSync(file: string, cp: Checkpoint): void {
   }
 }
 
+/** A path (a number would be read as a file descriptor, a Buffer as a path in bytes). */
+function checkPath(file: unknown): asserts file is string {
+  if (typeof file !== 'string' || file.length === 0)
+    throw new TypeError(`rnnkit load: path must be a non-empty string, received ${show(file)}`);
+}
+
 export async function loadCheckpoint(file: string): Promise<Checkpoint> {
+  checkPath(file);
   return decodeCheckpoint(await fs.promises.readFile(file), file);
 }
 
 export function loadCheckpointSync(file: string): Checkpoint {
+  checkPath(file);
   return decodeCheckpoint(fs.readFileSync(file), file);
 }

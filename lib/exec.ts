@@ -9,16 +9,26 @@ import type { OptimStepArgs, RnnBackwardArgs, RnnForwardArgs } from './native';
 export type Step = Promise<void> | undefined;
 export type Gen<T> = Generator<Step, T, void>;
 
+function checkGen(what: string, g: unknown): void {
+  if (g === null || typeof g !== 'object' || typeof (g as { next?: unknown }).next !== 'function')
+    throw new TypeError(
+      `${what}: expected a layer generator (layer.forward(x, ctx)), received ${g === null ? 'null' : typeof g}`,
+    );
+}
+
 export function runSync<T>(g: Gen<T>): T {
+  checkGen('runSync', g);
   let r = g.next();
   while (!r.done) {
-    if (r.value) throw new Error('rnnkit internal error: an async step was yielded to the sync driver');
+    if (r.value)
+      throw new Error('runSync: the generator yielded an async step (run it with runAsync, or on a sync context)');
     r = g.next();
   }
   return r.value;
 }
 
 export async function runAsync<T>(g: Gen<T>): Promise<T> {
+  checkGen('runAsync', g);
   let r = g.next();
   while (!r.done) {
     if (r.value) await r.value;

@@ -30,6 +30,8 @@ export function optionsObject<T extends object>(what: string, given: T | undefin
 
 /** Validates `given` against `schema` and returns every field filled in (defaults included). */
 export function resolveOptions<T>(what: string, schema: Schema, given: unknown): T {
+  if (schema === null || typeof schema !== 'object')
+    throw new TypeError(`resolveOptions: schema must be an object of field specs, received ${describe(schema)}`);
   if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
     throw new TypeError(`${what}: options must be an object, received ${describe(given)}`);
   }
@@ -51,8 +53,10 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
         out[k] = null;
         continue;
       }
+      // an integer option without a bound of its own is a size or a count: it must fit the
+      // kernels' int32 dimensions (larger values would wrap or overflow the products)
       const lo = f.min ?? -Infinity,
-        hi = f.max ?? Infinity;
+        hi = f.max ?? (f.type === 'int' ? 2147483647 : Infinity);
       const kind = f.type === 'int' ? 'an integer' : 'a finite number';
       const range = `${kind}${lo > -Infinity ? ` >= ${lo}` : ''}${hi < Infinity ? `${lo > -Infinity ? ' and' : ''} <= ${hi}` : ''}`;
       if (typeof v !== 'number') throw new TypeError(`${what}: ${k} must be ${range}, received ${describe(v)}`);

@@ -159,7 +159,11 @@ export class FlatParameters {
     if (this.data) return;
     if (this.entries.length > 0) {
       const largest = this.entries.reduce((a, b) => (b.size > a.size ? b : a));
-      const named = optionsOfDims(this.owner?.options, largest.shape);
+      const o = this.owner?.options;
+      const named =
+        layerOptionsOfDims(o, largest, true) ||
+        optionsOfDims(o, largest.shape) ||
+        layerOptionsOfDims(o, largest, false);
       guardBytes(
         `${this.owner?.name ?? 'FlatParameters'}${named ? ` ${named}` : ''}: ${this.total.toLocaleString('en-US')} ${this.dtype} ` +
           `parameters (largest: ${largest.name} [${largest.shape.join(',')}]) with their gradients`,
@@ -172,6 +176,20 @@ export class FlatParameters {
   }
 }
 
+/** For a Model: the options of the layer the parameter belongs to ("LSTM '0' hiddenSize 4096"). */
+function layerOptionsOfDims(options: Record<string, unknown> | undefined, e: ParamEntry, ownerOnly: boolean): string {
+  const layers = options?.layers;
+  if (!Array.isArray(layers)) return '';
+  const all = layers as Array<{ type?: unknown; name?: unknown; config?: unknown }>;
+  // the layer that owns the tensor first; else the one whose output size feeds it (embeddingDim)
+  const own = all.filter((l) => typeof l?.name === 'string' && e.name.startsWith(`${l.name}.`));
+  for (const l of ownerOnly ? own : all) {
+    const hit = optionsOfDims(l?.config as Record<string, unknown>, e.shape);
+    if (hit) return `${String(l.type)} '${String(l.name)}' ${hit}`;
+  }
+  return '';
+}
+
 /** PyTorch's parameter names and shapes of an nn.RNN/LSTM/GRU (stacked, optionally bidirectional). */
 export function recurrentParameterShapes(o: {
   cell: RnnSpec['cell'];
@@ -181,6 +199,15 @@ export function recurrentParameterShapes(o: {
   bidirectional?: boolean;
   bias?: boolean;
 }): Array<[string, number[]]> {
+  if (o === null || typeof o !== 'object')
+    throw new TypeError(
+      `recurrentParameterShapes: expected { cell, inputSize, hiddenSize, numLayers?, bidirectional?, bias? }, received ${o === null ? 'null' : typeof o}`,
+    );
+  for (const k of ['inputSize', 'hiddenSize', 'numLayers'] as const) {
+    const v = o[k];
+    if ((v !== undefined || k !== 'numLayers') && !(Number.isSafeInteger(v) && (v as number) > 0))
+      throw new RangeError(`recurrentParameterShapes: ${k} must be a positive integer, received ${String(v)}`);
+  }
   const layers = o.numLayers ?? 1,
     dirs = o.bidirectional ? 2 : 1,
     H = o.hiddenSize;

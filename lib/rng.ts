@@ -4,7 +4,9 @@ export class Rng {
   private s: Uint32Array;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Rng: seed must be a finite number, received ${String(seed)}`);
+    // as the seed options: an integer in [0, 2^32) (a fraction or 2^53 would be silently folded)
+    if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
+      throw new RangeError(`Rng: seed must be an integer in [0, 4294967295], received ${String(seed)}`);
     this.s = new Uint32Array(4);
     // splitmix32 expands the seed into the four state words
     let x = (Math.floor(seed) >>> 0) ^ 0x9e3779b9;
@@ -36,6 +38,8 @@ export class Rng {
     return ((this.nextU32() >>> 5) * 67108864 + (this.nextU32() >>> 6)) / 9007199254740992;
   }
   uniform(lo: number, hi: number): number {
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo)
+      throw new RangeError(`Rng.uniform: bounds must be finite numbers with lo <= hi, received ${lo}, ${hi}`);
     return lo + (hi - lo) * this.next();
   }
   /** Standard normal (Box–Muller). */
@@ -44,7 +48,9 @@ export class Rng {
     while (u === 0) u = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
+  /** Uniform integer in [0, n). */
   int(n: number): number {
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`Rng.int: n must be an integer >= 1, received ${n}`);
     return Math.floor(this.next() * n);
   }
   /** A seed for a native counter-based generator (dropout masks). */
@@ -65,6 +71,8 @@ export class Rng {
     if (!Array.isArray(st) || st.length !== 4 || !st.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32)) {
       throw new RangeError(`Rng.setState: state must be 4 unsigned 32-bit integers, received ${JSON.stringify(st)}`);
     }
+    // xoshiro's all-zero state is a fixed point: every draw would be 0
+    if (st.every((v) => v === 0)) throw new RangeError('Rng.setState: the state must not be all zeros');
     this.s = Uint32Array.from(st);
   }
 }

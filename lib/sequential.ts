@@ -7,7 +7,8 @@ import type { Gen } from './exec';
 import type { HostArray } from './native';
 import { FlatParameters } from './params';
 import type { Rng } from './rng';
-import type { Act, ActShape, Ctx, Layer } from './layers/layer';
+import { Layer } from './layers/layer';
+import type { Act, ActShape, Ctx } from './layers/layer';
 
 export class Sequential {
   readonly layers: Layer[];
@@ -25,11 +26,20 @@ export class Sequential {
     params?: FlatParameters,
     device?: Device,
   ) {
+    if (!Array.isArray(layers))
+      throw new TypeError(`Sequential: layers must be an array of layers, received ${shown(layers)}`);
     if (params && params.dtype !== dtype)
       throw new TypeError(`Sequential: shared params are ${params.dtype}, received dtype ${dtype}`);
     this.params = params ?? new FlatParameters(dtype, device);
-    this.layers = layers.map((e, i) => {
-      const [name, layer] = Array.isArray(e) ? e : [String(i), e];
+    const what = 'a Layer (new LSTM(…), new Linear(…), …) or a [name, layer] pair';
+    this.layers = Array.from({ length: layers.length }, (_, i) => {
+      const e: unknown = layers[i]; // a hole reads as undefined and is refused below
+      const pair = Array.isArray(e);
+      const [name, layer] = pair ? (e as unknown[]) : [String(i), e];
+      if (!(layer instanceof Layer))
+        throw new TypeError(`Sequential: layers[${i}] must be ${what}, received ${shown(pair ? e : layer)}`);
+      if (typeof name !== 'string' || name.length === 0)
+        throw new TypeError(`Sequential: the name of layers[${i}] must be a non-empty string, received ${shown(name)}`);
       layer.name = name;
       return layer;
     });
@@ -155,4 +165,13 @@ export function loadStateDictInto(params: FlatParameters, sd: Record<string, Arr
         throw new RangeError(`loadStateDict: ${e.name}[${i}] must be a finite number, received ${v[i]}`);
   }
   for (const e of params.list()) if (sd[e.name] !== undefined) params.setParam(e.name, sd[e.name]);
+}
+
+function shown(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an Array of length ${v.length}`;
+  if (typeof v === 'string') return `string "${v}"`;
+  if (typeof v === 'number') return `number ${v}`;
+  if (typeof v === 'object') return `an object (${Object.getPrototypeOf(v)?.constructor?.name ?? 'no prototype'})`;
+  return typeof v;
 }

@@ -5,7 +5,7 @@
 import type { Backend } from '../backend';
 import { cpu } from '../cpu-backend';
 import type { HostArray, OptimizerKind, RnnSpec } from '../native';
-import { HostData, isTensor, Tensor, TensorDType } from './tensor';
+import { dtypeOf, HostData, isTensor, Tensor, TensorDType, TENSOR_DTYPES } from './tensor';
 import { bytesPerElement, formatBytes, guardBytes } from '../memory';
 
 type Arr = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array;
@@ -153,9 +153,16 @@ export abstract class HostMemoryDevice {
       throw new TypeError(`${this.name}.${what}: expected a Tensor, received ${t === null ? 'null' : typeof t}`);
     if (t.device !== this.name)
       throw new TypeError(`${this.name}.${what}: the tensor lives on device '${t.device}', not '${this.name}'`);
+    if (this.freedTensors.has(t)) throw new Error(`${this.name}.${what}: the tensor was freed`);
   }
+  /** Tensors given to free(): using one again is an error (freeing it again is not). */
+  protected readonly freedTensors = new WeakSet<Tensor>();
 
   alloc(dtype: TensorDType, shape: readonly number[]): Tensor {
+    if (!TENSOR_DTYPES.includes(dtype))
+      throw new TypeError(
+        `${this.name}.alloc: dtype must be one of ${TENSOR_DTYPES.join(', ')}, received ${String(dtype)}`,
+      );
     const n = checkShape('alloc', shape);
     const what = `${this.name}.alloc: a ${dtype} tensor of shape [${shape.join(',')}]`;
     guardBytes(what, n * bytesPerElement(dtype));
@@ -174,6 +181,7 @@ export abstract class HostMemoryDevice {
   }
 
   fromHost(data: HostData, shape?: readonly number[]): Tensor {
+    dtypeOf(data); // a typed array of a tensor dtype, or a TypeError naming what was given
     const s = shape ?? [data.length];
     const n = checkShape('fromHost', s);
     if (n !== data.length)
@@ -238,8 +246,8 @@ export abstract class HostMemoryDevice {
     return c;
   }
 
-  free(_t: Tensor): void {
-    /* host memory: the garbage collector frees it */
+  free(t: Tensor): void {
+    if (isTensor(t)) this.freedTensors.add(t); // host memory: the garbage collector frees it
   }
 
   rnnReserveSize(spec: RnnSpec): number {

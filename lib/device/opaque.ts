@@ -55,6 +55,7 @@ export class OpaqueDevice extends HostMemoryDevice implements Device {
 
   /** Forgets the tensor's memory at once (any later use of it throws). */
   override free(t: Tensor): void {
+    super.free(t);
     if (t.handle !== null && typeof t.handle === 'object') this.memoryOf.delete(t.handle);
   }
 

@@ -4,6 +4,7 @@
 // device.fromHost / device.toHost at the API edge (docs/engine.md, "The tensor contract").
 
 export type TensorDType = 'float32' | 'float64' | 'int32' | 'uint8';
+export const TENSOR_DTYPES: readonly TensorDType[] = ['float32', 'float64', 'int32', 'uint8'];
 export type HostData = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export class Tensor {

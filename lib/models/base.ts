@@ -4,7 +4,7 @@
 // thread (async drivers), so the event loop stays free while a model trains.
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
-import { defaultDevice } from '../device/default';
+import { loadDevice, resolveDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Gen, runAsync, runSync } from '../exec';
@@ -51,8 +51,8 @@ export abstract class SequenceModel {
   protected rng!: Rng;
   /** Where this model's tensors live (not stored in model files). */
   readonly device: Device;
-  constructor(device?: Device) {
-    this.device = device ?? defaultDevice();
+  constructor(device: Device | undefined, what: string) {
+    this.device = resolveDevice(what, device);
     this.scratch = new ScratchPool(this.device);
   }
   private disposed = false;
@@ -438,10 +438,12 @@ export abstract class SequenceModel {
 
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> {
-    return loadModel(new ModelFile(path, await loadCheckpoint(path)), options.device);
+    const device = loadDevice('SequenceModel.load', options);
+    return loadModel(new ModelFile(path, await loadCheckpoint(path)), device);
   }
   static loadSync(path: string, options: { device?: Device } = {}): SequenceModel {
-    return loadModel(new ModelFile(path, loadCheckpointSync(path)), options.device);
+    const device = loadDevice('SequenceModel.loadSync', options);
+    return loadModel(new ModelFile(path, loadCheckpointSync(path)), device);
   }
 
   /** @internal Weights, training state and carried states of a model file (options already checked). */

@@ -4,7 +4,7 @@
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
-import { defaultDevice } from '../device/default';
+import { loadDevice, resolveDevice } from '../device/default';
 import type { Device } from '../device/device';
 import { runAsync, runSync } from '../exec';
 import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
@@ -131,7 +131,7 @@ export class LanguageModel {
       );
     const { vocabulary, device, ...rest } = options;
     this.vocabulary = vocabulary;
-    this.device = device ?? defaultDevice();
+    this.device = resolveDevice('LanguageModel', device);
     this.scratch = new ScratchPool(this.device);
     this.config = resolveOptions('LanguageModel', LM_OPTIONS, rest);
     const c = this.config;
@@ -426,7 +426,8 @@ export class LanguageModel {
 
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> {
-    return LanguageModel.fromFile(new ModelFile(path, await loadCheckpoint(path)), options.device);
+    const device = loadDevice('LanguageModel.load', options);
+    return LanguageModel.fromFile(new ModelFile(path, await loadCheckpoint(path)), device);
   }
 
   private static fromFile(file: ModelFile, device?: Device): LanguageModel {

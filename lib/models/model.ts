@@ -68,7 +68,7 @@ export class Model extends SequenceModel {
     if (options === undefined) throw new TypeError('Model: options must be an object with layers, received undefined');
     optionsObject('Model', options);
     const { layers, device, ...rest } = options;
-    super(device);
+    super(device, 'Model');
     if (!Array.isArray(layers) || layers.length === 0)
       throw new TypeError('Model: layers must be a non-empty array of layers');
     const c = resolveOptions<Omit<Resolved, 'layers'>>('Model', MODEL_OPTIONS, rest);

@@ -141,7 +141,7 @@ export class SequenceClassifier extends SequenceModel {
 
   constructor(options: ClassifierOptions) {
     const { device, ...rest } = optionsObject('SequenceClassifier', options);
-    super(device);
+    super(device, 'SequenceClassifier');
     this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, rest);
     const { net, spec, rnn } = buildNet(
       'SequenceClassifier',
@@ -170,7 +170,7 @@ export class SequenceTagger extends SequenceModel {
 
   constructor(options: ModelOptions) {
     const { device, ...rest } = optionsObject('SequenceTagger', options);
-    super(device);
+    super(device, 'SequenceTagger');
     this.config = resolveOptions('SequenceTagger', COMMON, rest);
     const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null, this.device);
     this.net = net;

@@ -14,7 +14,7 @@
 // no gradient either way.)
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
-import { defaultDevice } from '../device/default';
+import { loadDevice, resolveDevice } from '../device/default';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import { Gen, runAsync, runSync } from '../exec';
@@ -172,7 +172,7 @@ export class Seq2Seq {
     if (options.targetVocabulary !== undefined && !(options.targetVocabulary instanceof Vocabulary))
       throw new TypeError('Seq2Seq: targetVocabulary must be a Vocabulary');
     const { sourceVocabulary, targetVocabulary, device, ...rest } = options;
-    this.device = device ?? defaultDevice();
+    this.device = resolveDevice('Seq2Seq', device);
     this.scratch = new ScratchPool(this.device);
     this.source = sourceVocabulary;
     this.target = targetVocabulary ?? sourceVocabulary;
@@ -782,7 +782,8 @@ export class Seq2Seq {
   }
   /** Loads a model file; `device` places it (default: the CPU device). */
   static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> {
-    return restoreSeq2Seq(new ModelFile(path, await loadCheckpoint(path)), options.device);
+    const device = loadDevice('Seq2Seq.load', options);
+    return restoreSeq2Seq(new ModelFile(path, await loadCheckpoint(path)), device);
   }
 
   /**

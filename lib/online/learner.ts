@@ -6,8 +6,8 @@
 import { CpuDevice } from '../device/cpu';
 import type { Tensor } from '../device/tensor';
 import { Exec } from '../exec';
-import type { HostArray } from '../native';
-import { FieldSpec, resolveOptions } from '../options';
+import type { HostArray, OptimizerKind } from '../native';
+import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { SequenceModel } from '../models/base';
 import { MODEL_META_KEYS, restore } from '../models/persistence';
 import { checkResolved, initializing, ModelFile, withoutInit } from '../models/file-checks';
@@ -36,7 +36,7 @@ import { ExactRtrl, OnlineAlgorithm } from './exact-rtrl';
 export interface OnlineLearnerOptions {
   /** 'rtrl' (exact, default), 'snap1' or 'uoro'. */
   algorithm?: OnlineAlgorithm;
-  optimizer?: OptimizerOptions;
+  optimizer?: OptimizerOptions | OptimizerKind;
   /** Apply the accumulated gradient every this many steps (default 1). */
   updateEvery?: number;
   /** Clip the global gradient norm of each update (default none). */
@@ -98,8 +98,9 @@ export class OnlineLearner {
   private readonly optimizerOptions: OptimizerOptions | undefined;
 
   constructor(model: SequenceModel, options: OnlineLearnerOptions = {}) {
+    optionsObject('OnlineLearner', options);
     this.model = model;
-    this.optimizerOptions = options.optimizer;
+    this.optimizerOptions = typeof options.optimizer === 'string' ? { type: options.optimizer } : options.optimizer;
     if (!(model instanceof SequenceModel) || model.type !== 'SequenceTagger')
       throw new TypeError('OnlineLearner: model must be a SequenceTagger (one output per step)');
     const { optimizer, schedule, ...rest } = options;

@@ -8,6 +8,20 @@ const SPECIALS = [PAD, UNK, BOS, EOS];
 
 export type VocabularyKind = 'chars' | 'words';
 
+function textArg(what: string, text: unknown): asserts text is string {
+  if (typeof text !== 'string')
+    throw new TypeError(`${what}: text must be a string, received ${text === null ? 'null' : typeof text}`);
+}
+
+function optionsArg<T extends object>(what: string, options: T | undefined, keys: string[]): T {
+  if (options === undefined) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(`${what}: options must be an object, received ${options === null ? 'null' : typeof options}`);
+  for (const k of Object.keys(options))
+    if (!keys.includes(k)) throw new RangeError(`${what}: unknown option '${k}'; known options: ${keys.join(', ')}`);
+  return options;
+}
+
 export class Vocabulary {
   readonly kind: VocabularyKind;
   readonly tokens: readonly string[];
@@ -22,15 +36,24 @@ export class Vocabulary {
 
   /** Every distinct character of `text`, most frequent first (ties by code point). */
   static characters(text: string, options: { minCount?: number } = {}): Vocabulary {
-    return Vocabulary.build('chars', Array.from(text), options.minCount ?? 1);
+    textArg('Vocabulary.characters', text);
+    const o = optionsArg('Vocabulary.characters', options, ['minCount']);
+    return Vocabulary.build('chars', Array.from(text), o.minCount ?? 1);
   }
   /** Every distinct whitespace-separated token of `text`, most frequent first. */
   static words(text: string, options: { minCount?: number; maxSize?: number } = {}): Vocabulary {
+    textArg('Vocabulary.words', text);
+    const o = optionsArg('Vocabulary.words', options, ['minCount', 'maxSize']);
+    const maxSize = o.maxSize;
+    if (maxSize !== undefined && !(Number.isInteger(maxSize) && maxSize > SPECIALS.length))
+      throw new RangeError(
+        `Vocabulary.words: maxSize must be an integer > ${SPECIALS.length} (the special symbols count), received ${String(maxSize)}`,
+      );
     return Vocabulary.build(
       'words',
       text.split(/\s+/).filter((w) => w.length > 0),
-      options.minCount ?? 1,
-      options.maxSize,
+      o.minCount ?? 1,
+      maxSize,
     );
   }
   private static build(kind: VocabularyKind, items: string[], minCount: number, maxSize?: number): Vocabulary {
@@ -70,6 +93,10 @@ export class Vocabulary {
   }
   /** Text of token ids; special symbols are dropped unless keepSpecials. */
   decode(ids: ArrayLike<number>, keepSpecials = false): string {
+    if (!Array.isArray(ids) && !ArrayBuffer.isView(ids))
+      throw new TypeError(
+        `Vocabulary.decode: ids must be an array of token ids, received ${ids === null ? 'null' : typeof ids}`,
+      );
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];

@@ -147,7 +147,6 @@ function loaderCases(dir) {
     ['optimizer a number', (m) => (m.training.optimizer = 3)],
     ['optimizer options type bogus', (m) => (m.training.optimizer.options.type = 'bogus')],
     ['optimizer options an unknown field', (m) => (m.training.optimizer.options.bogus = 1)],
-    ['learning rate null (NaN in JSON)', (m) => (m.training.optimizer.options.lr = null)],
     ['learning rate -1', (m) => (m.training.optimizer.options.lr = -1)],
     ['learning rate a string', (m) => (m.training.optimizer.options.lr = '0.1')],
     ['learning rate 1e300', (m) => (m.training.optimizer.options.lr = 1e300)],

@@ -8,7 +8,7 @@ const u = require('./util.cjs');
 const addon = u.loadNative();
 const EXPORTS = Object.keys(addon).filter((k) => typeof addon[k] === 'function');
 /** Exports that take no options object: any argument may be ignored. */
-const NO_ARGS = new Set(['backendInfo', 'cellTable']);
+const NO_ARGS = new Set(['backendInfo', 'cellTable', 'memoryInfo']);
 
 const { f32 } = u;
 const i32 = (...v) => Int32Array.from(v);
