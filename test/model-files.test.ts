@@ -173,7 +173,7 @@ describe('model file metadata', () => {
     await refused(
       loadModel,
       edited(file, 'opt-type', (cp) => (cp.meta.options.hiddenSize = '3')),
-      /options: SequenceClassifier: hiddenSize must be an integer >= 1, received string "3"/,
+      /options: SequenceClassifier: hiddenSize must be an integer >= 1 and <= 2147483647, received string "3"/,
     );
     await refused(
       loadModel,

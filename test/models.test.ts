@@ -415,7 +415,7 @@ forEachDevice(() => {
       [
         'bad model option',
         () => new SequenceClassifier({ inputSize: 2, hiddenSize: 0, outputSize: 2 }),
-        /SequenceClassifier: hiddenSize must be an integer >= 1, received number 0/,
+        /SequenceClassifier: hiddenSize must be an integer >= 1 and <= 2147483647, received number 0/,
       ],
       [
         'both inputSize and vocabSize',
