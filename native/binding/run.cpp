@@ -4,6 +4,8 @@
 #include <exception>
 #include <new>
 
+#include "../kernels/threads.h"
+
 namespace rnnkit {
 namespace binding {
 
@@ -119,8 +121,16 @@ Napi::Value run_job(Args& args, Job job, bool async) {
   }
   double r = 0;
   try {
-    std::lock_guard<std::mutex> lk(engine_mutex());
-    r = job.work();
+    // A synchronous call never waits for the engine: while another thread's job holds it (an
+    // async job of another model, for seconds perhaps) this one runs in a serial lane on the
+    // calling thread, with the pool's partition and no shared state (threads.h).
+    std::unique_lock<std::mutex> lk(engine_mutex(), std::try_to_lock);
+    if (lk.owns_lock()) {
+      r = job.work();
+    } else {
+      SerialLane lane;
+      r = job.work();
+    }
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(env, args.fn() + ": out of memory");
   } catch (const std::exception& e) {

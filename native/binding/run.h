@@ -1,6 +1,9 @@
 // Runs a validated job synchronously on the calling thread or, for the *Async variants, on a
-// libuv worker thread, returning a Promise. Jobs are serialized process-wide: the kernels
-// already use every core, and one job at a time keeps the thread pool's state simple.
+// libuv worker thread, returning a Promise. Jobs that use the thread pool are serialized
+// process-wide (engine_mutex): the kernels already use every core, and one job at a time keeps
+// the pool's state simple. An async job waits for the engine on its worker thread; a synchronous
+// call never waits: when the engine is busy it runs in a serial lane on the calling thread
+// (threads.h), so the event loop is not held up by another model's long job.
 #pragma once
 #include <napi.h>
 
