@@ -104,4 +104,69 @@ describe('event loop', () => {
     expect(losses(a)).toEqual(aloneA);
     expect(losses(b)).toEqual(aloneB);
   });
+
+  describe("fit's validation of a large dataset", () => {
+    const N = 8000,
+      T = 40,
+      F = 10;
+    const r = rng(3);
+    const seqs = Array.from({ length: N }, () =>
+      Array.from({ length: T }, () => Array.from({ length: F }, () => r() * 2 - 1)),
+    );
+    const labels = seqs.map((_, i) => i % 3);
+    /** The inputs, with a flag that turns true when fit reads the last sequence. */
+    const watched = () => {
+      const xs = seqs.slice();
+      const last = { read: false };
+      const seq = xs[N - 1];
+      Object.defineProperty(xs, N - 1, {
+        get: () => {
+          last.read = true;
+          return seq;
+        },
+      });
+      return { xs, last };
+    };
+
+    it('yields to the event loop: fit returns and a setImmediate callback runs before the last sequence is read', async () => {
+      const m = new SequenceClassifier({ inputSize: F, hiddenSize: 8, outputSize: 3 });
+      const { xs, last } = watched();
+      let readWhenImmediateRan: boolean | null = null;
+      setImmediate(() => {
+        readWhenImmediateRan = last.read;
+      });
+      const ac = new AbortController();
+      const p = m.fit(xs, labels, { epochs: 1, batchSize: 500, signal: ac.signal, onBatchEnd: () => ac.abort() });
+      const readWhenFitReturned = last.read;
+      await expect(p).rejects.toThrow(/abort/);
+      expect(readWhenFitReturned).toBe(false);
+      expect(readWhenImmediateRan).toBe(false);
+      expect(last.read).toBe(true);
+      m.dispose();
+    });
+
+    it('still names the sequence and step of a bad value late in the data', async () => {
+      const m = new SequenceClassifier({ inputSize: F, hiddenSize: 8, outputSize: 3 });
+      const xs = seqs.slice();
+      xs[N - 2] = seqs[N - 2].map((s, t) => (t === 7 ? s.map((v, j) => (j === 3 ? NaN : v)) : s));
+      await expect(m.fit(xs, labels)).rejects.toThrow(
+        new RangeError(
+          `SequenceClassifier.fit: input of sequence ${N - 2} at step 7 must be finite numbers, received NaN`,
+        ),
+      );
+      await expect(m.fit(seqs, [...labels.slice(0, -1), 7])).rejects.toThrow(
+        `SequenceClassifier.fit: target of sequence ${N - 1} must be a class id in [0, 2], received 7`,
+      );
+      const valBad = seqs.slice(0, 100);
+      valBad[99] = [[1, 2]];
+      await expect(
+        m.fit(seqs.slice(0, 10), labels.slice(0, 10), {
+          validationData: { inputs: valBad, targets: labels.slice(0, 100) },
+        }),
+      ).rejects.toThrow(
+        'SequenceClassifier.fit (validationData): step 0 of sequence 99 must have 10 features, received 2',
+      );
+      m.dispose();
+    });
+  });
 });
