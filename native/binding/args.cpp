@@ -1,4 +1,5 @@
 #include "args.h"
+#include "run.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -84,7 +85,7 @@ void capture_builtins(Napi::Env env) {
 }
 
 Staging::~Staging() {
-  for (Entry& e : entries) std::free(e.copy);
+  for (Entry& e : entries) staging_release(e.copy, e.bytes);
 }
 
 Args::Args(const Napi::CallbackInfo& info, const char* fn, bool async) : env_(info.Env()), fn_(fn), async_(async) {
@@ -169,7 +170,7 @@ void* Args::stage(const Napi::Value& v, const std::string& name, void* p, std::s
   // One buffer passed for two fields stays one buffer in the copy.
   for (const Staging::Entry& e : staging_->entries)
     if (e.orig == orig && e.bytes == bytes) return e.copy;
-  void* c = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  void* c = staging_alloc(bytes);
   if (!c)
     fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +
                                                             " bytes could not be allocated)");

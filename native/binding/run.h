@@ -27,5 +27,11 @@ struct Job {
 
 Napi::Value run_job(Args& args, Job job, bool async);
 
+// Memory for the copies of an async job's buffers (args.h, Staging), 64-byte aligned. Blocks are
+// kept for reuse (up to a bound): a job's copies have the sizes of the previous job's, and fresh
+// pages cost the main thread a page fault each (several ms for a recurrent layer's reserve).
+void* staging_alloc(std::size_t bytes);
+void staging_release(void* p, std::size_t bytes);
+
 }  // namespace binding
 }  // namespace rnnkit
