@@ -114,21 +114,23 @@ describe('event loop', () => {
       Array.from({ length: T }, () => Array.from({ length: F }, () => r() * 2 - 1)),
     );
     const labels = seqs.map((_, i) => i % 3);
-    /** The inputs, with a flag that turns true when fit reads the last sequence. */
+    /** The inputs, with a flag that turns true when fit reads the last step of the last sequence. */
     const watched = () => {
       const xs = seqs.slice();
       const last = { read: false };
-      const seq = xs[N - 1];
-      Object.defineProperty(xs, N - 1, {
+      const seq = seqs[N - 1].slice();
+      const step = seq[T - 1];
+      Object.defineProperty(seq, T - 1, {
         get: () => {
           last.read = true;
-          return seq;
+          return step;
         },
       });
+      xs[N - 1] = seq;
       return { xs, last };
     };
 
-    it('yields to the event loop: fit returns and a setImmediate callback runs before the last sequence is read', async () => {
+    it('yields to the event loop: fit returns and a setImmediate callback runs before the last step is read', async () => {
       const m = new SequenceClassifier({ inputSize: F, hiddenSize: 8, outputSize: 3 });
       const { xs, last } = watched();
       let readWhenImmediateRan: boolean | null = null;
@@ -165,6 +167,40 @@ describe('event loop', () => {
         }),
       ).rejects.toThrow(
         'SequenceClassifier.fit (validationData): step 0 of sequence 99 must have 10 features, received 2',
+      );
+      m.dispose();
+    });
+
+    it('one buffer for all sequences: nested, batch-first and time-major inputs read the same; bad lengths named', () => {
+      const m = new SequenceClassifier({ inputSize: 2, hiddenSize: 4, outputSize: 3, seed: 4 });
+      const nested = [
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        [[7, 8]],
+        [
+          [9, 10],
+          [11, 12],
+        ],
+      ];
+      const lengths = [3, 1, 2];
+      const bf = new Float64Array(3 * 3 * 2),
+        tm = new Float64Array(3 * 3 * 2);
+      nested.forEach((seq, n) =>
+        seq.forEach((step, t) =>
+          step.forEach((v, f) => {
+            bf[(n * 3 + t) * 2 + f] = v;
+            tm[(t * 3 + n) * 2 + f] = v;
+          }),
+        ),
+      );
+      const want = m.predict(nested);
+      expect(m.predict({ data: bf, shape: [3, 3, 2], lengths })).toEqual(want);
+      expect(m.predict({ data: tm, shape: [3, 3, 2], lengths, batchFirst: false })).toEqual(want);
+      expect(() => m.predict({ data: bf, shape: [3, 3, 2], lengths: [3, 5, 2] })).toThrow(
+        'SequenceClassifier.predict: length of sequence 1 must be an integer in [1, 3], received 5',
       );
       m.dispose();
     });

@@ -164,6 +164,13 @@ function* readSamples(
   return new Samples(spec, items);
 }
 
+/** A length as the checks below will see it, for sizing the one buffer of all sequences. */
+function clampLen(len: number, T: number): number {
+  return Number.isInteger(len) && len >= 1 && len <= T ? len : 0;
+}
+
+// The steps of all sequences go into one buffer (each sample a view of it): one allocation
+// instead of one per sequence, which the garbage collector would otherwise visit one by one.
 function* readInputs(
   where: string,
   spec: DataSpec,
@@ -209,11 +216,15 @@ function* readInputs(
     if (lengths && lengths.length !== N)
       fail(where, `inputs.lengths must have ${N} entries, received ${lengths.length}`);
     const out = [];
+    let total = 0;
+    for (let i = 0; i < N; i++) total += lengths ? clampLen(lengths[i], T) : T;
+    const all = ids ? new Int32Array(total * f) : new Floats(total * f);
+    let at = 0;
     for (let i = 0; i < N; i++) {
       const len = lengths ? lengths[i] : T;
       if (!Number.isInteger(len) || len < 1 || len > T)
         fail(where, `length of sequence ${i} must be an integer in [1, ${T}], received ${len}`);
-      const x = ids ? new Int32Array(len) : new Floats(len * f);
+      const x = all.subarray(at, (at += len * f));
       if (bf && !Array.isArray(data)) {
         x.set((data as Float32Array).subarray(i * T * f, (i * T + len) * f)); // contiguous: one copy
       } else {
@@ -235,6 +246,13 @@ function* readInputs(
   }
   const seqs = inputs as unknown[];
   const out: Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> = [];
+  let total = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i];
+    if (Array.isArray(seq)) total += seq.length;
+  }
+  const all = ids ? new Int32Array(total) : new Floats(total * F);
+  let at = 0;
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i];
     if (!Array.isArray(seq))
@@ -244,7 +262,7 @@ function* readInputs(
     if (ids) {
       if (!isNumArray(seq))
         throw new TypeError(`${where}: sequence ${i} must be an array of token ids, received nested arrays`);
-      const x = new Int32Array(L);
+      const x = (all as Int32Array).subarray(at, (at += L));
       for (let t = 0; t < L; t++) {
         const v = seq[t];
         if (!(Number.isInteger(v) && v >= 0 && v < vocab)) checkId(v, i, t);
@@ -254,7 +272,7 @@ function* readInputs(
       yield;
       continue;
     }
-    const x = new Floats(L * F);
+    const x = (all as Float32Array | Float64Array).subarray(at, (at += L * F));
     for (let t = 0; t < L; t++) {
       const step: unknown = seq[t];
       if (typeof step === 'number' && F === 1) {
