@@ -211,7 +211,9 @@ describe('language models and Seq2Seq during training', () => {
     await training;
     expect(typeof lm.generate('a', { maxTokens: 3 })).toBe('string');
     await expect(lm.evaluate('a')).rejects.toThrow(/text must hold at least 2 tokens, received 1/);
-    await expect(lm.evaluate(text, { seqLen: 0 })).rejects.toThrow(/seqLen must be an integer >= 1 and <= 2147483647, received number 0/);
+    await expect(lm.evaluate(text, { seqLen: 0 })).rejects.toThrow(
+      /seqLen must be an integer >= 1 and <= 2147483647, received number 0/,
+    );
 
     const v = Vocabulary.characters('abc');
     const s2s = new Seq2Seq({ sourceVocabulary: v, hiddenSize: 8 });

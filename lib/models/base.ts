@@ -29,6 +29,7 @@ import {
   makeBatch,
   toDevice,
   toSamples,
+  toSamplesAsync,
 } from '../train/data';
 import { FIT_OPTIONS, FitOptions, History, Metrics, ResolvedFit, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
@@ -138,11 +139,12 @@ export abstract class SequenceModel {
     const what = `${this.type}.fit`;
     const o = resolveFit(what, options as FitOptions & Record<string, unknown>);
     requireTargets(what, targets);
-    const all = toSamples(what, this.spec, inputs, targets, this.config.dtype);
+    // large datasets are read in slices with event-loop turns between them (data.ts)
+    const all = await toSamplesAsync(what, this.spec, inputs, targets, this.config.dtype);
     let train = all,
       val: Samples | null = null;
     if (options.validationData) {
-      val = toSamples(
+      val = await toSamplesAsync(
         `${what} (validationData)`,
         this.spec,
         options.validationData.inputs,

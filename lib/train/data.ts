@@ -78,6 +78,34 @@ function isNumArray(a: unknown): a is number[] {
   return Array.isArray(a) && (a.length === 0 || typeof a[0] === 'number');
 }
 
+/**
+ * Validation runs as a generator that yields after every sequence: toSamples drives it to the end
+ * at once, toSamplesAsync gives the event loop a turn whenever a slice of SLICE_MS has passed, so
+ * fit's validation of a large dataset never blocks the main thread for long (the first slice
+ * runs before fit returns its promise; a small dataset fits in it and is read at once).
+ */
+type Work<T> = Generator<void, T, void>;
+const SLICE_MS = 4;
+
+function runAll<T>(g: Work<T>): T {
+  let r = g.next();
+  while (!r.done) r = g.next();
+  return r.value;
+}
+
+async function runSliced<T>(g: Work<T>): Promise<T> {
+  let start = performance.now();
+  let r = g.next();
+  while (!r.done) {
+    if (performance.now() - start >= SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      start = performance.now();
+    }
+    r = g.next();
+  }
+  return r.value;
+}
+
 /** Validates inputs (and targets, when given) and converts them to samples. */
 export function toSamples(
   where: string,
@@ -86,33 +114,69 @@ export function toSamples(
   targets?: TargetInput | null,
   dtype: DType = 'float64',
 ): Samples {
-  const xs = readInputs(where, spec, inputs, dtype);
+  return runAll(readSamples(where, spec, inputs, targets, dtype));
+}
+
+/**
+ * toSamples in slices, with event-loop turns between them (fit). The inputs and targets are read
+ * while the promise is pending: keep them unchanged until it settles.
+ */
+export function toSamplesAsync(
+  where: string,
+  spec: DataSpec,
+  inputs: SequenceInput,
+  targets?: TargetInput | null,
+  dtype: DType = 'float64',
+): Promise<Samples> {
+  return runSliced(readSamples(where, spec, inputs, targets, dtype));
+}
+
+function* readSamples(
+  where: string,
+  spec: DataSpec,
+  inputs: SequenceInput,
+  targets: TargetInput | null | undefined,
+  dtype: DType,
+): Work<Samples> {
+  const xs = yield* readInputs(where, spec, inputs, dtype);
   if (xs.length === 0) fail(where, 'inputs must hold at least one sequence, received 0');
   const items: Sample[] = xs.map((x) => ({ ...x, y: null }));
   if (targets !== undefined && targets !== null) {
     const n = (targets as ArrayLike<unknown>).length;
     if (typeof n !== 'number') throw new TypeError(`${where}: targets must be an array, received ${typeof targets}`);
     if (n !== items.length) fail(where, `targets must have one entry per sequence (${items.length}), received ${n}`);
-    for (let i = 0; i < n; i++)
+    for (let i = 0; i < n; i++) {
       items[i].y = readTarget(where, spec, (targets as ArrayLike<unknown>)[i], i, items[i].len);
+      yield;
+    }
     if (dtype === 'float32' && spec.task !== 'classification') {
-      items.forEach((it, i) =>
-        it.y!.forEach((v) => {
+      for (let i = 0; i < n; i++) {
+        const y = items[i].y!;
+        for (let k = 0; k < y.length; k++) {
+          const v = y[k];
           if (Math.abs(v) > F32_MAX)
             fail(where, `targets of sequence ${i} must be finite in float32 (|v| <= ${F32_MAX}), received ${v}`);
-        }),
-      );
+        }
+        yield;
+      }
     }
   }
   return new Samples(spec, items);
 }
 
-function readInputs(
+/** A length as the checks below will see it, for sizing the one buffer of all sequences. */
+function clampLen(len: number, T: number): number {
+  return Number.isInteger(len) && len >= 1 && len <= T ? len : 0;
+}
+
+// The steps of all sequences go into one buffer (each sample a view of it): one allocation
+// instead of one per sequence, which the garbage collector would otherwise visit one by one.
+function* readInputs(
   where: string,
   spec: DataSpec,
   inputs: SequenceInput,
   dtype: DType,
-): Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> {
+): Work<Array<{ x: Float32Array | Float64Array | Int32Array; len: number }>> {
   const Floats = dtype === 'float32' ? Float32Array : Float64Array;
   const ids = spec.input.kind === 'ids';
   const F = spec.input.kind === 'features' ? spec.input.F : 1;
@@ -122,6 +186,8 @@ function readInputs(
       fail(where, `token id of sequence ${i} at step ${t} must be an integer in [0, ${vocab - 1}], received ${v}`);
   };
   const limit = dtype === 'float32' ? F32_MAX : Infinity;
+  // |v| <= bound holds exactly for the values checkValue accepts (NaN and ±Infinity fail it)
+  const bound = dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;
   const checkValue = (v: unknown, i: number, t: number) => {
     if (typeof v !== 'number' || !Number.isFinite(v))
       fail(where, `input of sequence ${i} at step ${t} must be finite numbers, received ${String(v)}`);
@@ -150,11 +216,15 @@ function readInputs(
     if (lengths && lengths.length !== N)
       fail(where, `inputs.lengths must have ${N} entries, received ${lengths.length}`);
     const out = [];
+    let total = 0;
+    for (let i = 0; i < N; i++) total += lengths ? clampLen(lengths[i], T) : T;
+    const all = ids ? new Int32Array(total * f) : new Floats(total * f);
+    let at = 0;
     for (let i = 0; i < N; i++) {
       const len = lengths ? lengths[i] : T;
       if (!Number.isInteger(len) || len < 1 || len > T)
         fail(where, `length of sequence ${i} must be an integer in [1, ${T}], received ${len}`);
-      const x = ids ? new Int32Array(len) : new Floats(len * f);
+      const x = all.subarray(at, (at += len * f));
       if (bf && !Array.isArray(data)) {
         x.set((data as Float32Array).subarray(i * T * f, (i * T + len) * f)); // contiguous: one copy
       } else {
@@ -170,60 +240,91 @@ function readInputs(
         }
       }
       out.push({ x, len });
+      yield;
     }
     return out;
   }
-  return (inputs as unknown[]).map((seq, i) => {
+  const seqs = inputs as unknown[];
+  const out: Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> = [];
+  let total = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i];
+    if (Array.isArray(seq)) total += seq.length;
+  }
+  const all = ids ? new Int32Array(total) : new Floats(total * F);
+  let at = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const seq = seqs[i];
     if (!Array.isArray(seq))
       throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${typeof seq}`);
-    if (seq.length === 0) fail(where, `sequence ${i} is empty; sequences need at least one step`);
+    const L = seq.length;
+    if (L === 0) fail(where, `sequence ${i} is empty; sequences need at least one step`);
     if (ids) {
       if (!isNumArray(seq))
         throw new TypeError(`${where}: sequence ${i} must be an array of token ids, received nested arrays`);
-      seq.forEach((v, t) => checkId(v, i, t));
-      return { x: Int32Array.from(seq), len: seq.length };
+      const x = (all as Int32Array).subarray(at, (at += L));
+      for (let t = 0; t < L; t++) {
+        const v = seq[t];
+        if (!(Number.isInteger(v) && v >= 0 && v < vocab)) checkId(v, i, t);
+        x[t] = v;
+      }
+      out.push({ x, len: L });
+      yield;
+      continue;
     }
-    const x = new Floats(seq.length * F);
-    seq.forEach((step: unknown, t: number) => {
+    const x = (all as Float32Array | Float64Array).subarray(at, (at += L * F));
+    for (let t = 0; t < L; t++) {
+      const step: unknown = seq[t];
       if (typeof step === 'number' && F === 1) {
         checkValue(step, i, t);
         x[t] = step;
-        return;
+        continue;
       }
       if (!Array.isArray(step) || step.length !== F)
         fail(
           where,
           `step ${t} of sequence ${i} must have ${F} features, received ${Array.isArray(step) ? step.length : typeof step}`,
         );
-      (step as unknown[]).forEach((v, j) => {
-        checkValue(v, i, t);
-        x[t * F + j] = v as number;
-      });
-    });
-    return { x, len: seq.length };
-  });
+      const o = t * F;
+      for (let j = 0; j < F; j++) {
+        const v: unknown = step[j];
+        if (typeof v !== 'number' || !(Math.abs(v) <= bound)) checkValue(v, i, t);
+        x[o + j] = v as number;
+      }
+    }
+    out.push({ x, len: L });
+    yield;
+  }
+  return out;
 }
 
 function readTarget(where: string, spec: DataSpec, y: unknown, i: number, len: number): Int32Array | Float64Array {
   const C = spec.outSize;
-  const cls = (v: unknown, at: string) => {
+  // `t` is the step (-1: the sequence's one target); messages are built only on failure
+  const at = (t: number) => (t < 0 ? `of sequence ${i}` : `of sequence ${i} at step ${t}`);
+  const cls = (v: unknown, t: number): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C)
-      fail(where, `target ${at} must be a class id in [0, ${C - 1}], received ${String(v)}`);
+      fail(where, `target ${at(t)} must be a class id in [0, ${C - 1}], received ${String(v)}`);
     return v;
   };
-  const vec = (v: unknown, at: string): number[] => {
+  // writes the C values of target v at out[o..o+C)
+  const vec = (v: unknown, t: number, out: Float64Array, o: number): void => {
     if (typeof v === 'number' && C === 1) v = [v];
     if (!Array.isArray(v) || v.length !== C)
-      fail(where, `target ${at} must have ${C} values, received ${Array.isArray(v) ? v.length : typeof v}`);
-    (v as unknown[]).forEach((e) => {
+      fail(where, `target ${at(t)} must have ${C} values, received ${Array.isArray(v) ? v.length : typeof v}`);
+    const a = v as unknown[];
+    for (let j = 0; j < C; j++) {
+      const e = a[j];
       if (typeof e !== 'number' || !Number.isFinite(e))
-        fail(where, `target ${at} must be finite numbers, received ${String(e)}`);
-    });
-    return v as number[];
+        fail(where, `target ${at(t)} must be finite numbers, received ${String(e)}`);
+    }
+    for (let j = 0; j < C; j++) out[o + j] = a[j] as number;
   };
   if (spec.level === 'sequence') {
-    if (spec.task === 'classification') return Int32Array.of(cls(y, `of sequence ${i}`));
-    return Float64Array.from(vec(y, `of sequence ${i}`));
+    if (spec.task === 'classification') return Int32Array.of(cls(y, -1));
+    const out = new Float64Array(C);
+    vec(y, -1, out, 0);
+    return out;
   }
   if (!Array.isArray(y) && !(y instanceof Int32Array))
     throw new TypeError(
@@ -232,10 +333,13 @@ function readTarget(where: string, spec: DataSpec, y: unknown, i: number, len: n
   const arr = y as ArrayLike<unknown>;
   if (arr.length !== len)
     fail(where, `targets of sequence ${i} must have one entry per step (${len}), received ${arr.length}`);
-  if (spec.task === 'classification')
-    return Int32Array.from(Array.from(arr, (v, t) => cls(v, `of sequence ${i} at step ${t}`)));
+  if (spec.task === 'classification') {
+    const out = new Int32Array(len);
+    for (let t = 0; t < len; t++) out[t] = cls(arr[t], t);
+    return out;
+  }
   const out = new Float64Array(len * C);
-  for (let t = 0; t < len; t++) out.set(vec(arr[t], `of sequence ${i} at step ${t}`), t * C);
+  for (let t = 0; t < len; t++) vec(arr[t], t, out, t * C);
   return out;
 }
 

@@ -1,4 +1,5 @@
 #include "args.h"
+#include "run.h"
 
 #include "host_memory.h"
 
@@ -90,7 +91,7 @@ Staging::~Staging() {
     if (e.block)
       release_host_block(e.block);
     else
-      std::free(e.copy);
+      staging_release(e.copy, e.bytes);
   }
 }
 
@@ -187,7 +188,7 @@ void* Args::stage(const Napi::Value& v, const std::string& name, void* p, std::s
     staging_->entries.push_back(std::move(e));
     return p;
   }
-  void* c = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  void* c = staging_alloc(bytes);
   if (!c)
     fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +
                                                             " bytes could not be allocated)");

@@ -1,8 +1,13 @@
 #include "run.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <new>
+#include <utility>
+#include <vector>
+
+#include "../kernels/threads.h"
 
 namespace rnnkit {
 namespace binding {
@@ -10,6 +15,63 @@ namespace binding {
 std::mutex& engine_mutex() {
   static std::mutex m;
   return m;
+}
+
+namespace {
+
+// Free staging blocks by rounded size, most recently released last; at most kKeepBytes in all.
+constexpr std::size_t kKeepBytes = std::size_t(128) << 20;
+struct StagingCache {
+  std::mutex m;
+  std::vector<std::pair<std::size_t, void*>> free;  // (rounded bytes, block)
+  std::size_t bytes = 0;
+};
+StagingCache& staging_cache() {
+  static StagingCache* c = new StagingCache;  // never destroyed: jobs may finish during exit
+  return *c;
+}
+std::size_t rounded(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+}  // namespace
+
+void* staging_alloc(std::size_t bytes) {
+  const std::size_t r = rounded(bytes);
+  StagingCache& c = staging_cache();
+  {
+    std::lock_guard<std::mutex> lk(c.m);
+    for (std::size_t i = c.free.size(); i-- > 0;) {
+      if (c.free[i].first != r) continue;
+      void* p = c.free[i].second;
+      c.free.erase(c.free.begin() + static_cast<std::ptrdiff_t>(i));
+      c.bytes -= r;
+      return p;
+    }
+  }
+  return std::aligned_alloc(64, r);
+}
+
+void staging_release(void* p, std::size_t bytes) {
+  if (!p) return;
+  const std::size_t r = rounded(bytes);
+  StagingCache& c = staging_cache();
+  std::vector<void*> drop;
+  {
+    std::lock_guard<std::mutex> lk(c.m);
+    if (r > kKeepBytes) {
+      drop.push_back(p);
+    } else {
+      c.free.emplace_back(r, p);
+      c.bytes += r;
+      std::size_t k = 0;  // oldest first
+      while (c.bytes > kKeepBytes) {
+        c.bytes -= c.free[k].first;
+        drop.push_back(c.free[k].second);
+        ++k;
+      }
+      c.free.erase(c.free.begin(), c.free.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+  }
+  for (void* q : drop) std::free(q);
 }
 
 namespace {
@@ -119,8 +181,16 @@ Napi::Value run_job(Args& args, Job job, bool async) {
   }
   double r = 0;
   try {
-    std::lock_guard<std::mutex> lk(engine_mutex());
-    r = job.work();
+    // A synchronous call never waits for the engine: while another thread's job holds it (an
+    // async job of another model, for seconds perhaps) this one runs in a serial lane on the
+    // calling thread, with the pool's partition and no shared state (threads.h).
+    std::unique_lock<std::mutex> lk(engine_mutex(), std::try_to_lock);
+    if (lk.owns_lock()) {
+      r = job.work();
+    } else {
+      SerialLane lane;
+      r = job.work();
+    }
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(env, args.fn() + ": out of memory");
   } catch (const std::exception& e) {

@@ -1,6 +1,9 @@
 // Runs a validated job synchronously on the calling thread or, for the *Async variants, on a
-// libuv worker thread, returning a Promise. Jobs are serialized process-wide: the kernels
-// already use every core, and one job at a time keeps the thread pool's state simple.
+// libuv worker thread, returning a Promise. Jobs that use the thread pool are serialized
+// process-wide (engine_mutex): the kernels already use every core, and one job at a time keeps
+// the pool's state simple. An async job waits for the engine on its worker thread; a synchronous
+// call never waits: when the engine is busy it runs in a serial lane on the calling thread
+// (threads.h), so the event loop is not held up by another model's long job.
 #pragma once
 #include <napi.h>
 
@@ -23,6 +26,12 @@ struct Job {
 };
 
 Napi::Value run_job(Args& args, Job job, bool async);
+
+// Memory for the copies of an async job's buffers (args.h, Staging), 64-byte aligned. Blocks are
+// kept for reuse (up to a bound): a job's copies have the sizes of the previous job's, and fresh
+// pages cost the main thread a page fault each (several ms for a recurrent layer's reserve).
+void* staging_alloc(std::size_t bytes);
+void staging_release(void* p, std::size_t bytes);
 
 }  // namespace binding
 }  // namespace rnnkit

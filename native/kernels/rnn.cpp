@@ -6,6 +6,7 @@
 
 #include "gemm.h"
 #include "scratch.h"
+#include "threads.h"
 
 namespace rnnkit {
 
@@ -14,7 +15,10 @@ namespace {
 // One scratch block for the process: the binding runs one job at a time (engine mutex), and
 // async jobs land on varying libuv threads, so a per-thread block would go cold between calls.
 // Two: forward and backward keep theirs apart so a backward never reallocates the forward's.
+// A call in a serial lane (threads.h: it runs while another thread holds the engine) uses a
+// block of its own instead.
 Scratch g_forward_scratch, g_backward_scratch;
+inline Scratch& scratch_for(Scratch& shared, Scratch& own) { return in_serial_lane() ? own : shared; }
 
 // Reserve layout (elements), every block indexed by time t, not by processing order:
 //   gates  [T,B,G*H]  activated gates (Elman: new h)
@@ -65,8 +69,10 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   std::size_t bytes = Carver::bytes<T>(B * GH) + 3 * Carver::bytes<T>(B * H) +
                       2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
-  Carver cv(g_forward_scratch.get(bytes));
-  TrimOnExit trim(g_forward_scratch);
+  Scratch own;
+  Scratch& scratch = scratch_for(g_forward_scratch, own);
+  Carver cv(scratch.get(bytes));
+  TrimOnExit trim(scratch);
   T* rec = cv.take<T>(B * GH);
   T* h = cv.take<T>(B * H);
   T* c = cv.take<T>(B * H);
@@ -127,8 +133,10 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   // only for cells that split them).
   std::size_t bytes = Carver::bytes<T>(TB * GH) * (split ? 2 : 1) + 5 * Carver::bytes<T>(B * H) +
                       Carver::bytes<std::uint8_t>(B);
-  Carver cv(g_backward_scratch.get(bytes));
-  TrimOnExit trim(g_backward_scratch);
+  Scratch own;
+  Scratch& scratch = scratch_for(g_backward_scratch, own);
+  Carver cv(scratch.get(bytes));
+  TrimOnExit trim(scratch);
   T* dgx = cv.take<T>(TB * GH);
   T* dgh = split ? cv.take<T>(TB * GH) : dgx;
   T* dh = cv.take<T>(B * H);

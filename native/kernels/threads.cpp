@@ -11,6 +11,8 @@
 namespace rnnkit {
 namespace {
 
+thread_local bool t_serial_lane = false;
+
 // A fork-join pool: workers wait for a generation counter to move, run their chunk, and count
 // down. Short spinning before sleeping keeps the per-timestep joins cheap.
 class Pool {
@@ -18,11 +20,13 @@ class Pool {
   explicit Pool(int n) { resize(n); }
   ~Pool() { stop(); }
 
-  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Read without a lock by serial lanes (SerialLane) while another thread may resize the pool.
+  int size() const { return size_.load(std::memory_order_acquire); }
 
   void resize(int n) {
     stop();
     stopping_ = false;
+    size_.store(std::max(1, n), std::memory_order_release);
     // A worker must start from the generation current now: a job posted before the thread
     // gets scheduled still has to be seen as new.
     const unsigned long start = generation_.load(std::memory_order_acquire);
@@ -32,6 +36,14 @@ class Pool {
   void run(long n, long grain, const std::function<void(long, long)>& fn) {
     int parts = static_cast<int>(std::min<long>(size(), std::max<long>(1, n / std::max<long>(grain, 1))));
     if (parts <= 1 || in_parallel_) { fn(0, n); return; }
+    if (t_serial_lane) {  // the pool's chunks, in order, on this thread (nested calls: serial)
+      struct Nested {
+        Nested() { in_parallel_ = true; }
+        ~Nested() { in_parallel_ = false; }
+      } nested;
+      for (int part = 0; part < parts; ++part) fn(n * part / parts, n * (part + 1) / parts);
+      return;
+    }
     std::lock_guard<std::mutex> serial(run_mutex_);
     job_ = &fn; job_n_ = n; job_parts_ = parts;
     pending_.store(parts - 1, std::memory_order_relaxed);
@@ -85,6 +97,7 @@ class Pool {
   std::condition_variable cv_;
   std::atomic<unsigned long> generation_{0};
   std::atomic<int> pending_{0};
+  std::atomic<int> size_{1};
   std::atomic<bool> stopping_{false};
   const std::function<void(long, long)>* job_ = nullptr;
   long job_n_ = 0;
@@ -114,6 +127,10 @@ void set_num_threads(int n) {
   std::lock_guard<std::mutex> lk(g_pool_mutex);
   pool().resize(n);
 }
+
+SerialLane::SerialLane() : prev_(t_serial_lane) { t_serial_lane = true; }
+SerialLane::~SerialLane() { t_serial_lane = prev_; }
+bool in_serial_lane() { return t_serial_lane; }
 
 void parallel_for(long n, long grain, const std::function<void(long, long)>& fn) {
   if (n <= 0) return;

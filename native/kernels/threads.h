@@ -15,4 +15,20 @@ void set_num_threads(int n);
 // least `grain` items. The calling thread takes part. Nested calls run serially.
 void parallel_for(long n, long grain, const std::function<void(long, long)>& fn);
 
+// While one is alive on a thread, parallel_for on that thread runs the chunks the pool would
+// run, one after another on the calling thread, without touching the pool: the same partition,
+// so the same results bit for bit, and no wait for a job that holds the pool on another thread.
+// Kernels that keep process-wide scratch check in_serial_lane() and use memory of their own.
+class SerialLane {
+ public:
+  SerialLane();
+  ~SerialLane();
+  SerialLane(const SerialLane&) = delete;
+  SerialLane& operator=(const SerialLane&) = delete;
+
+ private:
+  bool prev_;
+};
+bool in_serial_lane();
+
 }  // namespace rnnkit
