@@ -73,7 +73,7 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 // What native code holds between calls (the per-call scratch of the recurrent kernels).
 Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("scratchBytes", static_cast<double>(scratch_bytes_held().load()));
+  o.Set("scratchBytes", static_cast<double>(scratch_bytes_held().load() + staging_cache_bytes()));
   o.Set("scratchKeepBytes", static_cast<double>(kScratchKeepBytes));
   o.Set("hostBlockBytes", static_cast<double>(host_block_bytes()));
   return o;

@@ -1,5 +1,7 @@
 #include "run.h"
 
+#include "../kernels/scratch.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -19,8 +21,9 @@ std::mutex& engine_mutex() {
 
 namespace {
 
-// Free staging blocks by rounded size, most recently released last; at most kKeepBytes in all.
-constexpr std::size_t kKeepBytes = std::size_t(128) << 20;
+// Free staging blocks by rounded size, most recently released last; at most kKeepBytes in all
+// (the same bound as the kernels' scratch: what a large call used is given back).
+constexpr std::size_t kKeepBytes = kScratchKeepBytes;
 struct StagingCache {
   std::mutex m;
   std::vector<std::pair<std::size_t, void*>> free;  // (rounded bytes, block)
@@ -48,6 +51,12 @@ void* staging_alloc(std::size_t bytes) {
     }
   }
   return std::aligned_alloc(64, r);
+}
+
+std::size_t staging_cache_bytes() {
+  StagingCache& c = staging_cache();
+  std::lock_guard<std::mutex> lk(c.m);
+  return c.bytes;
 }
 
 void staging_release(void* p, std::size_t bytes) {

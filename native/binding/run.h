@@ -32,6 +32,8 @@ Napi::Value run_job(Args& args, Job job, bool async);
 // pages cost the main thread a page fault each (several ms for a recurrent layer's reserve).
 void* staging_alloc(std::size_t bytes);
 void staging_release(void* p, std::size_t bytes);
+// Bytes of freed staging blocks kept for the next async job (memoryInfo()).
+std::size_t staging_cache_bytes();
 
 }  // namespace binding
 }  // namespace rnnkit
