@@ -199,12 +199,13 @@ export class LanguageModel {
     if (typeof text === 'string') return this.vocabulary.encode(text);
     if (!Array.isArray(text))
       throw new TypeError(`${where}: text must be a string or an array of token ids, received ${typeof text}`);
-    text.forEach((v, i) => {
+    for (let i = 0; i < text.length; i++) {
+      const v = text[i]; // a hole reads as undefined and is refused (forEach would skip it)
       if (!Number.isInteger(v) || v < 0 || v >= this.vocabulary.size)
         throw new RangeError(
           `${where}: token ids[${i}] must be an integer in [0, ${this.vocabulary.size - 1}], received ${v}`,
         );
-    });
+    }
     return text;
   }
 

@@ -259,12 +259,13 @@ export class Seq2Seq {
     if (!Array.isArray(ids))
       throw new TypeError(`${where}: sequence ${i} must be a string or an array of token ids, received ${typeof s}`);
     if (ids.length === 0) throw new RangeError(`${where}: sequence ${i} is empty; sources need at least one token`);
-    ids.forEach((id, t) => {
+    for (let t = 0; t < ids.length; t++) {
+      const id = ids[t]; // a hole reads as undefined and is refused (forEach would skip it)
       if (!Number.isInteger(id) || id < 0 || id >= v.size)
         throw new RangeError(
           `${where}: token id of sequence ${i} at step ${t} must be an integer in [0, ${v.size - 1}], received ${id}`,
         );
-    });
+    }
     return ids;
   }
 
@@ -425,7 +426,9 @@ export class Seq2Seq {
   /** Teacher-forced loss of pairs and its gradient w.r.t. every parameter (accumulated in params.grads). */
   lossAndGradient(sources: Src[], targets: Src[]): number {
     this.live('lossAndGradient');
-    const s = sources.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.source, x, i));
+    const s = Array.from({ length: sources.length }, (_, i) =>
+      this.ids('Seq2Seq.lossAndGradient', this.source, sources[i], i),
+    );
     const t = targets.map((x, i) => this.ids('Seq2Seq.lossAndGradient', this.target, x, i));
     const { tgtIn, tgtOut } = this.targets(t);
     return readingSync(
@@ -450,9 +453,10 @@ export class Seq2Seq {
       throw new RangeError(
         `${where}: targets must have one entry per source (${sources.length}), received ${targets.length}`,
       );
+    // index loops: map would skip the holes of a sparse array and leave them for later code
     return {
-      S: sources.map((x, i) => this.ids(where, this.source, x, i)),
-      T: targets.map((x, i) => this.ids(where, this.target, x, i)),
+      S: Array.from({ length: sources.length }, (_, i) => this.ids(where, this.source, sources[i], i)),
+      T: Array.from({ length: targets.length }, (_, i) => this.ids(where, this.target, targets[i], i)),
     };
   }
 
@@ -650,7 +654,7 @@ export class Seq2Seq {
   }
 
   private encodeFor(sources: Src[], where: string, scratch: Scratch, repeat = 1) {
-    const s = sources.map((x, i) => this.ids(where, this.source, x, i));
+    const s = Array.from({ length: sources.length }, (_, i) => this.ids(where, this.source, sources[i], i));
     const ctx = this.ctx(false, false, scratch);
     const rep = s.flatMap((x) => Array.from({ length: repeat }, () => x));
     const { encOut, init } = runSync(this.encode(this.batchIds(rep), ctx));
@@ -798,6 +802,10 @@ export class Seq2Seq {
   }
 
   private scoreTargetWith(source: Src, target: Src, options: { end?: boolean }, scratch: Scratch): number {
+    if (typeof target !== 'string' && !Array.isArray(target))
+      throw new TypeError(
+        `Seq2Seq.scoreTarget: target must be a string or an array of token ids, received ${target === null ? 'null' : typeof target}`,
+      );
     const t =
       (typeof target === 'string' ? target.length : target.length) === 0
         ? []

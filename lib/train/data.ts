@@ -71,6 +71,9 @@ export class Samples {
 /** The largest finite float32: values beyond it would become Infinity in a float32 model. */
 const F32_MAX = 3.4028234663852886e38;
 
+const SHAPED_KEYS = ['data', 'shape', 'lengths', 'batchFirst'];
+const kindOf = (v: unknown): string => (v === null ? 'null' : typeof v);
+
 function fail(where: string, msg: string): never {
   throw new RangeError(`${where}: ${msg}`);
 }
@@ -199,6 +202,9 @@ function* readInputs(
       throw new TypeError(
         `${where}: inputs must be an array of sequences or { data, shape }, received ${typeof inputs}`,
       );
+    for (const k of Object.keys(inputs))
+      if (!SHAPED_KEYS.includes(k))
+        fail(where, `inputs has unknown field '${k}'; known fields: ${SHAPED_KEYS.join(', ')}`);
     const { data, shape, lengths } = inputs;
     const bf = inputs.batchFirst !== false;
     const want = ids ? 2 : 3;
@@ -248,15 +254,17 @@ function* readInputs(
   const out: Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> = [];
   let total = 0;
   for (let i = 0; i < seqs.length; i++) {
-    const seq = seqs[i];
-    if (Array.isArray(seq)) total += seq.length;
+    const seq = seqs[i]; // a hole reads as undefined: refused here, before a sparse array's length is walked
+    if (!Array.isArray(seq))
+      throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${kindOf(seq)}`);
+    total += seq.length;
   }
   const all = ids ? new Int32Array(total) : new Floats(total * F);
   let at = 0;
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i];
     if (!Array.isArray(seq))
-      throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${typeof seq}`);
+      throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${kindOf(seq)}`);
     const L = seq.length;
     if (L === 0) fail(where, `sequence ${i} is empty; sequences need at least one step`);
     if (ids) {
@@ -283,7 +291,7 @@ function* readInputs(
       if (!Array.isArray(step) || step.length !== F)
         fail(
           where,
-          `step ${t} of sequence ${i} must have ${F} features, received ${Array.isArray(step) ? step.length : typeof step}`,
+          `step ${t} of sequence ${i} must have ${F} features, received ${Array.isArray(step) ? step.length : kindOf(step)}`,
         );
       const o = t * F;
       for (let j = 0; j < F; j++) {
@@ -317,6 +325,9 @@ function readTarget(where: string, spec: DataSpec, y: unknown, i: number, len: n
       const e = a[j];
       if (typeof e !== 'number' || !Number.isFinite(e))
         fail(where, `target ${at(t)} must be finite numbers, received ${String(e)}`);
+      // BCE targets are probabilities (0/1 labels, or soft ones in between)
+      if (spec.task === 'multilabel' && !(e >= 0 && e <= 1))
+        fail(where, `target ${at(t)} must be values in [0, 1] (multilabel), received ${e}`);
     }
     for (let j = 0; j < C; j++) out[o + j] = a[j] as number;
   };

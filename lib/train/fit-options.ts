@@ -195,6 +195,19 @@ export function resolveFit<X extends object = object>(
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw new TypeError(`${what}: signal must be an AbortSignal`);
+  const vd = options.validationData as unknown;
+  if (vd !== undefined) {
+    if (vd === null || typeof vd !== 'object' || Array.isArray(vd))
+      throw new TypeError(
+        `${what}: validationData must be { inputs, targets }, received ${vd === null ? 'null' : typeof vd}`,
+      );
+    for (const k of ['inputs', 'targets'])
+      if ((vd as Record<string, unknown>)[k] === undefined || (vd as Record<string, unknown>)[k] === null)
+        throw new TypeError(`${what}: validationData must be { inputs, targets }; its ${k} are missing`);
+    for (const k of Object.keys(vd))
+      if (k !== 'inputs' && k !== 'targets')
+        throw new RangeError(`${what}: validationData has unknown field '${k}'; known fields: inputs, targets`);
+  }
   if (options.validationData !== undefined && (o as ResolvedFit).validationSplit > 0)
     throw new RangeError(`${what}: give validationData or validationSplit, not both`);
   if (o.tbptt !== null && o.learning !== 'bptt')
