@@ -1,17 +1,36 @@
 #include "threads.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace rnnkit {
 namespace {
 
 thread_local bool t_serial_lane = false;
+
+// Kernel threads yield to the event loop: on a machine with as many busy threads as cores, the
+// main thread (timers, I/O, a 10 ms tick) would otherwise wait for a time slice behind threads
+// that spin at every timestep's join. A nice of +5 costs training nothing when the main thread
+// is idle (Linux sets nice per thread; elsewhere this is a no-op).
+void yield_priority_to_main_thread() {
+#if defined(__linux__)
+  const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno == 0 && now < 5) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 5);
+#endif
+}
 
 // A fork-join pool: workers wait for a generation counter to move, run their chunk, and count
 // down. Short spinning before sleeping keeps the per-timestep joins cheap.
@@ -63,6 +82,7 @@ class Pool {
   long chunk_end(int part) const { return job_n_ * (part + 1) / job_parts_; }
 
   void loop(int index, unsigned long seen) {
+    yield_priority_to_main_thread();
     for (;;) {
       unsigned long g;
       int spins = 0;
