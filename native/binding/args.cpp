@@ -177,30 +177,24 @@ void* Args::stage(const Napi::Value& v, const std::string& name, void* p, std::s
   // One buffer passed for two fields stays one buffer in the copy.
   for (const Staging::Entry& e : staging_->entries)
     if (e.orig == orig && e.bytes == bytes) return e.copy;
-  if (HostBlock* b = acquire_host_block(p, bytes)) {
-    Staging::Entry e;
-    e.array = v;
-    e.orig = orig;
-    e.bytes = bytes;
-    e.copy = p;
-    e.name = name;
-    e.block = b;
-    staging_->entries.push_back(std::move(e));
-    return p;
-  }
-  void* c = staging_alloc(bytes);
-  if (!c)
-    fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +
-                                                            " bytes could not be allocated)");
-  std::memcpy(c, p, bytes);
   Staging::Entry e;
   e.array = v;
   e.orig = orig;
   e.bytes = bytes;
-  e.copy = c;
   e.name = name;
+  e.block = acquire_host_block(p, bytes);
+  if (e.block) {
+    e.copy = p;  // rnnkit's own memory: held, used in place
+  } else {
+    e.copy = staging_alloc(bytes);
+    if (!e.copy)
+      fail_range(name, "a buffer the async job can copy", describe(v) + " (" + std::to_string(bytes) +
+                                                              " bytes could not be allocated)");
+    std::memcpy(e.copy, p, bytes);
+  }
+  void* out = e.copy;
   staging_->entries.push_back(std::move(e));
-  return c;
+  return out;
 }
 
 void Args::mark_output(const std::string& name) {

@@ -32,19 +32,7 @@ const SIZES = new Set([
 const LAYERS = new Set(['SimpleRNN', 'LSTM', 'GRU', 'Linear', 'Embedding', 'Dropout', 'TimePooling']);
 const SIGNED = new Set(['forgetBias']);
 
-const xs = () => [
-  [
-    [0.1, 0.2],
-    [0.3, -0.1],
-  ],
-  [[0.5, 0.5]],
-  [
-    [-0.2, 0.1],
-    [0.1, 0.1],
-    [0, 0],
-  ],
-  [[0.3, 0.3]],
-];
+const xs = u.tinySequences;
 const ys = () => [0, 1, 1, 0];
 const tagYs = () => [[0, 1], [1], [1, 0, 1], [0]];
 const text = 'abcab cab abc';

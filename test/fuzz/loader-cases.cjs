@@ -14,19 +14,7 @@ const FILES = { clf: 'classifier.rnnkit', lm: 'language-model.rnnkit', s2s: 'seq
 
 async function prepareLoader(dir) {
   const m = new r.SequenceClassifier({ inputSize: 2, hiddenSize: 2, outputSize: 2, seed: 1 });
-  const xs = [
-    [
-      [0.1, 0.2],
-      [0.3, -0.1],
-    ],
-    [[0.5, 0.5]],
-    [
-      [-0.2, 0.1],
-      [0.1, 0.1],
-      [0, 0],
-    ],
-    [[0.3, 0.3]],
-  ];
+  const xs = u.tinySequences();
   await m.fit(xs, [0, 1, 1, 0], {
     epochs: 1,
     batchSize: 2,

@@ -103,7 +103,23 @@ const f32 = (n, v = 0.1) => new Float32Array(n).fill(v);
 const f64 = (n, v = 0.1) => new Float64Array(n).fill(v);
 const gc = () => (typeof global.gc === 'function' ? global.gc() : undefined);
 
+/** Four short feature sequences (F = 2) of lengths 2, 1, 3, 1: the data the class and loader cases train on. */
+const tinySequences = () => [
+  [
+    [0.1, 0.2],
+    [0.3, -0.1],
+  ],
+  [[0.5, 0.5]],
+  [
+    [-0.2, 0.1],
+    [0.1, 0.1],
+    [0, 0],
+  ],
+  [[0.3, 0.3]],
+];
+
 module.exports = {
+  tinySequences,
   root,
   lib,
   loadNative,
