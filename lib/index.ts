@@ -73,3 +73,5 @@ export { ExactRtrl } from './online/exact-rtrl';
 export type { RtrlSpec, OnlineAlgorithm } from './online/exact-rtrl';
 export { OnlineLearner } from './online/learner';
 export type { OnlineLearnerOptions } from './online/learner';
+export { mackeyGlass } from './timeseries/mackey-glass';
+export type { MackeyGlassOptions } from './timeseries/mackey-glass';
