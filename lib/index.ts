@@ -38,6 +38,8 @@ export { Dropout } from './layers/dropout';
 export type { DropoutOptions } from './layers/dropout';
 export { TimePooling } from './layers/pooling';
 export type { PoolingOptions } from './layers/pooling';
+export { TimeDelay } from './layers/time-delay';
+export type { TimeDelayOptions } from './layers/time-delay';
 export { SimpleRNN, LSTM, GRU } from './layers/recurrent';
 export type { RecurrentOptions } from './layers/recurrent';
 export { resolveOptions } from './options';

@@ -6,7 +6,17 @@ export type FieldSpec =
   | { type: 'number'; doc: string; min?: number; max?: number; default?: number | null; nullable?: boolean }
   | { type: 'bool'; doc: string; default?: boolean }
   | { type: 'enum'; doc: string; values: readonly string[]; default?: string }
-  | { type: 'string'; doc: string; default?: string | null; nullable?: boolean };
+  | { type: 'string'; doc: string; default?: string | null; nullable?: boolean }
+  | {
+      type: 'ints';
+      doc: string;
+      min?: number;
+      max?: number;
+      maxLength?: number;
+      distinct?: boolean;
+      default?: number[] | null;
+      nullable?: boolean;
+    };
 
 export type Schema = Record<string, FieldSpec>;
 
@@ -72,6 +82,26 @@ export function resolveOptions<T>(what: string, schema: Schema, given: unknown):
       }
       if (typeof v !== 'string' || v.length === 0)
         throw new TypeError(`${what}: ${k} must be a non-empty string, received ${describe(v)}`);
+    } else if (f.type === 'ints') {
+      if (v === null && f.nullable) {
+        out[k] = null;
+        continue;
+      }
+      const lo = f.min ?? -2147483648,
+        hi = f.max ?? 2147483647,
+        maxLen = f.maxLength ?? 4096;
+      const want = `a non-empty array of at most ${maxLen}${f.distinct ? ' distinct' : ''} integers >= ${lo} and <= ${hi}`;
+      if (!Array.isArray(v) || v.length === 0 || v.length > maxLen)
+        throw new TypeError(`${what}: ${k} must be ${want}, received ${describe(v)}`);
+      const list = v as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i];
+        if (typeof e !== 'number' || !Number.isInteger(e) || e < lo || e > hi)
+          throw new RangeError(`${what}: ${k}[${i}] must be an integer >= ${lo} and <= ${hi}, received ${describe(e)}`);
+        if (f.distinct && list.indexOf(e) !== i)
+          throw new RangeError(`${what}: ${k} must be distinct, received ${e} twice (${k} [${list.join(', ')}])`);
+      }
+      v = list.slice();
     } else if (f.type === 'enum') {
       if (typeof v !== 'string' || !f.values.includes(v)) {
         const err = typeof v === 'string' ? RangeError : TypeError;

@@ -67,6 +67,10 @@ export interface Ctx {
   finalStateGrads?: Map<Layer, RecurrentState>;
   /** Backward: when present, recurrent layers given an initial state write its gradient here. */
   initialStateGrads?: Map<Layer, RecurrentState>;
+  /** History given to time-delay layers: per layer, the D steps before t = 0 as [D,B,F] (docs/tdnn.md). */
+  history?: Map<Layer, Tensor>;
+  /** Backward: when present, time-delay layers given a history write its gradient [D,B,F] here. */
+  historyGrads?: Map<Layer, Tensor>;
   /** This call's record: forward caches and scratch buffers live here, never in a layer. */
   tape: Tape;
 }
