@@ -47,6 +47,8 @@ export type { FieldSpec, Schema } from './options';
 export { SequenceModel } from './models/base';
 export { SequenceClassifier, SequenceTagger } from './models/ready';
 export { Model } from './models/model';
+export { TDNN } from './models/tdnn';
+export type { TDNNOptions } from './models/tdnn';
 export type { ModelOptions as CustomModelOptions } from './models/model';
 export { registerLayer, registeredLayers, layerFromSpec, layerSpec } from './graph/registry';
 export type { LayerSpec } from './graph/registry';
