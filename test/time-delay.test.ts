@@ -81,6 +81,32 @@ forEachDevice((name, make) => {
       expect(m.parameters().map((p) => `${p.name}:${p.shape.join('x')}`)).toEqual(['td.weight:4x3x4', 'td.bias:4']);
     });
 
+    it('window + dilation is a causal Conv1d(F, units, K, dilation) with the same weight [O,F,K] and bias', () => {
+      // PyTorch: y = conv(F.pad(x, ((K-1)*d, 0))) on [B,F,T]: y[b,o,t] = bias[o] + Σ_f Σ_j W[o,f,j] xpad[b,f,t+j*d]
+      const K = 3,
+        d = 2,
+        O = 2;
+      const l = new TimeDelay({ units: O, window: K, dilation: d, activation: 'linear' });
+      const m = new Sequential([['conv', l]], 'float64', undefined, dev);
+      m.build({ kind: 'seq', F });
+      m.initialize(new Rng(9));
+      const x = randn(T * B * F, rng(9));
+      const y = host(dev, runSync(m.forward(seqOn(dev, x.slice(), T, B, F), ctxOn(dev, 'float64', false))).data);
+      const { 'conv.weight': W, 'conv.bias': bias } = m.stateDict();
+      const pad = (K - 1) * d;
+      for (let b = 0; b < B; b++)
+        for (let o = 0; o < O; o++)
+          for (let t = 0; t < T; t++) {
+            let z = bias[o];
+            for (let f = 0; f < F; f++)
+              for (let j = 0; j < K; j++) {
+                const s = t + j * d - pad; // index into x of xpad[t + j*d]
+                if (s >= 0) z += W[(o * F + f) * K + j] * x[(s * B + b) * F + f];
+              }
+            expect(y[(t * B + b) * O + o]).toBeCloseTo(z, 12);
+          }
+    });
+
     for (const activation of ['tanh', 'relu', 'sigmoid', 'linear'] as const)
       for (const [label, o] of PATTERNS)
         it(`forward equals the plain-JS reference (${label}, ${activation})`, () => {
