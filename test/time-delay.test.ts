@@ -148,7 +148,7 @@ forEachDevice((name, make) => {
     for (const [label, o] of PATTERNS)
       for (const lengths of [null, [6, 4, 1]])
         for (const withHistory of [false, true])
-          it(`float64 gradients: every parameter, the input and the history (${label}, lengths ${lengths ? 'variable' : 'full'}, history ${withHistory})`, () => {
+          it(`float64 gradients of parameters, input, history (${label}, lengths ${lengths ? 'variable' : 'full'}, history ${withHistory})`, () => {
             // two stacked layers: the second sees the first's output at its own delays
             const l0 = new TimeDelay(o);
             const l1 = new TimeDelay({ units: 2, delays: [0, 2], activation: 'tanh' });

@@ -117,7 +117,8 @@ export class TDNN extends SequenceModel {
     const o = resolveFit('TDNN.fit', options as FitOptions & Record<string, unknown>);
     if (o.tbptt !== null || o.stateful)
       throw new RangeError(
-        'TDNN.fit: tbptt and stateful training do not apply to a TDNN (it carries no state between windows: each window would lose the steps its delays look back at); train on whole sequences',
+        'TDNN.fit: tbptt and stateful training do not apply to a TDNN (it carries no state between windows: ' +
+          'each window would lose the steps its delays look back at); train on whole sequences',
       );
     return super.fit(inputs, targets, options);
   }
