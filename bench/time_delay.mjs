@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
+// Debian's python3-torch (the PATH's python3 may be another install without torch).
+const PY = process.env.RNNKIT_PYTHON ?? '/usr/bin/python3';
 const {
   Sequential,
   TimeDelay,
@@ -81,7 +83,7 @@ async function torchProcess() {
   const script = fileURLToPath(new URL('./torch_time_delay.py', import.meta.url));
   let child;
   try {
-    child = spawn('python3', [script, String(THREADS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child = spawn(PY, [script, String(THREADS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   } catch (e) {
     return { reason: `python3 could not start (${e.message})` };
   }
