@@ -333,7 +333,8 @@ export class NARX {
     list.forEach((s, i) => {
       if (s.y.length <= this.maxDelay)
         throw new RangeError(
-          `${what}: ${name}${list.length > 1 ? `[${i}]` : ''} has ${s.y.length} steps; the delays need ${this.maxDelay} steps of history and at least one step to predict (${this.maxDelay + 1})`,
+          `${what}: ${name}${list.length > 1 ? `[${i}]` : ''} has ${s.y.length} steps; the delays need ` +
+            `${this.maxDelay} steps of history and at least one step to predict (${this.maxDelay + 1})`,
         );
     });
   }
