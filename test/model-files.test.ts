@@ -343,3 +343,21 @@ describe('abort and resume', () => {
     );
   });
 });
+
+describe('the shared loader and models with loaders of their own', () => {
+  it('SequenceModel.load names the loader of a LanguageModel, Seq2Seq or NARX file', async () => {
+    const { LanguageModel, NARX, Seq2Seq, SequenceModel, Vocabulary } = await import('../lib');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnkit-loaders-'));
+    const v = Vocabulary.characters('abc');
+    const models: Array<[string, { save(p: string): Promise<void> }]> = [
+      ['LanguageModel', new LanguageModel({ vocabulary: v, hiddenSize: 4, embeddingDim: 2 })],
+      ['Seq2Seq', new Seq2Seq({ sourceVocabulary: v, hiddenSize: 4, embeddingDim: 2 })],
+      ['NARX', new NARX({ outputSize: 1 })],
+    ];
+    for (const [name, m] of models) {
+      const f = path.join(dir, `${name}.rnnkit`);
+      await m.save(f);
+      expect(() => SequenceModel.loadSync(f)).toThrow(`this file holds a ${name} model: load it with ${name}.load`);
+    }
+  });
+});

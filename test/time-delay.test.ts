@@ -317,3 +317,23 @@ forEachDevice((name, make) => {
     });
   });
 });
+
+describe('TimeDelay inside a Model', () => {
+  it('refuses tbptt and stateful training (a window would see zeros instead of the steps before it)', async () => {
+    const { Model, TimeDelay, LSTM, Linear } = await import('../lib');
+    const m = new Model({
+      inputSize: 1,
+      task: 'regression',
+      layers: [
+        new TimeDelay({ units: 3, delays: [0, 2] }),
+        new LSTM({ hiddenSize: 3 }),
+        new Linear({ outFeatures: 1 }),
+      ],
+    });
+    const xs = [[[1], [2], [3], [4]]];
+    for (const o of [{ tbptt: 2 }, { tbptt: 2, stateful: true }])
+      await expect(m.fit(xs, xs, o)).rejects.toThrow(
+        /^Model\.fit: tbptt and stateful training cut sequences into windows, and the TimeDelay layer '0' would see zeros/,
+      );
+  });
+});

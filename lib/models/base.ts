@@ -38,6 +38,7 @@ import { MODEL_FORMAT, restore } from './persistence';
 import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { initializing, ModelFile, readParameters } from './file-checks';
 import type { Recurrent } from '../layers/recurrent';
+import { TimeDelay } from '../layers/time-delay';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
 
 export abstract class SequenceModel {
@@ -138,6 +139,12 @@ export abstract class SequenceModel {
   private async fitWith(inputs: SequenceInput, targets: TargetInput, options: FitOptions): Promise<History> {
     const what = `${this.type}.fit`;
     const o = resolveFit(what, options as FitOptions & Record<string, unknown>);
+    const taps = this.net.layers.find((l) => l instanceof TimeDelay);
+    if (taps && (o.tbptt !== null || o.stateful))
+      throw new RangeError(
+        `${what}: tbptt and stateful training cut sequences into windows, and the TimeDelay layer '${taps.name}' ` +
+          'would see zeros instead of the steps before each window; train on whole sequences',
+      );
     requireTargets(what, targets);
     // large datasets are read in slices with event-loop turns between them (data.ts)
     const all = await toSamplesAsync(what, this.spec, inputs, targets, this.config.dtype);

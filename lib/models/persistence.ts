@@ -22,10 +22,15 @@ export function modelMeta(file: ModelFile, keys: string[], type: string | null):
   if (type !== null && meta.type !== type) file.fail(`not a ${type} file (type ${JSON.stringify(meta.type)})`);
   if (Object.hasOwn(meta, 'learner') && !keys.includes('learner'))
     file.fail('this file holds an OnlineLearner (model and learner state): load it with OnlineLearner.load');
+  // the models with loaders of their own: name the loader rather than a field it would read
+  if (type === null && typeof meta.type === 'string' && OWN_LOADERS.includes(meta.type))
+    file.fail(`this file holds a ${meta.type} model: load it with ${meta.type}.load`);
   file.object(meta, 'meta', keys);
   if (meta.version !== 1) throw file.error('meta.version', '1', meta.version);
   return meta;
 }
+
+const OWN_LOADERS = ['LanguageModel', 'Seq2Seq', 'NARX'];
 
 /** @internal Rebuilds a model from a model file; the caller calls file.done() once it has read all it reads. */
 export function restore(file: ModelFile, device?: Device, keys = MODEL_META_KEYS): SequenceModel {
