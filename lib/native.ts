@@ -621,12 +621,33 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+/**
+ * Loads the addon of the package in `dir` (internal; exported for the load-failure test). A
+ * failure names what was looked for and what to install instead of node-gyp-build's message.
+ */
+export function loadNativeFrom(dir: string): NativeAddon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = require('node-gyp-build') as (dir: string) => unknown;
+  try {
+    return load(dir) as NativeAddon;
+  } catch (e) {
+    const target = `${process.platform}-${process.arch}`;
+    const cause = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new Error(
+      `rnnkit: could not load its native addon for ${target} (Node ${process.versions.node}, ` +
+        `N-API ${process.versions.napi}). Tried ${path.join(dir, 'build', 'Release', 'rnnkit.node')} ` +
+        `(a local build) and ${path.join(dir, 'prebuilds', target)}${path.sep} (the prebuilds shipped ` +
+        `in the package; linux-x64 with glibc only). To build it from source, install a C++17 ` +
+        `compiler, make and Python 3 (on Debian/Ubuntu: apt-get install g++ make python3; optionally ` +
+        `libopenblas-dev), then run \`npm rebuild rnnkit\` (with npm 11, first \`npm install-scripts ` +
+        `approve rnnkit\`). Loader said: ${cause}`,
+      { cause: e },
+    );
+  }
+}
+
 /** The CPU addon, loaded on first use. */
 export function loadNative(): NativeAddon {
-  if (!cached) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    cached = load(path.resolve(__dirname, '..')) as NativeAddon;
-  }
+  if (!cached) cached = loadNativeFrom(path.resolve(__dirname, '..'));
   return cached;
 }

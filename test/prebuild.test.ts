@@ -13,7 +13,7 @@ const enabled = process.env.RNNKIT_TEST_PREBUILD === '1';
 describe.skipIf(!enabled)('prebuild', () => {
   it('builds with prebuildify and loads through node-gyp-build without build/', () => {
     execSync('npm run prebuildify', { cwd: root, stdio: 'pipe' });
-    const file = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.node');
+    const file = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'rnnkit.glibc.node'); // --tag-libc
     expect(existsSync(file)).toBe(true);
     const ldd = execFileSync('ldd', [file], { encoding: 'utf8' });
     expect(ldd).not.toMatch(/openblas|gfortran/);

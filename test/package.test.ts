@@ -1,0 +1,74 @@
+// What the npm package holds and how it loads: the addon's load failure names what was tried and
+// what to install; the ES module entry exports what the CommonJS one does; `npm pack --dry-run`
+// lists no tests and does not run the (slow) prebuild.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadNativeFrom } from '../lib/native';
+
+const root = join(__dirname, '..');
+
+describe('package', () => {
+  it('a missing addon says what was tried and what to install', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'rnnkit-noaddon-'));
+    try {
+      let err: Error | undefined;
+      try {
+        loadNativeFrom(empty);
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err).toBeInstanceOf(Error);
+      const m = err!.message;
+      expect(m).toContain(join(empty, 'build', 'Release', 'rnnkit.node'));
+      expect(m).toContain(join(empty, 'prebuilds', `${process.platform}-${process.arch}`));
+      expect(m).toMatch(/C\+\+17 compiler/);
+      expect(m).toContain('npm rebuild rnnkit');
+      expect(err!.cause).toBeInstanceOf(Error);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('the ES module entry exports what the CommonJS entry does, and the same objects', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-esm-'));
+    try {
+      mkdirSync(join(dir, 'node_modules'));
+      symlinkSync(root, join(dir, 'node_modules', 'rnnkit'), 'dir');
+      const script = `
+        import * as esm from 'rnnkit';
+        import { createRequire } from 'node:module';
+        const cjs = createRequire(import.meta.url)('rnnkit');
+        const a = Object.keys(esm).filter((k) => k !== 'default' && k !== '__esModule' && k !== 'module.exports').sort(), b = Object.keys(cjs).sort();
+        console.log(JSON.stringify({ same: JSON.stringify(a) === JSON.stringify(b), n: a.length,
+          shared: esm.LSTM === cjs.LSTM }));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res).toEqual({ same: true, n: res.n, shared: true });
+      expect(res.n).toBeGreaterThan(50);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm pack --dry-run: no tests ship, the licenses do, and no prebuild is made', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts=false'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const files: string[] = JSON.parse(out.slice(out.indexOf('[')))[0].files.map((f: { path: string }) => f.path);
+    expect(files).toContain('LICENSE');
+    expect(files).toContain('THIRD_PARTY_NOTICES');
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
+    expect(files).toContain('esm/index.mjs');
+    expect(files).toContain('binding.gyp');
+    expect(files).toContain('native/build-config.cjs');
+    expect(files.filter((f) => /(^|\/)test\/|\.test\.|_test\.cpp$|^validate\/|^bench\//.test(f))).toEqual([]);
+  }, 90_000);
+});
