@@ -1,0 +1,77 @@
+// Every code block of README.md and docs/*.md runs as a user runs it: JavaScript blocks as ES
+// modules in a child process, from a temporary folder where `rnnkit` resolves to this package
+// (node_modules/rnnkit), each block alone. Shell blocks are not run (installing from the
+// registry needs the network; the clone's commands run the suite this test belongs to); each
+// is listed below with its reason, and a block of any other language fails the test.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+
+interface Block {
+  file: string;
+  line: number;
+  lang: string;
+  code: string;
+}
+function blocks(file: string): Block[] {
+  const lines = readFileSync(join(root, file), 'utf8').split('\n');
+  const out: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(\S*)\s*$/.exec(lines[i]);
+    if (!open) continue;
+    const start = i;
+    while (++i < lines.length && lines[i] !== '```');
+    out.push({ file, line: start + 1, lang: open[1], code: lines.slice(start + 1, i).join('\n') + '\n' });
+  }
+  return out;
+}
+
+/** Shell blocks not run, by their first line, and why. */
+const notRun: Record<string, string> = {
+  'npm install rnnkit': 'installs from the npm registry: needs the network',
+  'npm install        # builds the addon (build/Release/rnnkit.node) and the TypeScript (dist/)':
+    "a clone's set-up: npm test runs this very suite, the validate and bench scripts take minutes",
+  'git clone https://github.com/rnnkit/rnnkit.git && cd rnnkit':
+    'clones from GitHub (network) and runs the whole suite, which holds this test',
+};
+
+const all = files.flatMap(blocks);
+const dir = mkdtempSync(join(tmpdir(), 'rnnkit-doc-blocks-'));
+mkdirSync(join(dir, 'node_modules'));
+symlinkSync(root, join(dir, 'node_modules', 'rnnkit'), 'dir');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('code blocks of README.md and docs/', () => {
+  it('finds the blocks', () => {
+    expect(all.filter((b) => b.lang === 'js').length).toBeGreaterThanOrEqual(11);
+  });
+  for (const b of all) {
+    const name = `${b.file}:${b.line} (${b.lang || 'no language'})`;
+    if (b.lang === 'sh') {
+      const first = b.code.split('\n')[0];
+      it(`${name} is listed as not run`, () => {
+        expect(notRun[first], `a shell block not in the list: ${first}`).toBeTruthy();
+      });
+      continue;
+    }
+    it(`${name} runs`, () => {
+      expect(['js', 'javascript', 'mjs'], 'blocks are js (run) or sh (listed)').toContain(b.lang);
+      const sub = mkdtempSync(join(dir, 'b-'));
+      symlinkSync(join(dir, 'node_modules'), join(sub, 'node_modules'), 'dir');
+      const file = join(sub, 'block.mjs');
+      writeFileSync(file, b.code);
+      const r = spawnSync(process.execPath, [file], { cwd: sub, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, `${name}\n${r.stderr}`).toBe(0);
+    }, 90_000);
+  }
+});
