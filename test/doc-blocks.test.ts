@@ -1,8 +1,9 @@
 // Every code block of README.md and docs/*.md runs as a user runs it: JavaScript blocks as ES
 // modules in a child process, from a temporary folder where `rnnkit` resolves to this package
 // (node_modules/rnnkit), each block alone. Shell blocks are not run (installing from the
-// registry needs the network; the clone's commands run the suite this test belongs to); each
-// is listed below with its reason, and a block of any other language fails the test.
+// registry needs the network; the clone's commands run the suite this test belongs to), nor are
+// the Electron blocks; each is listed below with its reason, and a block of any other language
+// fails the test.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,11 @@ function blocks(file: string): Block[] {
   return out;
 }
 
-/** Shell blocks not run, by their first line, and why. */
+/** Blocks not run, by their first line, and why. */
 const notRun: Record<string, string> = {
+  '// main.mjs (the main process)': "Electron's main process: imports 'electron', which exists only inside Electron",
+  '// model-worker.mjs (the utility process)':
+    "Electron's utility process: talks through process.parentPort, which Node lacks",
   'npm install rnnkit': 'installs from the npm registry (needs the network); `rnnkit train` is tested with the CLI',
   'npm install        # builds the addon (build/Release/rnnkit.node) and the TypeScript (dist/)':
     "a clone's set-up: npm test runs this very suite, the validate and bench scripts take minutes",
@@ -57,10 +61,15 @@ describe('code blocks of README.md and docs/', () => {
   });
   for (const b of all) {
     const name = `${b.file}:${b.line} (${b.lang || 'no language'})`;
-    if (b.lang === 'sh') {
-      const first = b.code.split('\n')[0];
+    const first = b.code.split('\n')[0];
+    if (b.lang === 'sh' || notRun[first]) {
       it(`${name} is listed as not run`, () => {
-        expect(notRun[first], `a shell block not in the list: ${first}`).toBeTruthy();
+        expect(notRun[first], `a shell block not in the list of blocks not run: ${first}`).toBeTruthy();
+        if (b.lang !== 'js') return;
+        const file = join(mkdtempSync(join(dir, 'c-')), 'block.mjs'); // not run, but it must parse
+        writeFileSync(file, b.code);
+        const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8' });
+        expect(r.status, `${name}\n${r.stderr}`).toBe(0);
       });
       continue;
     }
