@@ -2,7 +2,7 @@
 // what to install; the ES module entry exports what the CommonJS one does; `npm pack --dry-run`
 // lists no tests and does not run the (slow) prebuild.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,27 @@ describe('package', () => {
       expect(err!.cause).toBeInstanceOf(Error);
     } finally {
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('a prebuild tagged glibc (--tag-libc) loads on glibc and is passed over on musl', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnkit-libc-'));
+    try {
+      const target = join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
+      mkdirSync(target, { recursive: true });
+      copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
+      copyFileSync(join(root, 'build', 'Release', 'rnnkit.node'), join(target, 'rnnkit.glibc.node'));
+      const script = `console.log(require(${JSON.stringify(join(root, 'node_modules', 'node-gyp-build'))}).path(${JSON.stringify(dir)}))`;
+      const run = (libc: string) =>
+        spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LIBC: libc } });
+      const glibc = run('glibc');
+      expect(glibc.status, glibc.stderr).toBe(0);
+      expect(glibc.stdout.trim()).toBe(join(target, 'rnnkit.glibc.node'));
+      const musl = run('musl');
+      expect(musl.status).not.toBe(0);
+      expect(musl.stderr).toMatch(/No native build was found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
