@@ -39,6 +39,8 @@ import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { initializing, ModelFile, readParameters } from './file-checks';
 import type { Recurrent } from '../layers/recurrent';
 import { TimeDelay } from '../layers/time-delay';
+import { inspect } from 'util';
+import { inspectText, layerRows, summaryTable } from './summary';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
 
 export abstract class SequenceModel {
@@ -80,6 +82,17 @@ export abstract class SequenceModel {
 
   protected live(what: string): void {
     if (this.disposed) throw new Error(`${this.type}.${what}: the model was disposed`);
+  }
+
+  /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
+  summary(): string {
+    this.live('summary');
+    return summaryTable(this.type, layerRows(this.net), this.net.params, this.device);
+  }
+  /** console.log(model) and util.inspect(model): one line per layer. */
+  [inspect.custom](): string {
+    if (this.disposed) return `${this.type} (disposed)`;
+    return inspectText(this.type, layerRows(this.net), this.net.params, this.device);
   }
 
   /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
