@@ -11,7 +11,7 @@ import { optionsObject, resolveOptions } from '../options';
 import type { FieldSpec } from '../options';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
-import { SequenceModel } from './base';
+import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
 import { registerModel } from './persistence';
 import '../layers/builtin';
 
@@ -110,6 +110,14 @@ export class Model extends SequenceModel {
     throw new RangeError(
       `${what}: learning '${learning}' is for the ready models (SequenceTagger, SequenceClassifier); a Model trains by BPTT`,
     );
+  }
+
+  /** Loads a Model file (layers rebuilt from the registry); a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<Model> {
+    return (await loadModelOf('Model', path, options)) as Model;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): Model {
+    return loadModelOfSync('Model', path, options) as Model;
   }
 
   /** Rebuilds a model from its stored options (the layer specs go through the registry). */

@@ -13,7 +13,7 @@ import { Sequential } from '../sequential';
 import type { DataSpec, SequenceInput, TargetInput } from '../train/data';
 import type { FitOptions, History } from '../train/fit-options';
 import { resolveFit } from '../train/fit-options';
-import { SequenceModel } from './base';
+import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
 import { registerModel } from './persistence';
 
 /** Options of a TDNN. */
@@ -131,6 +131,13 @@ export class TDNN extends SequenceModel {
     throw new RangeError(
       `${what}: learning '${learning}' is for recurrent models (SequenceTagger, SequenceClassifier); a TDNN trains by backpropagation over whole sequences`,
     );
+  }
+  /** Loads a TDNN file; a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<TDNN> {
+    return (await loadModelOf('TDNN', path, options)) as TDNN;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): TDNN {
+    return loadModelOfSync('TDNN', path, options) as TDNN;
   }
 }
 

@@ -3,7 +3,8 @@ import { FieldSpec, resolveOptions } from '../options';
 import type { OptimizerOptions } from './optimizer';
 import type { OptimizerKind } from '../native';
 import type { ScheduleOptions } from './schedules';
-import type { SequenceInput, TargetInput } from './data';
+import type { SequenceInput } from './data';
+import type { LabeledTargets } from '../models/labels';
 import { MetricsLog } from './fit-log';
 import type { LogStream } from './fit-log';
 
@@ -56,7 +57,7 @@ export interface FitOptions {
   /** Reseeds the model's generator (shuffling, dropout) before training. */
   seed?: number;
   /** Held-out data evaluated after every epoch. */
-  validationData?: { inputs: SequenceInput; targets: TargetInput };
+  validationData?: { inputs: SequenceInput; targets: LabeledTargets };
   /** Fraction of the data (taken from the end, before shuffling) held out for validation. */
   validationSplit?: number;
   /** Update rule and hyper-parameters, or just the rule's name ('adam', 'sgd', …) with its defaults. */
