@@ -4,7 +4,20 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LanguageModel, MetricsLog, NARX, Rng, SequenceClassifier, SequenceTagger, TDNN, Vocabulary } from '../lib';
+import {
+  GRU,
+  LanguageModel,
+  Linear,
+  MetricsLog,
+  Model,
+  NARX,
+  Rng,
+  Seq2Seq,
+  SequenceClassifier,
+  SequenceTagger,
+  TDNN,
+  Vocabulary,
+} from '../lib';
 
 const tmp = (name: string) => join(mkdtempSync(join(tmpdir(), 'rnnkit-verbose-')), name);
 
@@ -91,8 +104,21 @@ describe('verbose', () => {
     const narx = new NARX({ inputSize: 1, outputSize: 1, hiddenSizes: [3] });
     const u = Array.from({ length: 30 }, (_, t) => [Math.sin(t / 3)]);
     await narx.fit({ inputs: u, targets: u.map((v) => [v[0] * 0.5]) }, { epochs: 1, log, verbose: 1 });
-    expect(log.text().trimEnd().split('\n')).toHaveLength(4);
-    expect(log.text()).toMatch(/perplexity/);
+    const s2s = new Seq2Seq({ sourceVocabulary: Vocabulary.characters('ab'), hiddenSize: 3 });
+    await s2s.fit(['ab', 'ba'], ['ba', 'ab'], { epochs: 1, log, verbose: 1 });
+    const custom = new Model({
+      inputSize: 2,
+      layers: [
+        ['rnn', new GRU({ hiddenSize: 3, returnSequences: false })],
+        ['head', new Linear({ outFeatures: 2 })],
+      ],
+    });
+    await custom.fit(xs, toy(8, 5).ys, { epochs: 1, log, verbose: 1 });
+    const lines = log.text().trimEnd().split('\n');
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(l).toMatch(/^epoch 1\/1 - loss .* - gradNorm .* - lr .* - \d+\.\d\ds$/);
+    expect(lines[2]).toMatch(/perplexity/);
+    expect(lines[4]).toMatch(/teacherForcing/);
   });
 
   it('refuses bad verbose, log and metricsLog options', async () => {
