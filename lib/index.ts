@@ -59,7 +59,8 @@ export type { LogStream, MetricsRecord } from './train/fit-log';
 export type { SummaryRow } from './models/summary';
 export type { OptimizerOptions } from './train/optimizer';
 export type { ScheduleOptions } from './train/schedules';
-export type { SequenceInput, TargetInput, ShapedSequences } from './train/data';
+export type { SequenceInput, TargetInput, ShapedSequences, FloatRow } from './train/data';
+export type { LabeledTargets } from './models/labels';
 export {
   saveCheckpoint,
   loadCheckpoint,
