@@ -246,6 +246,33 @@ function classCases() {
     );
     add(`OnlineLearner: model ${l}`, 'throw', 'OnlineLearner', () => new r.OnlineLearner(v));
   }
+  // class labels: outputSize distinct non-empty strings, classification only
+  for (const [l, v] of [
+    ['a string', 'ab'],
+    ['a number', 2],
+    ['duplicates', ['a', 'a']],
+    ['too few', ['a']],
+    ['too many', ['a', 'b', 'c']],
+    ['an empty label', ['a', '']],
+    ['numbers', [0, 1]],
+    ['a hole', [, 'b']], // eslint-disable-line no-sparse-arrays
+    ['an object label', ['a', { toString: () => 'b' }]],
+  ])
+    add(`SequenceClassifier: classes ${l}`, 'throw', 'SequenceClassifier', () => clf({ classes: v }));
+  add(
+    'SequenceTagger: classes with task regression',
+    'throw',
+    'SequenceTagger',
+    () => new r.SequenceTagger({ inputSize: 2, hiddenSize: 2, outputSize: 2, task: 'regression', classes: ['a', 'b'] }),
+  );
+  for (const [l, v] of [
+    ['an unknown label', ['a', 'b', 'c', 'a']],
+    ['a label of the wrong case', ['a', 'B', 'b', 'a']],
+    ['a label id out of range', ['a', 2, 'b', 'a']],
+  ])
+    add(`SequenceClassifier.fit: labelled targets ${l}`, 'throw', 'SequenceClassifier.fit', () =>
+      clf({ classes: ['a', 'b'] }).fit([[[1, 2]], [[1, 2]], [[1, 2]], [[1, 2]]], v, FIT),
+    );
   add('OnlineLearner: a SequenceClassifier', 'throw', 'OnlineLearner', () => new r.OnlineLearner(clf()));
   add('OnlineLearner: a disposed tagger', 'throw', /OnlineLearner|SequenceTagger/, () => {
     const t = tagger();
