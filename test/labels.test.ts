@@ -156,6 +156,21 @@ describe('typed load', () => {
   });
 });
 
+describe('typed predict', () => {
+  it('a TDNN whose options name output: step predicts a row per step (typed so)', () => {
+    const { xs } = toy(3, 6);
+    const layers = [{ units: 3, delays: [0, 1] }];
+    const step = new TDNN({ inputSize: 2, layers, outputSize: 2, output: 'step' });
+    const perStep: number[][][] = step.predict(xs);
+    expect(perStep.map((s) => s.length)).toEqual(xs.map((s) => s.length));
+    const seq = new TDNN({ inputSize: 2, layers, outputSize: 2, output: 'sequence' });
+    const perSeq: number[][] = seq.predict(xs);
+    expect(perSeq).toHaveLength(3);
+    const either: number[][] | number[][][] = new TDNN({ inputSize: 2, layers, outputSize: 2 }).predict(xs);
+    expect(either).toHaveLength(3);
+  });
+});
+
 describe('typed arrays in inputs', () => {
   it('Float32Array and Float64Array steps and sequences read as the same numbers', async () => {
     const { xs, ys } = toy(10, 5);

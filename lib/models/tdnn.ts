@@ -64,14 +64,21 @@ const TDNN_OPTIONS: Record<string, FieldSpec> = {
 type Resolved = Required<Omit<TDNNOptions, 'device' | 'layers'>> & { layers: Array<Required<TimeDelayOptions>> };
 
 /** Stacked time-delay layers and a linear head: sequence → class/vector, or a label/value per step. */
-export class TDNN extends SequenceModel {
+/** What predict returns for a TDNN's output: a row per sequence, or a row per step. */
+export type TDNNPrediction<O extends 'sequence' | 'step'> = O extends 'step' ? number[][][] : number[][];
+
+/**
+ * A time-delay network. `O` is its `output` when the options name it (`new TDNN({ output: 'step', … })`
+ * types predict as number[][][]); otherwise predict is typed as either.
+ */
+export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends SequenceModel {
   readonly type = 'TDNN';
   readonly config: Resolved;
   protected readonly net: Sequential;
   protected readonly spec: DataSpec;
   protected readonly recurrent: Layer[] = [];
 
-  constructor(options: TDNNOptions) {
+  constructor(options: TDNNOptions & { output?: O }) {
     if (options === undefined)
       throw new TypeError('TDNN: options must be an object with inputSize, layers and outputSize, received undefined');
     const { device, layers, ...rest } = optionsObject('TDNN', options);
@@ -131,6 +138,13 @@ export class TDNN extends SequenceModel {
     throw new RangeError(
       `${what}: learning '${learning}' is for recurrent models (SequenceTagger, SequenceClassifier); a TDNN trains by backpropagation over whole sequences`,
     );
+  }
+  /** Outputs (probabilities for classification) per sequence, or per step with output 'step'. */
+  override predict(inputs: SequenceInput, options: { batchSize?: number } = {}): TDNNPrediction<O> {
+    return super.predict(inputs, options) as TDNNPrediction<O>;
+  }
+  override predictAsync(inputs: SequenceInput, options: { batchSize?: number } = {}): Promise<TDNNPrediction<O>> {
+    return super.predictAsync(inputs, options) as Promise<TDNNPrediction<O>>;
   }
   /** Loads a TDNN file; a file of another model type is refused. */
   static override async load(path: string, options: { device?: Device } = {}): Promise<TDNN> {
