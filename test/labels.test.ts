@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   decodeCheckpoint,
+  GRU,
+  Linear,
   encodeCheckpoint,
   LanguageModel,
   Model,
@@ -130,6 +132,47 @@ describe('classes', () => {
     await expect(tamper((o) => (o.classes = ['x']))).rejects.toThrow(/classes has 1 labels but outputSize is 2/);
     await expect(tamper((o) => (o.classes = null))).rejects.toThrow(/classes/);
     await expect(tamper((o) => (o.classes = [1, 2]))).rejects.toThrow(/classes\[0\] must be a non-empty string/);
+  });
+});
+
+describe('classes in TDNN and Model', () => {
+  it('train on labels, predict labels and keep them through save and load', async () => {
+    const { xs, ys } = toy(8, 7);
+    const labels = ys.map((y) => names[y]);
+    const tdnn = new TDNN({ inputSize: 2, layers: [{ units: 3, delays: [0, 1] }], outputSize: 2, classes: names });
+    const custom = new Model({
+      inputSize: 2,
+      classes: names,
+      layers: [
+        ['rnn', new GRU({ hiddenSize: 3, returnSequences: false })],
+        ['head', new Linear({ outFeatures: 2 })],
+      ],
+    });
+    for (const m of [tdnn, custom]) {
+      await m.fit(xs, labels, { epochs: 1, batchSize: 4 });
+      const p = tmp('m.rnnkit');
+      await m.save(p);
+      const back = await SequenceModel.load(p);
+      expect(back.classes).toEqual(names);
+      expect(back.predictClasses(xs)).toEqual(m.predictClasses(xs));
+      expect(new Set(back.predictClasses(xs) as string[])).toSatisfy((s: Set<unknown>) =>
+        [...s].every((v) => names.includes(v as string)),
+      );
+    }
+    expect(
+      () =>
+        new Model({
+          inputSize: 2,
+          classes: ['a', 'b', 'c'],
+          layers: [
+            ['rnn', new GRU({ hiddenSize: 3, returnSequences: false })],
+            ['head', new Linear({ outFeatures: 2 })],
+          ],
+        }),
+    ).toThrow(/Model: classes has 3 labels but outputSize is 2/);
+    expect(
+      () => new TDNN({ inputSize: 2, layers: [{ units: 3, delays: [0] }], outputSize: 2, classes: ['a', 'a'] }),
+    ).toThrow(/TDNN: classes must be distinct/);
   });
 });
 

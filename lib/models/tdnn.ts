@@ -10,9 +10,11 @@ import { resolveTimeDelay, TimeDelay } from '../layers/time-delay';
 import type { TimeDelayOptions } from '../layers/time-delay';
 import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { Sequential } from '../sequential';
-import type { DataSpec, SequenceInput, TargetInput } from '../train/data';
+import type { DataSpec, SequenceInput } from '../train/data';
+import type { LabeledTargets } from './labels';
 import type { FitOptions, History } from '../train/fit-options';
 import { resolveFit } from '../train/fit-options';
+import { checkClasses } from './labels';
 import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
 import { registerModel } from './persistence';
 
@@ -38,6 +40,8 @@ export interface TDNNOptions {
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
   device?: Device;
+  /** Label names of the classes (classification), one per output; saved with the model. */
+  classes?: readonly string[] | null;
 }
 
 const TDNN_OPTIONS: Record<string, FieldSpec> = {
@@ -61,7 +65,11 @@ const TDNN_OPTIONS: Record<string, FieldSpec> = {
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
 
-type Resolved = Required<Omit<TDNNOptions, 'device' | 'layers'>> & { layers: Array<Required<TimeDelayOptions>> };
+type Resolved = Required<Omit<TDNNOptions, 'device' | 'layers' | 'classes'>> & {
+  layers: Array<Required<TimeDelayOptions>>;
+  /** Present only when given. */
+  classes?: string[];
+};
 
 /** Stacked time-delay layers and a linear head: sequence → class/vector, or a label/value per step. */
 /** What predict returns for a TDNN's output: a row per sequence, or a row per step. */
@@ -81,7 +89,7 @@ export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends S
   constructor(options: TDNNOptions & { output?: O }) {
     if (options === undefined)
       throw new TypeError('TDNN: options must be an object with inputSize, layers and outputSize, received undefined');
-    const { device, layers, ...rest } = optionsObject('TDNN', options);
+    const { device, layers, classes, ...rest } = optionsObject('TDNN', options);
     super(device, 'TDNN');
     const c = resolveOptions<Omit<Resolved, 'layers'>>('TDNN', TDNN_OPTIONS, rest);
     if (!Array.isArray(layers) || layers.length === 0 || layers.length > 64)
@@ -91,7 +99,8 @@ export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends S
         }`,
       );
     const resolved = layers.map((l, i) => resolveTimeDelay(`TDNN: layers[${i}]`, l).config);
-    this.config = { ...c, layers: resolved };
+    const k = checkClasses('TDNN', classes, c.task, c.outputSize);
+    this.config = { ...c, layers: resolved, ...(k ? { classes: k } : {}) };
     const named: Array<[string, Layer]> = [];
     resolved.forEach((l, i) => {
       named.push([`layers.${i}`, new TimeDelay(l)]);
@@ -120,7 +129,7 @@ export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends S
    * fit as the other models; truncated BPTT and stateful training are refused: a window would
    * start without the steps its delays look back at (a TDNN carries no state between windows).
    */
-  override async fit(inputs: SequenceInput, targets: TargetInput, options: FitOptions = {}): Promise<History> {
+  override async fit(inputs: SequenceInput, targets: LabeledTargets, options: FitOptions = {}): Promise<History> {
     const o = resolveFit('TDNN.fit', options as FitOptions & Record<string, unknown>);
     if (o.tbptt !== null || o.stateful)
       throw new RangeError(
