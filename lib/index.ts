@@ -54,9 +54,13 @@ export { registerLayer, registeredLayers, layerFromSpec, layerSpec } from './gra
 export type { LayerSpec } from './graph/registry';
 export type { ModelOptions, ClassifierOptions } from './models/ready';
 export type { FitOptions, History, EpochInfo, BatchInfo, Metrics } from './train/fit-options';
+export { MetricsLog } from './train/fit-log';
+export type { LogStream, MetricsRecord } from './train/fit-log';
+export type { SummaryRow } from './models/summary';
 export type { OptimizerOptions } from './train/optimizer';
 export type { ScheduleOptions } from './train/schedules';
-export type { SequenceInput, TargetInput, ShapedSequences } from './train/data';
+export type { SequenceInput, TargetInput, ShapedSequences, FloatRow } from './train/data';
+export type { LabeledTargets } from './models/labels';
 export {
   saveCheckpoint,
   loadCheckpoint,

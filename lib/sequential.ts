@@ -15,6 +15,7 @@ export class Sequential {
   readonly params: FlatParameters;
   private built: ActShape | null = null;
   private inputShape: ActShape | null = null;
+  private outputs: ActShape[] = [];
 
   /**
    * Layers are named by their index ('0', '1', …) unless given as [name, layer] pairs. Several
@@ -62,6 +63,10 @@ export class Sequential {
   get output(): ActShape | null {
     return this.built;
   }
+  /** The output shape of every layer, in order (empty before build). */
+  get layerOutputs(): readonly ActShape[] {
+    return this.outputs;
+  }
 
   /**
    * Registers every layer's parameters for the given input and returns the output shape.
@@ -73,7 +78,7 @@ export class Sequential {
       l.needsInputGrad = i > 0 || inputGrad;
     });
     let s = input;
-    for (const l of this.layers) s = l.build(s, this.params);
+    for (const l of this.layers) this.outputs.push((s = l.build(s, this.params)));
     this.inputShape = input;
     this.built = s;
     return s;

@@ -39,6 +39,10 @@ import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { initializing, ModelFile, readParameters } from './file-checks';
 import type { Recurrent } from '../layers/recurrent';
 import { TimeDelay } from '../layers/time-delay';
+import { inspect } from 'util';
+import { inspectText, layerRows, summaryTable } from './summary';
+import { argmax, labelIds } from './labels';
+import type { LabeledTargets } from './labels';
 import { SequenceNet, splitWindows, trainOnline, trainWindows } from './sequence-training';
 
 export abstract class SequenceModel {
@@ -80,6 +84,17 @@ export abstract class SequenceModel {
 
   protected live(what: string): void {
     if (this.disposed) throw new Error(`${this.type}.${what}: the model was disposed`);
+  }
+
+  /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
+  summary(): string {
+    this.live('summary');
+    return summaryTable(this.type, layerRows(this.net), this.net.params, this.device);
+  }
+  /** console.log(model) and util.inspect(model): one line per layer. */
+  [inspect.custom](): string {
+    if (this.disposed) return `${this.type} (disposed)`;
+    return inspectText(this.type, layerRows(this.net), this.net.params, this.device);
   }
 
   /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
@@ -131,14 +146,27 @@ export abstract class SequenceModel {
 
   // ---------------------------------------------------------------- fit
 
-  async fit(inputs: SequenceInput, targets: TargetInput, options: FitOptions = {}): Promise<History> {
+  async fit(inputs: SequenceInput, targets: LabeledTargets, options: FitOptions = {}): Promise<History> {
     this.live('fit');
     return this.trainer.exclusive(() => this.fitWith(inputs, targets, options));
   }
 
-  private async fitWith(inputs: SequenceInput, targets: TargetInput, options: FitOptions): Promise<History> {
+  /** The `classes` option (label names), when the model has one. */
+  get classes(): readonly string[] | null {
+    const c = (this.config as { classes?: string[] }).classes;
+    return c ? c.slice() : null;
+  }
+
+  /** Targets with label strings as class ids. */
+  protected labelTargets(what: string, targets: LabeledTargets): TargetInput {
+    return labelIds(what, targets, this.classes, this.spec.level);
+  }
+
+  private async fitWith(inputs: SequenceInput, labeled: LabeledTargets, options: FitOptions): Promise<History> {
     const what = `${this.type}.fit`;
     const o = resolveFit(what, options as FitOptions & Record<string, unknown>);
+    requireTargets(what, labeled);
+    const targets = this.labelTargets(what, labeled);
     const taps = this.net.layers.find((l) => l instanceof TimeDelay);
     if (taps && (o.tbptt !== null || o.stateful))
       throw new RangeError(
@@ -155,7 +183,7 @@ export abstract class SequenceModel {
         `${what} (validationData)`,
         this.spec,
         options.validationData.inputs,
-        options.validationData.targets,
+        this.labelTargets(`${what} (validationData)`, options.validationData.targets),
         this.config.dtype,
       );
     } else if (o.validationSplit > 0) {
@@ -334,7 +362,11 @@ export abstract class SequenceModel {
   }
 
   /** Loss and metrics (accuracy, per-token accuracy, perplexity or MSE, as the task has them). */
-  async evaluate(inputs: SequenceInput, targets: TargetInput, options: { batchSize?: number } = {}): Promise<Metrics> {
+  async evaluate(
+    inputs: SequenceInput,
+    targets: LabeledTargets,
+    options: { batchSize?: number } = {},
+  ): Promise<Metrics> {
     this.live('evaluate');
     const bs = resolveOptions<{ batchSize: number }>(
       `${this.type}.evaluate`,
@@ -342,8 +374,9 @@ export abstract class SequenceModel {
       options,
     ).batchSize;
     requireTargets(`${this.type}.evaluate`, targets);
+    const ids = this.labelTargets(`${this.type}.evaluate`, targets);
     return this.evaluateSamples(
-      toSamples(`${this.type}.evaluate`, this.spec, inputs, targets, this.config.dtype),
+      toSamples(`${this.type}.evaluate`, this.spec, inputs, ids, this.config.dtype),
       bs,
       null,
       true,
@@ -355,6 +388,27 @@ export abstract class SequenceModel {
     this.live('predict');
     return this.predictWith(inputs, options, false) as number[][] | number[][][];
   }
+  /**
+   * The most probable class of every sequence (one per step for per-step models): the label
+   * strings when the model has `classes`, class ids otherwise. Classification only.
+   */
+  predictClasses(
+    inputs: SequenceInput,
+    options: { batchSize?: number } = {},
+  ): Array<string | number> | Array<Array<string | number>> {
+    this.live('predictClasses');
+    if (this.spec.task !== 'classification')
+      throw new RangeError(
+        `${this.type}.predictClasses: classes apply to task 'classification', this model's task is '${this.spec.task}'; use predict`,
+      );
+    const classes = this.classes;
+    const label = (row: number[]) => (classes ? classes[argmax(row)] : argmax(row));
+    const out = this.predictWith(inputs, options, false) as Array<number[] | number[][]>;
+    return this.spec.level === 'sequence'
+      ? (out as number[][]).map(label)
+      : (out as number[][][]).map((s) => s.map(label));
+  }
+
   /** Prediction with the native work off the main thread. */
   async predictAsync(inputs: SequenceInput, options: { batchSize?: number } = {}): Promise<number[][] | number[][][]> {
     this.live('predictAsync');
@@ -506,9 +560,26 @@ export abstract class SequenceModel {
   }
 }
 
+/**
+ * A model file of one class (`SequenceClassifier.load`): a file of another type is refused
+ * naming its type and its loader, before anything is built.
+ */
+export async function loadModelOf(
+  type: string,
+  path: string,
+  options: { device?: Device } = {},
+): Promise<SequenceModel> {
+  const device = loadDevice(`${type}.load`, options);
+  return loadModel(new ModelFile(path, await loadCheckpoint(path)), device, type);
+}
+export function loadModelOfSync(type: string, path: string, options: { device?: Device } = {}): SequenceModel {
+  const device = loadDevice(`${type}.loadSync`, options);
+  return loadModel(new ModelFile(path, loadCheckpointSync(path)), device, type);
+}
+
 /** A sequence model from a model file, every tensor of which it uses. */
-function loadModel(file: ModelFile, device?: Device): SequenceModel {
-  const m = restore(file, device);
+function loadModel(file: ModelFile, device?: Device, type: string | null = null): SequenceModel {
+  const m = restore(file, device, undefined, type);
   try {
     file.done();
   } catch (e) {

@@ -2,6 +2,8 @@
 // (optionally tied to the embedding). Trained with truncated BPTT over one long text split into
 // batchSize parallel streams, the state carried from window to window; generates with
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
+import { inspect } from 'util';
+import { inspectText, layerRows, summaryTable } from './summary';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
 import { loadDevice, resolveDevice } from '../device/default';
@@ -176,6 +178,16 @@ export class LanguageModel {
     this.net.params.free();
   }
   /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
+  /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
+  summary(): string {
+    this.live('summary');
+    return summaryTable(this.type, layerRows(this.net), this.net.params, this.device);
+  }
+  /** console.log(model) and util.inspect(model): one line per layer. */
+  [inspect.custom](): string {
+    if (this.disposed) return `${this.type} (disposed)`;
+    return inspectText(this.type, layerRows(this.net), this.net.params, this.device);
+  }
   memoryInfo(): ModelMemoryInfo {
     this.live('memoryInfo');
     return modelMemoryInfo(this.net.params, this.trainerInstance, this.scratch);

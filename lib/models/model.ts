@@ -11,7 +11,8 @@ import { optionsObject, resolveOptions } from '../options';
 import type { FieldSpec } from '../options';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
-import { SequenceModel } from './base';
+import { checkClasses } from './labels';
+import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
 import { registerModel } from './persistence';
 import '../layers/builtin';
 
@@ -28,6 +29,8 @@ export interface ModelOptions {
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
   device?: Device;
+  /** Label names of the classes (classification), one per output of the network; saved with the model. */
+  classes?: readonly string[] | null;
 }
 
 const MODEL_OPTIONS: Record<string, FieldSpec> = {
@@ -50,6 +53,8 @@ type Resolved = {
   seed: number;
   dtype: 'float32' | 'float64';
   layers: LayerSpec[];
+  /** Present only when given. */
+  classes?: string[];
 };
 
 /**
@@ -67,7 +72,7 @@ export class Model extends SequenceModel {
   constructor(options: ModelOptions) {
     if (options === undefined) throw new TypeError('Model: options must be an object with layers, received undefined');
     optionsObject('Model', options);
-    const { layers, device, ...rest } = options;
+    const { layers, device, classes, ...rest } = options;
     super(device, 'Model');
     if (!Array.isArray(layers) || layers.length === 0)
       throw new TypeError('Model: layers must be a non-empty array of layers');
@@ -78,8 +83,10 @@ export class Model extends SequenceModel {
     const input: ActShape = c.vocabSize !== null ? { kind: 'ids', F: c.vocabSize } : { kind: 'seq', F: c.inputSize! };
     const out = this.net.build(input);
     if (out.kind === 'ids') throw new TypeError('Model: the network must end in features, not token ids');
+    const k = checkClasses('Model', classes, c.task, out.F);
     this.config = {
       ...c,
+      ...(k ? { classes: k } : {}),
       layers: this.net.layers.map((l) => ({
         type: l.type,
         name: l.name,
@@ -112,13 +119,21 @@ export class Model extends SequenceModel {
     );
   }
 
+  /** Loads a Model file (layers rebuilt from the registry); a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<Model> {
+    return (await loadModelOf('Model', path, options)) as Model;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): Model {
+    return loadModelOfSync('Model', path, options) as Model;
+  }
+
   /** Rebuilds a model from its stored options (the layer specs go through the registry). */
   static fromConfig(options: Resolved, device?: Device): Model {
     const specs = options?.layers;
     if (!Array.isArray(specs))
       throw new TypeError('Model.fromConfig: layers must be an array of { type, name, config }');
     const layers = specs.map((s, i) => [s.name ?? String(i), layerFromSpec(s, 'Model.fromConfig')] as [string, Layer]);
-    const { layers: _omit, ...rest } = options;
+    const { layers: _omit, ...rest } = options as Resolved & { classes?: string[] };
     return new Model({ ...rest, layers, device });
   }
 }

@@ -10,6 +10,8 @@
 // predictions are fed back, and training backpropagates through the feedback (BPTT over a
 // segment: the network is applied once per step on the call's tape, and the gradient of each
 // prediction collects what later steps send back through their feedback columns).
+import { inspect } from 'util';
+import { inspectText, layerRows, summaryTable } from './summary';
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { loadDevice, resolveDevice } from '../device/default';
@@ -207,6 +209,16 @@ export class NARX {
   /** The fitted scalers as JSON (null before the first fit, or without a scaler). */
   get scalers(): { inputs: ScalerJSON | null; targets: ScalerJSON | null } {
     return { inputs: this.inputScaler?.toJSON() ?? null, targets: this.targetScaler?.toJSON() ?? null };
+  }
+  /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
+  summary(): string {
+    this.live('summary');
+    return summaryTable(this.type, layerRows(this.net), this.net.params, this.device);
+  }
+  /** console.log(model) and util.inspect(model): one line per layer. */
+  [inspect.custom](): string {
+    if (this.disposed) return `${this.type} (disposed)`;
+    return inspectText(this.type, layerRows(this.net), this.net.params, this.device);
   }
   memoryInfo(): ModelMemoryInfo {
     this.live('memoryInfo');

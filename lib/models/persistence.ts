@@ -19,7 +19,13 @@ export function registerModel(type: string, make: (options: unknown, device?: De
 export function modelMeta(file: ModelFile, keys: string[], type: string | null): Record<string, unknown> {
   const meta = file.record(file.cp.meta, 'meta');
   if (meta.format !== MODEL_FORMAT) file.fail(`not an rnnkit model file (format ${JSON.stringify(meta.format)})`);
-  if (type !== null && meta.type !== type) file.fail(`not a ${type} file (type ${JSON.stringify(meta.type)})`);
+  if (type !== null && meta.type !== type) {
+    const loader = typeof meta.type === 'string' && OWN_LOADERS.includes(meta.type) ? meta.type : 'SequenceModel';
+    file.fail(
+      `not a ${type} file (type ${JSON.stringify(meta.type)})` +
+        (typeof meta.type === 'string' ? `: load it with ${loader}.load` : ''),
+    );
+  }
   if (Object.hasOwn(meta, 'learner') && !keys.includes('learner'))
     file.fail('this file holds an OnlineLearner (model and learner state): load it with OnlineLearner.load');
   // the models with loaders of their own: name the loader rather than a field it would read
@@ -33,8 +39,13 @@ export function modelMeta(file: ModelFile, keys: string[], type: string | null):
 const OWN_LOADERS = ['LanguageModel', 'Seq2Seq', 'NARX'];
 
 /** @internal Rebuilds a model from a model file; the caller calls file.done() once it has read all it reads. */
-export function restore(file: ModelFile, device?: Device, keys = MODEL_META_KEYS): SequenceModel {
-  const meta = modelMeta(file, keys, null);
+export function restore(
+  file: ModelFile,
+  device?: Device,
+  keys = MODEL_META_KEYS,
+  type: string | null = null,
+): SequenceModel {
+  const meta = modelMeta(file, keys, type);
   const make = typeof meta.type === 'string' ? registry.get(meta.type) : undefined;
   if (!make) file.fail(`unknown model type ${JSON.stringify(meta.type)}; known: ${[...registry.keys()].join(', ')}`);
   const options = file.record(meta.options, 'options');

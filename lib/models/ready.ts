@@ -11,7 +11,9 @@ import type { RecurrentOptions } from '../layers/recurrent';
 import type { Device } from '../device/device';
 import { Sequential } from '../sequential';
 import type { DataSpec } from '../train/data';
-import { SequenceModel } from './base';
+import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
+import { checkClasses } from './labels';
+import type { SequenceInput } from '../train/data';
 import { registerModel } from './persistence';
 
 /** Options shared by the ready models. */
@@ -49,6 +51,11 @@ export interface ModelOptions {
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
   device?: Device;
+  /**
+   * Label names of the classes (classification), one per output: targets may then be these
+   * strings and predictClasses() returns them. Saved with the model.
+   */
+  classes?: readonly string[] | null;
 }
 
 const COMMON: Record<string, FieldSpec> = {
@@ -78,7 +85,19 @@ const COMMON: Record<string, FieldSpec> = {
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
 
-type Resolved = Required<Omit<ModelOptions, 'device'>> & { pooling?: 'last' | 'mean' | 'max' };
+type Resolved = Required<Omit<ModelOptions, 'device' | 'classes'>> & {
+  pooling?: 'last' | 'mean' | 'max';
+  /** Present only when given (files of earlier releases have no such field). */
+  classes?: string[];
+};
+
+/** The resolved options plus the checked `classes` (absent when not given). */
+function withClasses<T extends Resolved>(what: string, c: T, classes: unknown): T {
+  const k = checkClasses(what, classes, c.task, c.outputSize);
+  return k ? { ...c, classes: k } : c;
+}
+
+type Opts = { batchSize?: number };
 
 function buildNet(
   what: string,
@@ -140,9 +159,13 @@ export class SequenceClassifier extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ClassifierOptions) {
-    const { device, ...rest } = optionsObject('SequenceClassifier', options);
+    const { device, classes, ...rest } = optionsObject('SequenceClassifier', options);
     super(device, 'SequenceClassifier');
-    this.config = resolveOptions('SequenceClassifier', CLASSIFIER_OPTIONS, rest);
+    this.config = withClasses(
+      'SequenceClassifier',
+      resolveOptions<Resolved & { pooling: 'last' | 'mean' | 'max' }>('SequenceClassifier', CLASSIFIER_OPTIONS, rest),
+      classes,
+    );
     const { net, spec, rnn } = buildNet(
       'SequenceClassifier',
       this.config,
@@ -158,6 +181,24 @@ export class SequenceClassifier extends SequenceModel {
   protected override needsWholeSequence(): boolean {
     return this.config.pooling !== 'last';
   }
+  /** Class probabilities (or outputs) per sequence. */
+  override predict(inputs: SequenceInput, options: Opts = {}): number[][] {
+    return super.predict(inputs, options) as number[][];
+  }
+  override predictAsync(inputs: SequenceInput, options: Opts = {}): Promise<number[][]> {
+    return super.predictAsync(inputs, options) as Promise<number[][]>;
+  }
+  /** The most probable class per sequence: label strings with `classes`, class ids otherwise. */
+  override predictClasses(inputs: SequenceInput, options: Opts = {}): string[] | number[] {
+    return super.predictClasses(inputs, options) as string[] | number[];
+  }
+  /** Loads a SequenceClassifier file; a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<SequenceClassifier> {
+    return (await loadModelOf('SequenceClassifier', path, options)) as SequenceClassifier;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): SequenceClassifier {
+    return loadModelOfSync('SequenceClassifier', path, options) as SequenceClassifier;
+  }
 }
 
 /** Synchronous sequence to sequence: one label (or vector) per step; padding is masked. */
@@ -169,14 +210,32 @@ export class SequenceTagger extends SequenceModel {
   protected readonly recurrent: Layer[];
 
   constructor(options: ModelOptions) {
-    const { device, ...rest } = optionsObject('SequenceTagger', options);
+    const { device, classes, ...rest } = optionsObject('SequenceTagger', options);
     super(device, 'SequenceTagger');
-    this.config = resolveOptions('SequenceTagger', COMMON, rest);
+    this.config = withClasses('SequenceTagger', resolveOptions<Resolved>('SequenceTagger', COMMON, rest), classes);
     const { net, spec, rnn } = buildNet('SequenceTagger', this.config, true, null, this.device);
     this.net = net;
     this.spec = { ...spec, level: 'step' };
     this.recurrent = [rnn];
     this.ready();
+  }
+  /** Class probabilities (or outputs) per step of every sequence. */
+  override predict(inputs: SequenceInput, options: Opts = {}): number[][][] {
+    return super.predict(inputs, options) as number[][][];
+  }
+  override predictAsync(inputs: SequenceInput, options: Opts = {}): Promise<number[][][]> {
+    return super.predictAsync(inputs, options) as Promise<number[][][]>;
+  }
+  /** The most probable class per step: label strings with `classes`, class ids otherwise. */
+  override predictClasses(inputs: SequenceInput, options: Opts = {}): string[][] | number[][] {
+    return super.predictClasses(inputs, options) as string[][] | number[][];
+  }
+  /** Loads a SequenceTagger file; a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<SequenceTagger> {
+    return (await loadModelOf('SequenceTagger', path, options)) as SequenceTagger;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): SequenceTagger {
+    return loadModelOfSync('SequenceTagger', path, options) as SequenceTagger;
   }
 }
 

@@ -12,6 +12,9 @@
 // previous step's prediction with probability 1 − ratio, and the training pass runs on that
 // mixed input. (Predictions come from the gold prefix, not the mixed one; the argmax carries
 // no gradient either way.)
+import { inspect } from 'util';
+import { inspectText, layerRows, paramCount, summaryTable } from './summary';
+import type { SummaryRow } from './summary';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
 import { loadDevice, resolveDevice } from '../device/default';
@@ -148,6 +151,34 @@ export class Seq2Seq {
   }
 
   /** Frees the model's tensors (weights, optimizer state, scratch); every later call throws. */
+  /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
+  summary(): string {
+    if (this.disposed) throw new Error('Seq2Seq.summary: the model was disposed');
+    return summaryTable(this.type, this.summaryRows(), this.params, this.device);
+  }
+  /** console.log(model) and util.inspect(model): one line per layer. */
+  [inspect.custom](): string {
+    if (this.disposed) return `${this.type} (disposed)`;
+    return inspectText(this.type, this.summaryRows(), this.params, this.device);
+  }
+  private summaryRows(): SummaryRow[] {
+    const H = this.config.hiddenSize as number,
+      T = this.target.size;
+    const row = (name: string, type: string, output: string) => ({
+      name,
+      type,
+      output,
+      params: paramCount(this.params, name),
+    });
+    return [
+      ...layerRows(this.enc),
+      ...(this.bridgeH ? [row('bridge.h', 'Linear', `[batch, ${H}]`)] : []),
+      ...(this.bridgeC ? [row('bridge.c', 'Linear', `[batch, ${H}]`)] : []),
+      ...layerRows(this.dec),
+      ...(this.attention ? [row('attention', 'LuongAttention', `[batch, steps, ${H}]`)] : []),
+      row('head', 'Linear', `[batch, steps, ${T}]`),
+    ];
+  }
   /** Bytes this model holds: parameters, gradients, optimizer state, idle call scratch. */
   memoryInfo(): ModelMemoryInfo {
     if (this.disposed) throw new Error('Seq2Seq.memoryInfo: the model was disposed');

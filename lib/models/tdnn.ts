@@ -10,10 +10,12 @@ import { resolveTimeDelay, TimeDelay } from '../layers/time-delay';
 import type { TimeDelayOptions } from '../layers/time-delay';
 import { FieldSpec, optionsObject, resolveOptions } from '../options';
 import { Sequential } from '../sequential';
-import type { DataSpec, SequenceInput, TargetInput } from '../train/data';
+import type { DataSpec, SequenceInput } from '../train/data';
+import type { LabeledTargets } from './labels';
 import type { FitOptions, History } from '../train/fit-options';
 import { resolveFit } from '../train/fit-options';
-import { SequenceModel } from './base';
+import { checkClasses } from './labels';
+import { loadModelOf, loadModelOfSync, SequenceModel } from './base';
 import { registerModel } from './persistence';
 
 /** Options of a TDNN. */
@@ -38,6 +40,8 @@ export interface TDNNOptions {
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
   device?: Device;
+  /** Label names of the classes (classification), one per output; saved with the model. */
+  classes?: readonly string[] | null;
 }
 
 const TDNN_OPTIONS: Record<string, FieldSpec> = {
@@ -61,20 +65,31 @@ const TDNN_OPTIONS: Record<string, FieldSpec> = {
   dtype: { type: 'enum', values: ['float32', 'float64'], default: 'float32', doc: 'element type' },
 };
 
-type Resolved = Required<Omit<TDNNOptions, 'device' | 'layers'>> & { layers: Array<Required<TimeDelayOptions>> };
+type Resolved = Required<Omit<TDNNOptions, 'device' | 'layers' | 'classes'>> & {
+  layers: Array<Required<TimeDelayOptions>>;
+  /** Present only when given. */
+  classes?: string[];
+};
 
 /** Stacked time-delay layers and a linear head: sequence → class/vector, or a label/value per step. */
-export class TDNN extends SequenceModel {
+/** What predict returns for a TDNN's output: a row per sequence, or a row per step. */
+export type TDNNPrediction<O extends 'sequence' | 'step'> = O extends 'step' ? number[][][] : number[][];
+
+/**
+ * A time-delay network. `O` is its `output` when the options name it (`new TDNN({ output: 'step', … })`
+ * types predict as number[][][]); otherwise predict is typed as either.
+ */
+export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends SequenceModel {
   readonly type = 'TDNN';
   readonly config: Resolved;
   protected readonly net: Sequential;
   protected readonly spec: DataSpec;
   protected readonly recurrent: Layer[] = [];
 
-  constructor(options: TDNNOptions) {
+  constructor(options: TDNNOptions & { output?: O }) {
     if (options === undefined)
       throw new TypeError('TDNN: options must be an object with inputSize, layers and outputSize, received undefined');
-    const { device, layers, ...rest } = optionsObject('TDNN', options);
+    const { device, layers, classes, ...rest } = optionsObject('TDNN', options);
     super(device, 'TDNN');
     const c = resolveOptions<Omit<Resolved, 'layers'>>('TDNN', TDNN_OPTIONS, rest);
     if (!Array.isArray(layers) || layers.length === 0 || layers.length > 64)
@@ -84,7 +99,8 @@ export class TDNN extends SequenceModel {
         }`,
       );
     const resolved = layers.map((l, i) => resolveTimeDelay(`TDNN: layers[${i}]`, l).config);
-    this.config = { ...c, layers: resolved };
+    const k = checkClasses('TDNN', classes, c.task, c.outputSize);
+    this.config = { ...c, layers: resolved, ...(k ? { classes: k } : {}) };
     const named: Array<[string, Layer]> = [];
     resolved.forEach((l, i) => {
       named.push([`layers.${i}`, new TimeDelay(l)]);
@@ -113,7 +129,7 @@ export class TDNN extends SequenceModel {
    * fit as the other models; truncated BPTT and stateful training are refused: a window would
    * start without the steps its delays look back at (a TDNN carries no state between windows).
    */
-  override async fit(inputs: SequenceInput, targets: TargetInput, options: FitOptions = {}): Promise<History> {
+  override async fit(inputs: SequenceInput, targets: LabeledTargets, options: FitOptions = {}): Promise<History> {
     const o = resolveFit('TDNN.fit', options as FitOptions & Record<string, unknown>);
     if (o.tbptt !== null || o.stateful)
       throw new RangeError(
@@ -131,6 +147,20 @@ export class TDNN extends SequenceModel {
     throw new RangeError(
       `${what}: learning '${learning}' is for recurrent models (SequenceTagger, SequenceClassifier); a TDNN trains by backpropagation over whole sequences`,
     );
+  }
+  /** Outputs (probabilities for classification) per sequence, or per step with output 'step'. */
+  override predict(inputs: SequenceInput, options: { batchSize?: number } = {}): TDNNPrediction<O> {
+    return super.predict(inputs, options) as TDNNPrediction<O>;
+  }
+  override predictAsync(inputs: SequenceInput, options: { batchSize?: number } = {}): Promise<TDNNPrediction<O>> {
+    return super.predictAsync(inputs, options) as Promise<TDNNPrediction<O>>;
+  }
+  /** Loads a TDNN file; a file of another model type is refused. */
+  static override async load(path: string, options: { device?: Device } = {}): Promise<TDNN> {
+    return (await loadModelOf('TDNN', path, options)) as TDNN;
+  }
+  static override loadSync(path: string, options: { device?: Device } = {}): TDNN {
+    return loadModelOfSync('TDNN', path, options) as TDNN;
   }
 }
 

@@ -18,7 +18,18 @@ export interface ShapedSequences {
 }
 
 /** Inputs: per-sequence arrays (steps of feature vectors, or token ids) or shaped typed data. */
-export type SequenceInput = number[][][] | number[][] | ShapedSequences;
+/** One step's features as an array or a typed array. */
+export type FloatRow = number[] | Float32Array | Float64Array;
+/**
+ * Sequences: steps of feature rows (arrays or typed arrays), token-id arrays, typed arrays per
+ * sequence (token ids, or steps × features flattened step-major), or one shaped block.
+ */
+export type SequenceInput =
+  | number[][][]
+  | number[][]
+  | FloatRow[][]
+  | Array<Float32Array | Float64Array | Int32Array>
+  | ShapedSequences;
 /** Targets: one class id or one vector per sequence, or one per step (tagging). */
 export type TargetInput = number[] | Int32Array | number[][] | number[][][];
 
@@ -78,7 +89,13 @@ function fail(where: string, msg: string): never {
   throw new RangeError(`${where}: ${msg}`);
 }
 function isNumArray(a: unknown): a is number[] {
-  return Array.isArray(a) && (a.length === 0 || typeof a[0] === 'number');
+  return isTyped(a) || (Array.isArray(a) && (a.length === 0 || typeof a[0] === 'number'));
+}
+/** A typed array of numbers (Float32Array, Float64Array, Int32Array, …; not a DataView or BigInt array). */
+function isTyped(a: unknown): a is ArrayLike<number> {
+  return (
+    ArrayBuffer.isView(a) && !(a instanceof DataView) && !(a instanceof BigInt64Array || a instanceof BigUint64Array)
+  );
 }
 
 /**
@@ -253,19 +270,27 @@ function* readInputs(
   const seqs = inputs as unknown[];
   const out: Array<{ x: Float32Array | Float64Array | Int32Array; len: number }> = [];
   let total = 0;
+  // a typed array is a sequence of token ids, or of steps × features flattened (step-major)
+  const steps = (seq: ArrayLike<unknown>, i: number) => {
+    if (ids || !isTyped(seq)) return seq.length;
+    if (seq.length % F !== 0)
+      fail(
+        where,
+        `sequence ${i} is a ${seq.constructor.name} of ${seq.length} numbers, not a whole number of steps of ${F} features`,
+      );
+    return seq.length / F;
+  };
   for (let i = 0; i < seqs.length; i++) {
     const seq = seqs[i]; // a hole reads as undefined: refused here, before a sparse array's length is walked
-    if (!Array.isArray(seq))
+    if (!Array.isArray(seq) && !isTyped(seq))
       throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${kindOf(seq)}`);
-    total += seq.length;
+    total += steps(seq, i);
   }
   const all = ids ? new Int32Array(total) : new Floats(total * F);
   let at = 0;
   for (let i = 0; i < seqs.length; i++) {
-    const seq = seqs[i];
-    if (!Array.isArray(seq))
-      throw new TypeError(`${where}: sequence ${i} must be an array of steps, received ${kindOf(seq)}`);
-    const L = seq.length;
+    const seq = seqs[i] as unknown[] | ArrayLike<number>;
+    const L = steps(seq, i);
     if (L === 0) fail(where, `sequence ${i} is empty; sequences need at least one step`);
     if (ids) {
       if (!isNumArray(seq))
@@ -281,6 +306,16 @@ function* readInputs(
       continue;
     }
     const x = (all as Float32Array | Float64Array).subarray(at, (at += L * F));
+    if (isTyped(seq)) {
+      for (let k = 0; k < L * F; k++) {
+        const v = seq[k];
+        if (!(Math.abs(v) <= bound)) checkValue(v, i, Math.floor(k / F));
+        x[k] = v;
+      }
+      out.push({ x, len: L });
+      yield;
+      continue;
+    }
     for (let t = 0; t < L; t++) {
       const step: unknown = seq[t];
       if (typeof step === 'number' && F === 1) {
@@ -288,14 +323,16 @@ function* readInputs(
         x[t] = step;
         continue;
       }
-      if (!Array.isArray(step) || step.length !== F)
+      const isRow = Array.isArray(step) || isTyped(step);
+      if (!isRow || (step as ArrayLike<unknown>).length !== F)
         fail(
           where,
-          `step ${t} of sequence ${i} must have ${F} features, received ${Array.isArray(step) ? step.length : kindOf(step)}`,
+          `step ${t} of sequence ${i} must have ${F} features, received ${isRow ? (step as ArrayLike<unknown>).length : kindOf(step)}`,
         );
+      const row = step as ArrayLike<unknown>;
       const o = t * F;
       for (let j = 0; j < F; j++) {
-        const v: unknown = step[j];
+        const v: unknown = row[j];
         if (typeof v !== 'number' || !(Math.abs(v) <= bound)) checkValue(v, i, t);
         x[o + j] = v as number;
       }

@@ -3,7 +3,10 @@ import { FieldSpec, resolveOptions } from '../options';
 import type { OptimizerOptions } from './optimizer';
 import type { OptimizerKind } from '../native';
 import type { ScheduleOptions } from './schedules';
-import type { SequenceInput, TargetInput } from './data';
+import type { SequenceInput } from './data';
+import type { LabeledTargets } from '../models/labels';
+import { MetricsLog } from './fit-log';
+import type { LogStream } from './fit-log';
 
 export interface BatchInfo {
   epoch: number;
@@ -54,7 +57,7 @@ export interface FitOptions {
   /** Reseeds the model's generator (shuffling, dropout) before training. */
   seed?: number;
   /** Held-out data evaluated after every epoch. */
-  validationData?: { inputs: SequenceInput; targets: TargetInput };
+  validationData?: { inputs: SequenceInput; targets: LabeledTargets };
   /** Fraction of the data (taken from the end, before shuffling) held out for validation. */
   validationSplit?: number;
   /** Update rule and hyper-parameters, or just the rule's name ('adam', 'sgd', …) with its defaults. */
@@ -102,6 +105,12 @@ export interface FitOptions {
    * Needs tbptt, shuffle false and equal batch sizes (default false).
    */
   stateful?: boolean;
+  /** 0 (default): silent; 1: a line per epoch; 2: a progress bar on a terminal (lines otherwise). */
+  verbose?: 0 | 1 | 2;
+  /** Where verbose output goes (default process.stderr): anything with write(text). */
+  log?: LogStream;
+  /** A JSON-lines file appended with one record per epoch (a MetricsLog also per batch). */
+  metricsLog?: string | MetricsLog | null;
 }
 
 export const FIT_OPTIONS: Record<string, FieldSpec> = {
@@ -122,6 +131,7 @@ export const FIT_OPTIONS: Record<string, FieldSpec> = {
   resume: { type: 'bool', default: false, doc: 'continue a loaded run' },
   timeLimit: { type: 'number', min: 0, default: null, nullable: true, doc: 'seconds of training' },
   stateful: { type: 'bool', default: false, doc: 'carry the state across batches and fit calls' },
+  verbose: { type: 'int', min: 0, max: 2, default: 0, doc: 'progress output' },
 };
 /** Fields checked by hand (objects and functions). */
 export const FIT_OBJECT_FIELDS = [
@@ -133,6 +143,8 @@ export const FIT_OBJECT_FIELDS = [
   'onEpochEnd',
   'signal',
   'classWeights',
+  'log',
+  'metricsLog',
 ];
 
 /** FitOptions with every plain field resolved to its default. */
@@ -148,9 +160,13 @@ export type ResolvedFit = Required<
     | 'signal'
     | 'classWeights'
     | 'learning'
+    | 'log'
+    | 'metricsLog'
+    | 'verbose'
   >
 > & {
   learning: 'bptt' | 'rtrl' | 'snap1' | 'uoro';
+  verbose: 0 | 1 | 2;
 };
 
 /**
@@ -193,6 +209,14 @@ export function resolveFit<X extends object = object>(
     if (options[k] !== undefined && typeof options[k] !== 'function')
       throw new TypeError(`${what}: ${k} must be a function, received ${typeof options[k]}`);
   }
+  const log = options.log as unknown;
+  if (log !== undefined && (log === null || typeof (log as { write?: unknown }).write !== 'function'))
+    throw new TypeError(`${what}: log must be a writable stream (an object with write(text)), such as process.stderr`);
+  const ml = options.metricsLog as unknown;
+  if (ml !== undefined && ml !== null && !(ml instanceof MetricsLog) && !(typeof ml === 'string' && ml.length > 0))
+    throw new TypeError(
+      `${what}: metricsLog must be a file path or a MetricsLog, received ${ml === '' ? 'an empty string' : typeof ml}`,
+    );
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw new TypeError(`${what}: signal must be an AbortSignal`);
   const vd = options.validationData as unknown;

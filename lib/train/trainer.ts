@@ -16,6 +16,8 @@ import { Optimizer, OptimizerOptions } from './optimizer';
 import { NonFiniteError, UpdateOptions, UpdateOutcome, UpdatePipeline } from './pipeline';
 import { Schedule, ScheduleOptions, ScheduleState } from './schedules';
 import { bytesPerElement } from '../memory';
+import { MetricsLog, ProgressReporter } from './fit-log';
+import type { LogStream } from './fit-log';
 
 /** Sums over the windows of one batch. */
 export interface BatchStats {
@@ -87,6 +89,8 @@ export interface FitJob<B> {
 /** The trainer's resolved options (the model resolves them with its own extra fields). */
 export interface TrainerOptions extends UpdateOptions {
   epochs: number;
+  /** 0, 1 or 2 (absent: 0). */
+  verbose?: number;
   resume: boolean;
   timeLimit: number | null;
 }
@@ -183,9 +187,19 @@ export class Trainer {
     const t0 = Date.now();
     let best: Tensor | null = null;
     abort();
+    const progress = new ProgressReporter((options.log ?? process.stderr) as LogStream, o.verbose ?? 0, end);
+    const mlog =
+      options.metricsLog instanceof MetricsLog
+        ? options.metricsLog
+        : typeof options.metricsLog === 'string'
+          ? new MetricsLog(options.metricsLog)
+          : null;
+    mlog?.write({ type: 'fit', model: this.owner, epochs: end, start, resume: o.resume });
     const scratch = this.scratch.acquire();
+    let failure: unknown = null;
     try {
       for (let e = start; e < end; e++) {
+        const te = Date.now();
         let lossSum = 0,
           count = 0,
           normSum = 0,
@@ -227,6 +241,8 @@ export class Trainer {
             lr: sched.lr,
             skipped: r.skipped,
           };
+          progress.batch(info, bi + 1);
+          if (mlog?.batches) mlog.write({ type: 'batch', ...info });
           if (options.onBatchEnd) await options.onBatchEnd(info);
           bi++;
           if (o.timeLimit !== null && (Date.now() - t0) / 1000 >= o.timeLimit) {
@@ -250,6 +266,9 @@ export class Trainer {
         sched.epochEnd(e, valMetrics ? valMetrics.loss : loss);
         this.epoch = e + 1;
         history.epochs.push(info);
+        const seconds = (Date.now() - te) / 1000;
+        progress.epoch(info, bi, seconds);
+        mlog?.write({ type: 'epoch', ...info, seconds });
         if (options.onEpochEnd) await options.onEpochEnd(info);
         abort();
         if (history.outOfTime) break;
@@ -273,8 +292,26 @@ export class Trainer {
           }
         }
       }
+    } catch (e) {
+      failure = e;
+      throw e;
     } finally {
       this.scratch.release(scratch);
+      progress.close(failure === null ? history : null);
+      if (mlog) {
+        const end = {
+          type: 'end' as const,
+          epochs: history.epochs.length,
+          stoppedEarly: history.stoppedEarly,
+          outOfTime: history.outOfTime,
+          ...(failure !== null ? { error: String((failure as Error)?.message ?? failure) } : {}),
+        };
+        try {
+          mlog.write(end);
+        } finally {
+          mlog.close();
+        }
+      }
     }
     return history;
   }

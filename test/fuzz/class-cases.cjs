@@ -246,6 +246,33 @@ function classCases() {
     );
     add(`OnlineLearner: model ${l}`, 'throw', 'OnlineLearner', () => new r.OnlineLearner(v));
   }
+  // class labels: outputSize distinct non-empty strings, classification only
+  for (const [l, v] of [
+    ['a string', 'ab'],
+    ['a number', 2],
+    ['duplicates', ['a', 'a']],
+    ['too few', ['a']],
+    ['too many', ['a', 'b', 'c']],
+    ['an empty label', ['a', '']],
+    ['numbers', [0, 1]],
+    ['a hole', [, 'b']], // eslint-disable-line no-sparse-arrays
+    ['an object label', ['a', { toString: () => 'b' }]],
+  ])
+    add(`SequenceClassifier: classes ${l}`, 'throw', 'SequenceClassifier', () => clf({ classes: v }));
+  add(
+    'SequenceTagger: classes with task regression',
+    'throw',
+    'SequenceTagger',
+    () => new r.SequenceTagger({ inputSize: 2, hiddenSize: 2, outputSize: 2, task: 'regression', classes: ['a', 'b'] }),
+  );
+  for (const [l, v] of [
+    ['an unknown label', ['a', 'b', 'c', 'a']],
+    ['a label of the wrong case', ['a', 'B', 'b', 'a']],
+    ['a label id out of range', ['a', 2, 'b', 'a']],
+  ])
+    add(`SequenceClassifier.fit: labelled targets ${l}`, 'throw', 'SequenceClassifier.fit', () =>
+      clf({ classes: ['a', 'b'] }).fit([[[1, 2]], [[1, 2]], [[1, 2]], [[1, 2]]], v, FIT),
+    );
   add('OnlineLearner: a SequenceClassifier', 'throw', 'OnlineLearner', () => new r.OnlineLearner(clf()));
   add('OnlineLearner: a disposed tagger', 'throw', /OnlineLearner|SequenceTagger/, () => {
     const t = tagger();
@@ -321,7 +348,12 @@ function classCases() {
     ['null steps', [[null]]],
     ['an object sequence', [{}]],
     ['a step that is an object', [[{ 0: 1, 1: 2, length: 2 }]]],
-    ['Float32Array steps', [[new Float32Array(2)]]],
+    // typed arrays are accepted per step and per sequence (docs/models.md): these are malformed ones
+    ['Float32Array steps of the wrong width', [[new Float32Array(3)]]],
+    ['a Float32Array sequence of a partial step', [new Float32Array(3)]],
+    ['NaN in a Float64Array step', [[Float64Array.of(NaN, 1)]]],
+    ['Infinity in a Float64Array sequence', [Float64Array.of(1, Infinity)]],
+    ['a DataView sequence', [new DataView(new ArrayBuffer(8))]],
     ['shaped data with a bad shape', { data: new Float32Array(4), shape: [1, 3, 2] }],
     ['shaped data with a negative shape', { data: new Float32Array(4), shape: [-1, 2, 2] }],
     ['shaped data with a huge shape', { data: new Float32Array(4), shape: [2 ** 40, 2 ** 40, 2] }],
@@ -443,6 +475,14 @@ function classCases() {
     ['batchSize NaN', { ...FIT, batchSize: NaN }, 'throw'],
     ['batchSize 2^53', { ...FIT, batchSize: 2 ** 53 }, 'throw'],
     ['shuffle "yes"', { ...FIT, shuffle: 'yes' }, 'throw'],
+    ['verbose 3', { ...FIT, verbose: 3 }, 'throw'],
+    ['verbose "1"', { ...FIT, verbose: '1' }, 'throw'],
+    ['verbose true', { ...FIT, verbose: true }, 'throw'],
+    ['log null', { ...FIT, log: null }, 'throw'],
+    ['log without write', { ...FIT, log: { write: 1 } }, 'throw'],
+    ['metricsLog a number', { ...FIT, metricsLog: 5 }, 'throw'],
+    ['metricsLog an empty string', { ...FIT, metricsLog: '' }, 'throw'],
+    ['metricsLog an object', { ...FIT, metricsLog: { path: 'x' } }, 'throw'],
     ['seed -1', { ...FIT, seed: -1 }, 'throw'],
     ['optimizer a number', { ...FIT, optimizer: 3 }, 'throw'],
     ['optimizer type bogus', { ...FIT, optimizer: { type: 'bogus' } }, 'throw'],
