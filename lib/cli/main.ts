@@ -103,7 +103,7 @@ async function problemOf(a: Args): Promise<Problem> {
     if (!MODES.includes(mode)) throw new UsageError(`--mode ${mode}: not one of ${MODES.join(', ')}`);
     p = await READERS[mode]!(data, readOptions({ ...cfg, ...a }));
   } else {
-    const name = String(get('task') ?? 'tagging');
+    const name = String(get('task') ?? 'adding');
     const t = findTask(name);
     if (!t) throw new UsageError(`--task ${name}: no such task; tasks: ${TASKS.map((x) => x.name).join(', ')}`);
     p = t.make(seed, tiny);
@@ -326,16 +326,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`rnnkit: ${msg}\nRun 'rnnkit --help' for usage.\n`);
     code = 2;
   };
+  // yargs validates unknown options after a command's handler has started: the handler only
+  // records the command, which runs once parsing has succeeded
+  let chosen: (() => Promise<void> | void) | null = null;
   const wrap = (f: (a: Args) => Promise<void> | void) => async (a: Args) => {
-    await f(a);
+    chosen = () => f(a);
   };
+  const parser = yargs(argv);
   try {
-    await yargs(argv)
+    await parser
       .scriptName('rnnkit')
       .usage('$0 <command> [options]')
       .command(
         'train',
-        'train a model on a built-in task (default: tagging) or on your data',
+        'train a model on a built-in task (default: adding) or on your data',
         (y) =>
           y
             .option('task', { type: 'string', describe: `built-in task: ${TASKS.map((t) => t.name).join(', ')}` })
@@ -416,6 +420,7 @@ export async function main(argv: string[]): Promise<number> {
       .wrap(Math.min(120, process.stdout.columns ?? 100))
       .help()
       .parseAsync();
+    if (code === 0 && chosen) await (chosen as () => Promise<void> | void)();
   } catch (e) {
     const err = e as Error;
     // expected problems: one line, no stack trace

@@ -34,13 +34,14 @@ export class Progress {
     const total = this.epochs * this.batchesPerEpoch;
     const frac = Math.min(1, this.done / Math.max(1, total));
     const elapsed = (now - this.start) / 1000;
-    const width = 24;
+    const width = 20;
     const fill = Math.round(frac * width);
     const rate = this.items / Math.max(1e-3, elapsed);
     const bar = '#'.repeat(fill) + '-'.repeat(width - fill);
+    const r = rate >= 1e4 ? `${(rate / 1000).toFixed(0)}k` : rate.toFixed(0);
     const line =
-      `epoch ${b.epoch + 1}/${this.epochs} [${bar}] batch ${b.batch + 1}/${this.batchesPerEpoch} ` +
-      `loss ${fmt(b.loss)} |g| ${fmt(b.gradNorm, 3)} ${rate.toFixed(0)} ${this.unit}/s ETA ${clock((elapsed / frac) * (1 - frac))}`;
+      `epoch ${b.epoch + 1}/${this.epochs} [${bar}] ${b.batch + 1}/${this.batchesPerEpoch} ` +
+      `loss ${fmt(b.loss)} |g| ${fmt(b.gradNorm, 3)} ${r} ${this.unit}/s ETA ${clock((elapsed / frac) * (1 - frac))}`;
     this.out.write(`\r${line.slice(0, (this.out.columns ?? 160) - 1)}\x1b[K`);
   }
 

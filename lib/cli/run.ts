@@ -140,7 +140,7 @@ function countBatches(p: Problem, fit: Record<string, unknown>): { batches: numb
   const B = Number(fit.batchSize ?? 32);
   if (p.mode === 'lm') {
     const T = Number(fit.seqLen ?? 64);
-    return { batches: Math.max(1, Math.ceil((p.text!.train.length - 1) / B / T)), items: B * T, unit: 'tokens' };
+    return { batches: Math.max(1, Math.ceil((p.text!.train.length - 1) / B / T)), items: B * T, unit: 'tok' };
   }
   const n = p.mode === 'seq2seq' ? p.pairs!.train.sources.length : p.train!.inputs.length;
   return { batches: Math.max(1, Math.ceil(n / B)), items: B, unit: 'seq' };

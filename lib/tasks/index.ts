@@ -53,7 +53,7 @@ const argmax = (r: number[]) => r.reduce((b, v, i) => (v > r[b]! ? i : b), 0);
 
 function adding(seed: number, tiny: boolean): Problem {
   const T = tiny ? 10 : 50;
-  const tr = addingDataset(seed, tiny ? 64 : 2000, T, T + T / 10);
+  const tr = addingDataset(seed, tiny ? 64 : 3000, T, T + T / 10);
   const te = addingDataset(seed + 1, tiny ? 32 : 400, T, T + T / 10);
   return {
     task: 'adding',
@@ -69,7 +69,7 @@ function adding(seed: number, tiny: boolean): Problem {
       task: 'regression',
       outputSize: 1,
     },
-    fit: { epochs: tiny ? 1 : 12, batchSize: 32, optimizer: { type: 'adam', lr: 0.005 }, clipNorm: 1 },
+    fit: { epochs: tiny ? 1 : 30, batchSize: 32, optimizer: { type: 'adam', lr: 0.003 }, clipNorm: 1 },
     score: (pred, test) => {
       let ok = 0;
       pred.forEach((p, i) => (ok += addingCorrect((p as number[])[0]!, (test.targets[i] as number[])[0]!) ? 1 : 0));
@@ -93,7 +93,7 @@ function copy(seed: number, tiny: boolean): Problem {
     test: te,
     labels,
     model: { type: 'tagger', cell: 'lstm', inputSize: 10, hiddenSize: tiny ? 8 : 64, outputSize: 9 },
-    fit: { epochs: tiny ? 1 : 15, batchSize: 32, optimizer: { type: 'adam', lr: 0.005 }, clipNorm: 1 },
+    fit: { epochs: tiny ? 1 : 100, batchSize: 32, optimizer: { type: 'adam', lr: 0.01 }, clipNorm: 1 },
     score: (pred, test) => {
       let ok = 0,
         all = 0;
