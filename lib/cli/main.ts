@@ -279,7 +279,9 @@ async function cmdInspect(a: Args): Promise<void> {
     w(`history (${run.task}, from metrics.json):`);
     for (const e of run.history)
       w(
-        `  epoch ${String(e.epoch).padStart(3)}  loss ${Number(e.loss).toFixed(4)}  val_loss ${e.valLoss === null ? '-' : Number(e.valLoss).toFixed(4)}  |g| ${Number(e.gradNorm).toFixed(3)}  lr ${Number(e.lr).toPrecision(3)}`,
+        `  epoch ${String(e.epoch).padStart(3)}  loss ${Number(e.loss).toFixed(4)}  ` +
+          `val_loss ${e.valLoss === null ? '-' : Number(e.valLoss).toFixed(4)}  ` +
+          `|g| ${Number(e.gradNorm).toFixed(3)}  lr ${Number(e.lr).toPrecision(3)}`,
       );
     if (run.final)
       w(

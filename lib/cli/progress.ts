@@ -53,7 +53,9 @@ export class Progress {
       .filter(([k]) => k !== 'loss')
       .map(([k, v]) => ` ${k} ${fmt(v as number)}`)
       .join('');
-    const line = `epoch ${e.epoch + 1}/${this.epochs} loss ${fmt(e.loss)}${val}${m} |g| ${fmt(e.gradNorm, 3)} lr ${e.lr.toPrecision(3)} ${secs.toFixed(1)}s${extra}`;
+    const line =
+      `epoch ${e.epoch + 1}/${this.epochs} loss ${fmt(e.loss)}${val}${m} ` +
+      `|g| ${fmt(e.gradNorm, 3)} lr ${e.lr.toPrecision(3)} ${secs.toFixed(1)}s${extra}`;
     this.out.write(this.tty ? `\r${line}\x1b[K\n` : `${line}\n`);
   }
 }

@@ -71,7 +71,8 @@ export function lineChart(title: string, series: Series[], xLabel: string, logY 
       `<rect x="${L + 8 + i * 130}" y="8" width="10" height="10" fill="${c}"/><text x="${L + 22 + i * 130}" y="17" font-size="11">${esc(s.name)}</text>`,
     );
   });
-  return `<figure><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">${parts.join('')}</svg></figure>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`;
+  return `<figure><figcaption>${esc(title)}</figcaption>${svg}${parts.join('')}</svg></figure>`;
 }
 
 export function table(head: string[], rows: unknown[][]): string {
