@@ -323,6 +323,11 @@ const modelOpt = { type: 'string', demandOption: true, describe: 'model file (mo
 const device = { type: 'string', describe: 'device to run on (cpu)' };
 
 export async function main(argv: string[]): Promise<number> {
+  // output piped into `head`: a closed pipe ends the command quietly
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   let code = 0;
   const fail = (msg: string) => {
     process.stderr.write(`rnnkit: ${msg}\nRun 'rnnkit --help' for usage.\n`);

@@ -21,7 +21,7 @@ function tick(v: number): string {
 
 /** A line chart of one or more series as an inline SVG (a path per series). */
 export function lineChart(title: string, series: Series[], xLabel: string, logY = false): string {
-  const W = 560,
+  const W = 540,
     H = 260,
     L = 64,
     R = 12,
@@ -55,7 +55,7 @@ export function lineChart(title: string, series: Series[], xLabel: string, logY 
     parts.push(`<text x="${sx(xv)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${esc(tick(xv))}</text>`);
   }
   parts.push(
-    `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(xLabel)}${logY ? ' (log scale)' : ''}</text>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle" font-size="11">${esc(xLabel)}${logY ? ' (y on a log scale)' : ''}</text>`,
   );
   pts.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;

@@ -252,7 +252,9 @@ function report(
     name,
     points: h.map((e) => [e.epoch, f(e) ?? NaN] as [number, number]),
   });
-  const charts = [lineChart('Loss', [ser('training', (e) => e.loss), ser('validation', (e) => e.valLoss)], 'epoch')];
+  const charts = [
+    lineChart('Loss', [ser('training', (e) => e.loss), ser('validation', (e) => e.valLoss)], 'epoch', true),
+  ];
   const keys = [...new Set(h.flatMap((e) => Object.keys(e.valMetrics ?? {}).filter((k) => k !== 'loss')))];
   if (keys.length)
     charts.push(
@@ -264,7 +266,7 @@ function report(
     );
   const every = Math.max(1, Math.floor(m.batches.length / 400));
   const thin = m.batches.filter((_, i) => i % every === 0);
-  charts.push(lineChart('Batch loss', [{ name: 'loss', points: thin.map((b) => [b.step, b.loss]) }], 'step'));
+  charts.push(lineChart('Batch loss', [{ name: 'loss', points: thin.map((b) => [b.step, b.loss]) }], 'step', true));
   charts.push(
     lineChart(
       'Gradient norm (before clipping)',
@@ -283,8 +285,8 @@ function report(
       ['model', p.model.type],
       ['epochs', h.length],
       ['training time', `${m.seconds.toFixed(1)} s`],
-      ['final training loss', last ? last.loss : '-'],
-      ['final validation loss', last?.valLoss ?? '-'],
+      ['final training loss', last ? Number(last.loss.toPrecision(4)) : '-'],
+      ['final validation loss', last?.valLoss != null ? Number(last.valLoss.toPrecision(4)) : '-'],
     ],
     charts,
     final: m.final,
