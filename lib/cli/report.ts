@@ -39,7 +39,11 @@ export function lineChart(title: string, series: Series[], xLabel: string, logY 
   let y0 = Math.min(...all.map((p) => fy(p[1]))),
     y1 = Math.max(...all.map((p) => fy(p[1])));
   if (x1 === x0) ((x0 -= 0.5), (x1 += 0.5));
-  if (y1 === y0) ((y0 -= 0.5), (y1 += 0.5));
+  if (y1 === y0) {
+    const d = Math.abs(y0) * 0.1 || 0.5;
+    y0 -= d;
+    y1 += d;
+  }
   const sx = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y: number) => T + (1 - (fy(y) - y0) / (y1 - y0)) * (H - T - B);
   const parts: string[] = [];
