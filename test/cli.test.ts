@@ -66,6 +66,17 @@ describe('rnnkit train on the built-in tasks (tiny budgets)', () => {
   });
 });
 
+describe('rnnkit train --device', () => {
+  it('--device cpu trains and evaluates on the CPU device', () => {
+    const out = join(dir, 'device-cpu');
+    const r = rnnkit('train', '--task', 'charlm', '--tiny', '--device', 'cpu', '--out', out, '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    const ev = rnnkit('evaluate', '--model', join(out, 'model.rnnkit'), '--device', 'cpu', '--json');
+    expect(ev.status, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).perplexity).toBeGreaterThan(1);
+  });
+});
+
 describe('rnnkit train --data FILE --mode …', () => {
   const words = ['the', 'dog', 'a', 'cat', 'ran', 'fast'];
   const tags = ['DET', 'NOUN', 'DET', 'NOUN', 'VERB', 'ADV'];
