@@ -175,6 +175,19 @@ describe('rnnkit train --data FILE --mode …', () => {
     expect(r2.status, r2.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).history).toHaveLength(1);
   });
+
+  it('run.json in the output folder repeats the run', () => {
+    const a = join(dir, 'rerun-a'),
+      b = join(dir, 'rerun-b');
+    const r = rnnkit('train', '--task', 'reber', '--tiny', '--seed', '7', '--epochs', '2', '--out', a, '--quiet');
+    expect(r.status, r.stderr).toBe(0);
+    const r2 = rnnkit('train', '--config', join(a, 'run.json'), '--out', b, '--quiet');
+    expect(r2.status, r2.stderr).toBe(0);
+    const h = (d: string) =>
+      JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')).history.map((e: { loss: number }) => e.loss);
+    expect(h(b)).toHaveLength(2);
+    expect(h(b)).toEqual(h(a));
+  });
 });
 
 describe('rnnkit info, bench, help', () => {

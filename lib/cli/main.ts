@@ -1,6 +1,6 @@
 // The `rnnkit` command (bin/rnnkit.js): train, predict, generate, evaluate, inspect, bench, info.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { backendInfo } from '../index';
 import { loadCheckpointSync } from '../checkpoint';
@@ -160,12 +160,12 @@ function metaOf(model: string): RunMeta | null {
 
 async function cmdTrain(a: Args): Promise<void> {
   const p = await problemOf(a);
-  await train(p, {
-    out: String(a.out),
-    device: a.device as string | undefined,
-    quiet: Boolean(a.quiet),
-    source: sourceOf(a),
-  });
+  const source = sourceOf(a);
+  await train(p, { out: String(a.out), device: a.device as string | undefined, quiet: Boolean(a.quiet), source });
+  // run.json: the whole configuration, so that `rnnkit train --config DIR/run.json` repeats the run
+  const { config: _c, epochs: _e, ...rest } = source;
+  const run = { ...rest, seed: p.fit.seed, model: p.model, fit: p.fit };
+  writeFileSync(join(resolve(String(a.out)), 'run.json'), JSON.stringify(run, null, 2) + '\n');
 }
 
 /** Data of a trained model's kind: --data read with the model's vocabularies, or the run's own test split. */
