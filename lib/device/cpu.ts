@@ -40,7 +40,7 @@ export class CpuDevice extends HostMemoryDevice implements Device {
       externalBuffers = false; // Electron's V8 sandbox refuses external buffers
       return hostArrayOf(dtype, n);
     }
-    return hostArrayOver(dtype, buf);
+    return hostArrayOf(dtype, buf);
   }
   protected adopt(data: HostData, shape: readonly number[]): Tensor {
     return this.wrap(data, shape);
@@ -74,16 +74,6 @@ function dtypeName(a: HostData): TensorDType {
 }
 
 let externalBuffers = true;
-
-function hostArrayOver(dtype: TensorDType, buf: ArrayBuffer): HostData {
-  return dtype === 'float32'
-    ? new Float32Array(buf)
-    : dtype === 'float64'
-      ? new Float64Array(buf)
-      : dtype === 'int32'
-        ? new Int32Array(buf)
-        : new Uint8Array(buf);
-}
 
 let instance: CpuDevice | undefined;
 /** The process-wide CPU device (the default of every model). */

@@ -32,16 +32,19 @@ export function isTensor(v: unknown): v is Tensor {
   return v instanceof Tensor;
 }
 
-export function hostArrayOf(dtype: TensorDType, n: number): HostData {
+/** A typed array of `dtype`: n zeros, or a view of all of an existing buffer. */
+export function hostArrayOf(dtype: TensorDType, n: number | ArrayBuffer): HostData {
+  // the constructors take either; the overloads differ only in TypeScript
+  const arg = n as number;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(n);
+      return new Float32Array(arg);
     case 'float64':
-      return new Float64Array(n);
+      return new Float64Array(arg);
     case 'int32':
-      return new Int32Array(n);
+      return new Int32Array(arg);
     case 'uint8':
-      return new Uint8Array(n);
+      return new Uint8Array(arg);
     default:
       throw new TypeError(
         `tensor: dtype must be one of 'float32' 'float64' 'int32' 'uint8', received ${String(dtype)}`,
