@@ -1,6 +1,7 @@
 {
   "variables": {
-    "rnnkit_blas%": "<!(node native/build-config.cjs mode)"
+    "rnnkit_blas%": "<!(node native/build-config.cjs mode)",
+    "rnnkit_external_buffers%": "<!(node native/build-config.cjs external-buffers)"
   },
   "target_defaults": {
     "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math", "-fno-math-errno"],
@@ -60,6 +61,7 @@
       ],
       "defines": ["NAPI_VERSION=8"],
       "conditions": [
+        ["rnnkit_external_buffers=='no'", { "defines": ["NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED"] }],
         ["rnnkit_blas!='none'", {
           "defines": ["RNNKIT_OPENBLAS"],
           "cflags_cc": ["<!@(node native/build-config.cjs cflags)"],

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --json] [-- --workloads W1,W5b1] [-- --quick] [-- --threads N] [-- --gemm builtin]
+//   [-- --no-baselines]   (rnnkit only; also `rnnkit bench` from an install)
 // Times W1–W6 on rnnkit and, when installed, the same workloads in PyTorch (Debian's
 // python3-torch, fastest of its two good thread set-ups) and W5 in onnxruntime-node, all in this
 // one run, and prints ms per step, GFLOP/s and the ratio rnnkit/torch.
@@ -49,7 +50,8 @@ for (const n of names) {
 // PyTorch baseline (a separate process: it must own its thread set-up).
 const PY = '/usr/bin/python3';
 let torch = null;
-const hasTorch = existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const baselines = !flag('--no-baselines');
+const hasTorch = baselines && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 if (hasTorch) {
   log('torch: running bench/torch_baselines.py ...');
   const r = spawnSync(
@@ -63,12 +65,13 @@ if (hasTorch) {
   } catch {
     log('torch baseline failed:', r.stderr?.slice(-2000));
   }
-} else log('torch: /usr/bin/python3 with torch not found (apt-get install python3-torch); baseline skipped');
+} else if (baselines)
+  log('torch: /usr/bin/python3 with torch not found (apt-get install python3-torch); baseline skipped');
 
 // onnxruntime-node for W5 (optional dev install: ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node).
 const ort = {};
 const w5 = names.filter((n) => n.startsWith('W5'));
-if (w5.length) {
+if (w5.length && baselines) {
   const model = join(here, '.cache', 'w5_lstm.onnx');
   if (!existsSync(model) && hasTorch) spawnSync(PY, [join(here, 'export_w5_onnx.py'), model], { stdio: 'ignore' });
   if (existsSync(model)) {

@@ -544,6 +544,11 @@ export interface BackendInfo {
   simd: 'avx2' | 'generic';
   threads: number;
   openblasLinked: boolean;
+  /**
+   * Whether this build may create ArrayBuffers over native memory (false in a build made with
+   * NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED, as Electron requires: CPU tensors then use plain memory).
+   */
+  externalBuffers: boolean;
 }
 
 /** A row of the native cell table (native/kernels/cell_table.h). */

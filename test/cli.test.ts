@@ -199,6 +199,21 @@ describe('rnnkit info, bench, help', () => {
     expect(info.devices).toContain('cpu');
     expect(info.threads).toBeGreaterThan(0);
   });
+  it('bench times the workloads it is given and reports them as JSON', () => {
+    const r = rnnkit('bench', '--workloads', 'W5b1,W3', '--quick', '--json', '--no-baselines');
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(rows.map((x: { workload: string }) => x.workload)).toEqual(['W5b1', 'W3']);
+    for (const row of rows) {
+      expect(row.rnnkit_ms).toBeGreaterThan(0);
+      expect(row.torch_ms).toBeNull(); // --no-baselines
+    }
+  });
+  it('bench refuses an unknown workload by name', () => {
+    const r = rnnkit('bench', '--workloads', 'W9', '--no-baselines');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown workload W9; known: W1/);
+  });
   it('--help lists the commands', () => {
     const r = rnnkit('--help');
     expect(r.status).toBe(0);

@@ -296,11 +296,16 @@ function cmdBench(a: Args): void {
   const script = join(__dirname, '..', '..', 'bench', 'run.mjs');
   if (!existsSync(script)) {
     process.stdout.write(
-      'rnnkit bench: bench/run.mjs is not in this install; from a clone of the repository run `npm run bench` (bench/README.md)\n',
+      'rnnkit bench: bench/run.mjs is missing from this install (the package ships it; reinstall rnnkit)\n',
     );
     return;
   }
-  const r = spawnSync(process.execPath, [script, ...((a._ as string[]) ?? []).slice(1)], { stdio: 'inherit' });
+  const argv: string[] = [];
+  for (const k of ['workloads', 'threads', 'gemm'] as const) if (a[k] !== undefined) argv.push(`--${k}`, String(a[k]));
+  if (a.quick) argv.push('--quick');
+  if (a.json) argv.push('--json');
+  if (a.baselines === false) argv.push('--no-baselines');
+  const r = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit' });
   process.exitCode = r.status ?? 1;
 }
 
@@ -409,7 +414,19 @@ export async function main(argv: string[]): Promise<number> {
         (y) => y.positional('file', { type: 'string' }).option('json', { type: 'boolean' }),
         wrap(cmdInspect),
       )
-      .command('bench', 'run the benchmarks (bench/run.mjs of a clone)', (y) => y, wrap(cmdBench))
+      .command(
+        'bench',
+        'time the W1–W6 workloads (with PyTorch and onnxruntime-node beside them where installed)',
+        (y) =>
+          y
+            .option('workloads', { type: 'string', describe: 'comma-separated, e.g. W1,W5b1 (default: all)' })
+            .option('quick', { type: 'boolean', describe: 'fewer iterations' })
+            .option('json', { type: 'boolean' })
+            .option('threads', { type: 'number' })
+            .option('gemm', { type: 'string', choices: ['openblas', 'builtin'] })
+            .option('baselines', { type: 'boolean', default: true, describe: '--no-baselines: rnnkit only' }),
+        wrap(cmdBench),
+      )
       .command(
         'info',
         'backend, GEMM, SIMD, threads, devices, versions',

@@ -31,6 +31,7 @@ export class CpuDevice extends HostMemoryDevice implements Device {
    * place (it holds the block), where plain JavaScript memory is copied for the job's duration.
    */
   protected memory(dtype: TensorDType, n: number): HostData {
+    externalBuffers ??= loadNative().backendInfo().externalBuffers;
     if (n === 0 || !externalBuffers) return hostArrayOf(dtype, n);
     let buf: ArrayBuffer;
     try {
@@ -73,7 +74,8 @@ function dtypeName(a: HostData): TensorDType {
         : 'uint8';
 }
 
-let externalBuffers = true;
+/** Whether the addon may create external buffers (read once; false after a refusal). */
+let externalBuffers: boolean | undefined;
 
 let instance: CpuDevice | undefined;
 /** The process-wide CPU device (the default of every model). */

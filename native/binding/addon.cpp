@@ -25,6 +25,11 @@ Napi::Value BackendInfo(const Napi::CallbackInfo& info) {
 #else
   o.Set("openblasLinked", false);
 #endif
+#ifdef NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED
+  o.Set("externalBuffers", false);
+#else
+  o.Set("externalBuffers", true);
+#endif
   return o;
 }
 

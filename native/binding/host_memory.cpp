@@ -37,6 +37,14 @@ void drop(HostBlock* b) {  // registry_mutex held
 }
 }  // namespace
 
+#ifdef NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED
+// Electron's V8 memory cage forbids ArrayBuffers over memory V8 did not allocate; this build
+// proves the addon needs none: the CPU device then uses plain JavaScript memory.
+Napi::ArrayBuffer alloc_host_buffer(Napi::Env env, std::size_t) {
+  throw Napi::Error::New(env,
+                         "external ArrayBuffers are not allowed in this build (NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED)");
+}
+#else
 Napi::ArrayBuffer alloc_host_buffer(Napi::Env env, std::size_t bytes) {
   void* p = std::calloc(bytes, 1);
   if (!p) throw Napi::RangeError::New(env, "out of memory: " + std::to_string(bytes) + " bytes could not be allocated");
@@ -63,6 +71,7 @@ Napi::ArrayBuffer alloc_host_buffer(Napi::Env env, std::size_t bytes) {
   }
   return Napi::ArrayBuffer(env, ab);
 }
+#endif
 
 HostBlock* acquire_host_block(const void* p, std::size_t bytes) {
   const auto a = reinterpret_cast<std::uintptr_t>(p);

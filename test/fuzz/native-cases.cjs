@@ -379,14 +379,16 @@ FIXTURES.push(
     optional: [],
     outputs: ['nu', 'state'],
   },
-  {
+);
+// A build without external buffers (npm run build:electron) refuses every allocExternal call.
+if (addon.backendInfo().externalBuffers)
+  FIXTURES.push({
     fn: 'allocExternal',
     make: () => ({ bytes: 16 }),
     kinds: { bytes: 'dim' },
     optional: [],
     outputs: [],
-  },
-);
+  });
 
 // ---- mutations -------------------------------------------------------------------------------
 const HUGE = [2 ** 31, 2 ** 31 - 1, 2 ** 40, 2 ** 53, 1e300];
