@@ -4,7 +4,7 @@
     "rnnkit_external_buffers%": "<!(node native/build-config.cjs external-buffers)"
   },
   "target_defaults": {
-    "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math", "-fno-math-errno"],
+    "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math", "-fno-math-errno", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
     "cflags_cc!": ["-fno-exceptions"],
     "cflags!": ["-fno-exceptions"]
   },

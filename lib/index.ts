@@ -28,6 +28,8 @@ export { DEVICE_OPS } from './device/device';
 export { CpuDevice, cpuDevice } from './device/cpu';
 export { defaultDevice, setDefaultDevice } from './device/default';
 export { OpaqueDevice, opaqueDevice } from './device/opaque';
+export { CudaDevice, cudaDevice, cudaInfo, cudaAvailable } from './device/cuda';
+export type { CudaInfo } from './device/cuda';
 export { Layer } from './layers/layer';
 export type { Act, SeqAct, VecAct, IdsAct, ActShape, Ctx, RecurrentState, Lengths } from './layers/layer';
 export { Linear } from './layers/linear';

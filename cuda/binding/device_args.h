@@ -1,0 +1,72 @@
+// Reading an op's options object in the CUDA addon: numbers, choices and device buffers, each
+// checked once, with the CPU addon's message shape ("rnnForward: x must be ..., received ...").
+// A device buffer arrives from lib/device/cuda.ts as [block, byteOffset, elements, dtype], where
+// block is an External this addon made (type-tagged) and the range must lie inside it.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace rnnkit {
+namespace cuda {
+
+enum class DType : int { F32 = 0, F64 = 1, I32 = 2, U8 = 3 };
+const char* dtype_name(DType d);
+std::size_t dtype_size(DType d);
+
+struct Block {
+  void* p = nullptr;
+  std::size_t bytes = 0;
+  bool freed = false;
+};
+Napi::Value wrap_block(Napi::Env env, Block* b);
+Block* unwrap_block(Napi::Env env, Napi::Value v, const std::string& what);  // throws TypeError
+
+struct DevBuf {
+  void* p = nullptr;
+  std::size_t n = 0;
+  DType dtype = DType::F32;
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(p);
+  }
+};
+
+class DeviceArgs {
+ public:
+  DeviceArgs(const Napi::CallbackInfo& info, const char* fn);
+  std::int64_t integer(const char* name, std::int64_t lo, std::int64_t hi);
+  std::int64_t integer_or(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t dflt);
+  double number(const char* name);
+  double number_or(const char* name, double dflt);
+  bool boolean_or(const char* name, bool dflt);
+  // The index of the value among choices; dflt when absent (-1: required).
+  int choice(const char* name, std::initializer_list<const char*> choices, int dflt = -1);
+  // A buffer of exactly n elements of dtype; optional ones may be null/undefined (p = nullptr).
+  DevBuf buf(const char* name, DType dtype, std::size_t n);
+  DevBuf opt_buf(const char* name, DType dtype, std::size_t n);
+  // The dtype of a float buffer (float32 or float64), which sets the op's precision.
+  DType float_dtype(const char* name);
+  bool has(const char* name);
+  // Refuses fields the op did not read (a misspelled optional field must not pass silently).
+  void check_unknown_fields();
+  [[noreturn]] void fail_range(const std::string& name, const std::string& expected, const std::string& received);
+  [[noreturn]] void fail_type(const std::string& name, const std::string& expected, const std::string& received);
+  Napi::Env env() const { return env_; }
+  const std::string& fn() const { return fn_; }
+
+ private:
+  Napi::Value get(const char* name);
+  Napi::Env env_;
+  std::string fn_;
+  Napi::Object o_;
+  std::vector<std::string> read_;
+};
+
+std::string describe(Napi::Value v);
+
+}  // namespace cuda
+}  // namespace rnnkit
