@@ -27,6 +27,7 @@ export type { Device, TransferCounts, OnTensors } from './device/device';
 export { DEVICE_OPS } from './device/device';
 export { CpuDevice, cpuDevice } from './device/cpu';
 export { defaultDevice, setDefaultDevice } from './device/default';
+export type { DeviceOption } from './device/default';
 export { OpaqueDevice, opaqueDevice } from './device/opaque';
 export { CudaDevice, cudaDevice, cudaInfo, cudaAvailable } from './device/cuda';
 export type { CudaInfo } from './device/cuda';

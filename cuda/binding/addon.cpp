@@ -72,6 +72,7 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   synchronize();  // kernels queued on the stream may still use it
   device_free(b->p);
   note_freed(b->bytes);
+  Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -static_cast<std::int64_t>(b->bytes));
   b->freed = true;
   b->p = nullptr;
   return info.Env().Undefined();

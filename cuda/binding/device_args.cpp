@@ -40,11 +40,15 @@ std::string describe(Napi::Value v) {
   return "an object";
 }
 
+// Each block is reported to V8 as external memory, so that garbage collection runs when
+// unreachable tensors hold much GPU memory (V8 cannot see it otherwise).
 Napi::Value wrap_block(Napi::Env env, Block* b) {
-  auto ext = Napi::External<Block>::New(env, b, [](Napi::Env, Block* blk) {
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<std::int64_t>(b->bytes));
+  auto ext = Napi::External<Block>::New(env, b, [](Napi::Env e, Block* blk) {
     if (!blk->freed) {
       device_free(blk->p);
       note_freed(blk->bytes);
+      Napi::MemoryManagement::AdjustExternalMemory(e, -static_cast<std::int64_t>(blk->bytes));
     }
     delete blk;
   });
@@ -76,13 +80,15 @@ void DeviceArgs::check_unknown_fields() {
   Napi::Array keys = o_.GetPropertyNames();
   for (std::uint32_t i = 0; i < keys.Length(); ++i) {
     std::string k = keys.Get(i).As<Napi::String>().Utf8Value();
+    Napi::Value v = o_.Get(k);
+    if (v.IsUndefined() || v.IsNull()) continue;  // an absent optional field, as on the CPU
     bool known = false;
     for (const auto& r : read_) known = known || r == k;
     if (known) continue;
     std::string list;
     for (const auto& r : read_)
       if (list.find(r) == std::string::npos) list += (list.empty() ? "" : ", ") + r;
-    throw Napi::TypeError::New(env_, fn_ + ": unknown field '" + k + "'; the fields read were: " + list);
+    throw Napi::TypeError::New(env_, fn_ + ": unknown field '" + k + "' (received " + describe(v) + "); the fields read were: " + list);
   }
 }
 bool DeviceArgs::has(const char* name) {

@@ -1,6 +1,10 @@
 // The device a model or parameter buffer uses when none is given (torch.set_default_device).
 import { cpuDevice } from './cpu';
+import { cudaDevice } from './cuda';
 import { DEVICE_OPS, type Device } from './device';
+
+/** What a `device` option accepts. */
+export type DeviceOption = Device | 'cpu' | 'cuda';
 
 let current: Device | null = null;
 
@@ -26,21 +30,31 @@ function shown(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an Array' : typeof v === 'string' ? `string "${v}"` : typeof v;
 }
 
-/** A `device` option: a Device, or undefined for the default; anything else is refused by name. */
+/**
+ * A `device` option: a Device, 'cpu' or 'cuda' (the process-wide device of that name; 'cuda'
+ * throws, saying why, where no GPU is usable), or undefined for the default.
+ */
 export function resolveDevice(what: string, device: unknown): Device {
   if (device === undefined) return defaultDevice();
+  if (device === 'cpu') return cpuDevice();
+  if (device === 'cuda') {
+    try {
+      return cudaDevice() as unknown as Device;
+    } catch (e) {
+      throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  }
   if (!isDevice(device))
     throw new TypeError(
-      `${what}: device must be a Device (cpuDevice() or another backend's), received ${shown(device)}`,
+      `${what}: device must be a Device (cpuDevice(), cudaDevice()) or 'cpu' or 'cuda', received ${shown(device)}`,
     );
   return device;
 }
 
 /** Sets the device new models use by default; null restores the CPU device. */
-export function setDefaultDevice(device: Device | null): void {
-  if (device !== null && !isDevice(device))
-    throw new TypeError(`setDefaultDevice: expected a Device or null, received ${shown(device)}`);
-  current = device;
+export function setDefaultDevice(device: Device | 'cpu' | 'cuda' | null): void {
+  if (device === null) current = null;
+  else current = resolveDevice('setDefaultDevice', device);
 }
 
 /** The options of a load: an object (or nothing) whose `device` places the model. */

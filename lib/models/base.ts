@@ -3,6 +3,7 @@
 // batch is trained lives in sequence-training.ts. Training runs its native work off the main
 // thread (async drivers), so the event loop stays free while a model trains.
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
+import type { DeviceOption } from '../device/default';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
 import { loadDevice, resolveDevice } from '../device/default';
 import type { Device } from '../device/device';
@@ -57,7 +58,7 @@ export abstract class SequenceModel {
   protected rng!: Rng;
   /** Where this model's tensors live (not stored in model files). */
   readonly device: Device;
-  constructor(device: Device | undefined, what: string) {
+  constructor(device: DeviceOption | undefined, what: string) {
     this.device = resolveDevice(what, device);
     this.scratch = new ScratchPool(this.device);
   }
@@ -489,6 +490,18 @@ export abstract class SequenceModel {
     return { meta, tensors };
   }
 
+  /**
+   * This model on another device ('cpu', 'cuda' or a Device): weights, optimizer state and
+   * training progress are copied there. The same device returns this model; another returns a
+   * new model and leaves this one as it is (dispose it when it is no longer needed).
+   */
+  to(device: DeviceOption): SequenceModel {
+    this.live('to');
+    const target = resolveDevice(`${this.type}.to`, device);
+    if (target === this.device) return this;
+    return loadModel(new ModelFile(`(${this.type} on ${this.device.name})`, this.checkpoint()), target);
+  }
+
   /** Saves architecture, weights, optimizer state, RNG state and progress (atomic write). */
   async save(path: string): Promise<void> {
     this.live('save');
@@ -500,11 +513,11 @@ export abstract class SequenceModel {
   }
 
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<SequenceModel> {
+  static async load(path: string, options: { device?: DeviceOption } = {}): Promise<SequenceModel> {
     const device = loadDevice('SequenceModel.load', options);
     return loadModel(new ModelFile(path, await loadCheckpoint(path)), device);
   }
-  static loadSync(path: string, options: { device?: Device } = {}): SequenceModel {
+  static loadSync(path: string, options: { device?: DeviceOption } = {}): SequenceModel {
     const device = loadDevice('SequenceModel.loadSync', options);
     return loadModel(new ModelFile(path, loadCheckpointSync(path)), device);
   }
@@ -567,12 +580,12 @@ export abstract class SequenceModel {
 export async function loadModelOf(
   type: string,
   path: string,
-  options: { device?: Device } = {},
+  options: { device?: DeviceOption } = {},
 ): Promise<SequenceModel> {
   const device = loadDevice(`${type}.load`, options);
   return loadModel(new ModelFile(path, await loadCheckpoint(path)), device, type);
 }
-export function loadModelOfSync(type: string, path: string, options: { device?: Device } = {}): SequenceModel {
+export function loadModelOfSync(type: string, path: string, options: { device?: DeviceOption } = {}): SequenceModel {
   const device = loadDevice(`${type}.loadSync`, options);
   return loadModel(new ModelFile(path, loadCheckpointSync(path)), device, type);
 }

@@ -3,6 +3,7 @@
 // batchSize parallel streams, the state carried from window to window; generates with
 // temperature, top-k and a seed, synchronously or as an async stream of tokens.
 import { inspect } from 'util';
+import type { DeviceOption } from '../device/default';
 import { inspectText, layerRows, summaryTable } from './summary';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
@@ -50,7 +51,7 @@ export interface LanguageModelOptions {
   seed?: number;
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
 }
 const LM_OPTIONS: Record<string, FieldSpec> = {
   cell: { type: 'enum', values: ['lstm', 'gru', 'rnn'], default: 'lstm', doc: 'cell' },
@@ -438,7 +439,7 @@ export class LanguageModel {
   }
 
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<LanguageModel> {
+  static async load(path: string, options: { device?: DeviceOption } = {}): Promise<LanguageModel> {
     const device = loadDevice('LanguageModel.load', options);
     return LanguageModel.fromFile(new ModelFile(path, await loadCheckpoint(path)), device);
   }

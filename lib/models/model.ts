@@ -2,6 +2,7 @@
 // evaluate, predict, save and load as the ready models. Its layers are stored as
 // { type, name, config } and rebuilt through the layer registry on load.
 import type { Device } from '../device/device';
+import type { DeviceOption } from '../device/default';
 import { layerFromSpec, layerSpec } from '../graph/registry';
 import type { LayerSpec } from '../graph/registry';
 import type { ActShape, Layer } from '../layers/layer';
@@ -28,7 +29,7 @@ export interface ModelOptions {
   seed?: number;
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
   /** Label names of the classes (classification), one per output of the network; saved with the model. */
   classes?: readonly string[] | null;
 }
@@ -120,10 +121,10 @@ export class Model extends SequenceModel {
   }
 
   /** Loads a Model file (layers rebuilt from the registry); a file of another model type is refused. */
-  static override async load(path: string, options: { device?: Device } = {}): Promise<Model> {
+  static override async load(path: string, options: { device?: DeviceOption } = {}): Promise<Model> {
     return (await loadModelOf('Model', path, options)) as Model;
   }
-  static override loadSync(path: string, options: { device?: Device } = {}): Model {
+  static override loadSync(path: string, options: { device?: DeviceOption } = {}): Model {
     return loadModelOfSync('Model', path, options) as Model;
   }
 

@@ -11,6 +11,7 @@
 // segment: the network is applied once per step on the call's tape, and the gradient of each
 // prediction collects what later steps send back through their feedback columns).
 import { inspect } from 'util';
+import type { DeviceOption } from '../device/default';
 import { inspectText, layerRows, summaryTable } from './summary';
 import { loadCheckpoint, loadCheckpointSync, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import type { Checkpoint, CheckpointTensor } from '../checkpoint';
@@ -59,7 +60,7 @@ export interface NARXOptions {
   seed?: number;
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
 }
 
 /** One series: inputs [T][inputSize] (omitted for NAR) and targets [T][outputSize]. */
@@ -786,11 +787,11 @@ export class NARX {
     this.live('saveSync');
     saveCheckpointSync(path, this.checkpoint());
   }
-  static async load(path: string, options: { device?: Device } = {}): Promise<NARX> {
+  static async load(path: string, options: { device?: DeviceOption } = {}): Promise<NARX> {
     const device = loadDevice('NARX.load', options);
     return restoreNARX(new ModelFile(path, await loadCheckpoint(path)), device);
   }
-  static loadSync(path: string, options: { device?: Device } = {}): NARX {
+  static loadSync(path: string, options: { device?: DeviceOption } = {}): NARX {
     const device = loadDevice('NARX.loadSync', options);
     return restoreNARX(new ModelFile(path, loadCheckpointSync(path)), device);
   }

@@ -2,6 +2,7 @@
 // (one output per step). Parameter names match a PyTorch module with attributes `embedding`,
 // `rnn` and `head` (nn.Embedding, nn.LSTM/GRU/RNN, nn.Linear), so state dicts move unchanged.
 import { FieldSpec, optionsObject, resolveOptions } from '../options';
+import type { DeviceOption } from '../device/default';
 import { Embedding } from '../layers/embedding';
 import type { ActShape, Layer } from '../layers/layer';
 import { Linear } from '../layers/linear';
@@ -50,7 +51,7 @@ export interface ModelOptions {
   /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
   /**
    * Label names of the classes (classification), one per output: targets may then be these
    * strings and predictClasses() returns them. Saved with the model.
@@ -193,10 +194,10 @@ export class SequenceClassifier extends SequenceModel {
     return super.predictClasses(inputs, options) as string[] | number[];
   }
   /** Loads a SequenceClassifier file; a file of another model type is refused. */
-  static override async load(path: string, options: { device?: Device } = {}): Promise<SequenceClassifier> {
+  static override async load(path: string, options: { device?: DeviceOption } = {}): Promise<SequenceClassifier> {
     return (await loadModelOf('SequenceClassifier', path, options)) as SequenceClassifier;
   }
-  static override loadSync(path: string, options: { device?: Device } = {}): SequenceClassifier {
+  static override loadSync(path: string, options: { device?: DeviceOption } = {}): SequenceClassifier {
     return loadModelOfSync('SequenceClassifier', path, options) as SequenceClassifier;
   }
 }
@@ -231,10 +232,10 @@ export class SequenceTagger extends SequenceModel {
     return super.predictClasses(inputs, options) as string[][] | number[][];
   }
   /** Loads a SequenceTagger file; a file of another model type is refused. */
-  static override async load(path: string, options: { device?: Device } = {}): Promise<SequenceTagger> {
+  static override async load(path: string, options: { device?: DeviceOption } = {}): Promise<SequenceTagger> {
     return (await loadModelOf('SequenceTagger', path, options)) as SequenceTagger;
   }
-  static override loadSync(path: string, options: { device?: Device } = {}): SequenceTagger {
+  static override loadSync(path: string, options: { device?: DeviceOption } = {}): SequenceTagger {
     return loadModelOfSync('SequenceTagger', path, options) as SequenceTagger;
   }
 }

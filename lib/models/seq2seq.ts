@@ -13,6 +13,7 @@
 // mixed input. (Predictions come from the gold prefix, not the mixed one; the argmax carries
 // no gradient either way.)
 import { inspect } from 'util';
+import type { DeviceOption } from '../device/default';
 import { inspectText, layerRows, paramCount, summaryTable } from './summary';
 import type { SummaryRow } from './summary';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
@@ -63,7 +64,7 @@ export interface Seq2SeqOptions {
   seed?: number;
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the CPU device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
 }
 const S2S_OPTIONS: Record<string, FieldSpec> = {
   cell: { type: 'enum', values: ['lstm', 'gru', 'rnn'], default: 'lstm', doc: 'cell' },
@@ -816,7 +817,7 @@ export class Seq2Seq {
     return saveSeq2Seq(this, path);
   }
   /** Loads a model file; `device` places it (default: the CPU device). */
-  static async load(path: string, options: { device?: Device } = {}): Promise<Seq2Seq> {
+  static async load(path: string, options: { device?: DeviceOption } = {}): Promise<Seq2Seq> {
     const device = loadDevice('Seq2Seq.load', options);
     return restoreSeq2Seq(new ModelFile(path, await loadCheckpoint(path)), device);
   }

@@ -1,7 +1,7 @@
 // A ready time-delay neural network: stacked TimeDelay layers (named layers.0, layers.1, … as in
 // a PyTorch nn.ModuleList of Conv1d), optional dropout between them, and a linear head, either
 // per sequence (pooling over time: mean, max or last) or per step (labelling, forecasting).
-import type { Device } from '../device/device';
+import type { DeviceOption } from '../device/default';
 import { Dropout } from '../layers/dropout';
 import type { ActShape, Layer } from '../layers/layer';
 import { Linear } from '../layers/linear';
@@ -39,7 +39,7 @@ export interface TDNNOptions {
   /** 'float32' (default) or 'float64' (gradient checks). */
   dtype?: 'float32' | 'float64';
   /** Where tensors live and ops run (default: the default device). Not stored in model files. */
-  device?: Device;
+  device?: DeviceOption;
   /** Label names of the classes (classification), one per output; saved with the model. */
   classes?: readonly string[] | null;
 }
@@ -156,10 +156,10 @@ export class TDNN<O extends 'sequence' | 'step' = 'sequence' | 'step'> extends S
     return super.predictAsync(inputs, options) as Promise<TDNNPrediction<O>>;
   }
   /** Loads a TDNN file; a file of another model type is refused. */
-  static override async load(path: string, options: { device?: Device } = {}): Promise<TDNN> {
+  static override async load(path: string, options: { device?: DeviceOption } = {}): Promise<TDNN> {
     return (await loadModelOf('TDNN', path, options)) as TDNN;
   }
-  static override loadSync(path: string, options: { device?: Device } = {}): TDNN {
+  static override loadSync(path: string, options: { device?: DeviceOption } = {}): TDNN {
     return loadModelOfSync('TDNN', path, options) as TDNN;
   }
 }
