@@ -56,7 +56,14 @@ else if (what === 'libs') {
 } else if (what === 'floor') console.log(floor() ? '1' : '0');
 else if (what === 'floor-ldflags') {
   // --exclude-libs: the static libraries' symbols (libstdc++, OpenBLAS) stay private to the addon.
-  const flags = ['-static-libstdc++', '-Wl,--exclude-libs,ALL', ...floorWrapped().map((s) => `-Wl,--wrap=${s}`)];
+  // libpthread.so.0: before glibc 2.34 the pthread functions' old versions live there, not in libc
+  // (a stub library since, so needing it costs nothing).
+  const flags = [
+    '-static-libstdc++',
+    '-Wl,--exclude-libs,ALL',
+    '-Wl,--no-as-needed,-l:libpthread.so.0',
+    ...floorWrapped().map((s) => `-Wl,--wrap=${s}`),
+  ];
   console.log(floor() ? flags.join(' ') : '');
 } else {
   console.error('usage: build-config.cjs mode|cflags|libs|floor|floor-ldflags');
