@@ -1,7 +1,8 @@
 {
   "variables": {
     "rnnkit_blas%": "<!(node native/build-config.cjs mode)",
-    "rnnkit_external_buffers%": "<!(node native/build-config.cjs external-buffers)"
+    "rnnkit_external_buffers%": "<!(node native/build-config.cjs external-buffers)",
+    "rnnkit_glibc_floor%": "<!(node native/build-config.cjs floor)"
   },
   "target_defaults": {
     "cflags_cc": ["-std=c++17", "-fPIC", "-O3", "-fno-trapping-math", "-fno-math-errno", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
@@ -66,6 +67,10 @@
           "defines": ["RNNKIT_OPENBLAS"],
           "cflags_cc": ["<!@(node native/build-config.cjs cflags)"],
           "libraries": ["<!@(node native/build-config.cjs libs)"]
+        }],
+        ["rnnkit_glibc_floor==1", {
+          "sources": ["native/compat/glibc_floor.c"],
+          "ldflags": ["<!@(node native/build-config.cjs floor-ldflags)"]
         }]
       ]
     }

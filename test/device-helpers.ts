@@ -2,13 +2,15 @@
 // contexts on them. The opaque device's tensors cannot be read from JavaScript, so a suite that
 // passes on it never indexes a tensor above the device.
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { cpuDevice, Exec, opaqueDevice, Rng, Scratch, setDefaultDevice, Tape } from '../lib';
+import { cpuDevice, cudaDevice, cudaInfo, Exec, opaqueDevice, Rng, Scratch, setDefaultDevice, Tape } from '../lib';
 import type { Ctx, Device, FlatParameters, IdsAct, SeqAct, Tensor } from '../lib';
 import { numericGrad, relErr } from './helpers';
 
 export const DEVICES: Array<[string, () => Device]> = [
   ['cpu', () => cpuDevice()],
   ['opaque', () => opaqueDevice()],
+  // A GPU, or the CUDA addon's host emulation (RNNKIT_CUDA_EMULATION=1, as .ci/run sets).
+  ...(cudaInfo().available ? [['cuda', () => cudaDevice() as unknown as Device] as [string, () => Device]] : []),
 ];
 
 export function ctxOn(device: Device, dtype: 'float32' | 'float64' = 'float64', training = true): Ctx {
