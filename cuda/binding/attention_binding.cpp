@@ -1,0 +1,137 @@
+// attentionForward, attentionBackward: the CPU addon's arguments (native/binding/layer_ops_binding.cpp),
+// with lengths an int32 cuda tensor. Its B elements are copied to the host to be checked, so an
+// out-of-range length is the CPU's RangeError rather than a read past the keys on the device.
+#include <string>
+#include <vector>
+
+#include "../attention.h"
+#include "ops.h"
+
+namespace rnnkit {
+namespace cuda {
+namespace {
+
+constexpr std::int64_t kMax = 2147483647;  // the CPU addon's bound on each dimension
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
+std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
+  std::int64_t p = 1;
+  for (std::int64_t d : dims) {
+    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
+    p *= d;
+  }
+}
+
+struct Dims {
+  std::int64_t T, S, B, Hd, He;
+};
+Dims read_dims(DeviceArgs& a) {
+  Dims d;
+  d.T = a.integer("T", 1, kMax);
+  d.S = a.integer("S", 1, kMax);
+  d.B = a.integer("B", 1, kMax);
+  d.Hd = a.integer("Hd", 1, kMax);
+  d.He = a.integer("He", 1, kMax);
+  product(a, {d.T, d.B, d.Hd}, "T*B*Hd");
+  product(a, {d.S, d.B, d.Hd}, "S*B*Hd");
+  product(a, {d.S, d.B, d.He}, "S*B*He");
+  product(a, {d.T, d.B, d.S}, "T*B*S");
+  product(a, {d.T, d.B, d.He}, "T*B*He");
+  return d;
+}
+
+void check_lengths(DeviceArgs& a, const DevBuf& lengths, std::int64_t S) {
+  if (!lengths.p) return;
+  std::vector<std::int32_t> h(lengths.n);
+  to_host(h.data(), lengths.p, h.size() * sizeof(std::int32_t));
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (h[i] < 1 || h[i] > S)
+      a.fail_range("lengths[" + std::to_string(i) + "]", "an integer in [1, " + std::to_string(S) + "]",
+                   "number " + std::to_string(h[i]));
+}
+
+// The CPU's overlap rule: an output may share no byte with any other buffer of the call, except
+// the one it is explicitly allowed to be (dKeys and dValues when keys and values are one buffer).
+struct Named {
+  const char* name;
+  const DevBuf* buf;
+};
+void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all, const char* same_as = nullptr) {
+  const DevBuf* o = nullptr;
+  for (const Named& x : all)
+    if (std::string(x.name) == out) o = x.buf;
+  if (!o || !o->p || o->n == 0) return;
+  const char* lo = static_cast<const char*>(o->p);
+  const char* hi = lo + o->n * dtype_size(o->dtype);
+  for (const Named& x : all) {
+    if (std::string(x.name) == out || !x.buf->p || x.buf->n == 0) continue;
+    const char* l = static_cast<const char*>(x.buf->p);
+    const char* h = l + x.buf->n * dtype_size(x.buf->dtype);
+    if (same_as && std::string(x.name) == same_as && l == lo && h == hi) continue;
+    if (lo < h && l < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
+  }
+}
+
+Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "attentionForward");
+  const Dims d = read_dims(a);
+  const DType dt = a.float_dtype("q");
+  DevBuf q = a.buf("q", dt, n(d.T * d.B * d.Hd));
+  DevBuf keys = a.buf("keys", dt, n(d.S * d.B * d.Hd));
+  DevBuf values = a.buf("values", dt, n(d.S * d.B * d.He));
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
+  DevBuf alpha = a.buf("alpha", dt, n(d.T * d.B * d.S));
+  DevBuf context = a.buf("context", dt, n(d.T * d.B * d.He));
+  a.check_unknown_fields();
+  check_lengths(a, lengths, d.S);
+  const std::vector<Named> all = {{"q", &q},         {"keys", &keys},       {"values", &values},
+                                  {"lengths", &lengths}, {"alpha", &alpha}, {"context", &context}};
+  require_disjoint(a, "alpha", all);
+  require_disjoint(a, "context", all);
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    attention_forward<T>(d.T, d.S, d.B, d.Hd, d.He, q.as<T>(), keys.as<T>(), values.as<T>(),
+                         lengths.as<std::int32_t>(), alpha.as<T>(), context.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "attentionBackward");
+  const Dims d = read_dims(a);
+  const DType dt = a.float_dtype("q");
+  DevBuf q = a.buf("q", dt, n(d.T * d.B * d.Hd));
+  DevBuf keys = a.buf("keys", dt, n(d.S * d.B * d.Hd));
+  DevBuf values = a.buf("values", dt, n(d.S * d.B * d.He));
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
+  DevBuf alpha = a.buf("alpha", dt, n(d.T * d.B * d.S));
+  DevBuf dc = a.buf("dContext", dt, n(d.T * d.B * d.He));
+  DevBuf dq = a.opt_buf("dq", dt, n(d.T * d.B * d.Hd));
+  DevBuf dk = a.opt_buf("dKeys", dt, n(d.S * d.B * d.Hd));
+  DevBuf dv = a.opt_buf("dValues", dt, n(d.S * d.B * d.He));
+  a.check_unknown_fields();
+  check_lengths(a, lengths, d.S);
+  const std::vector<Named> all = {{"q", &q},         {"keys", &keys}, {"values", &values}, {"lengths", &lengths},
+                                  {"alpha", &alpha}, {"dContext", &dc}, {"dq", &dq},      {"dKeys", &dk},
+                                  {"dValues", &dv}};
+  require_disjoint(a, "dq", all);
+  // Dot attention passes one buffer as keys and values; its gradient is then one buffer too.
+  const bool shared = keys.p == values.p && keys.n == values.n;
+  require_disjoint(a, "dKeys", all, shared ? "dValues" : nullptr);
+  require_disjoint(a, "dValues", all, shared ? "dKeys" : nullptr);
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    attention_backward<T>(d.T, d.S, d.B, d.Hd, d.He, q.as<T>(), keys.as<T>(), values.as<T>(),
+                          lengths.as<std::int32_t>(), alpha.as<T>(), dc.as<T>(), dq.as<T>(), dk.as<T>(), dv.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+RNNKIT_CUDA_OP("attentionForward", AttentionForward);
+RNNKIT_CUDA_OP("attentionBackward", AttentionBackward);
+
+}  // namespace cuda
+}  // namespace rnnkit

@@ -1,0 +1,130 @@
+// timeDelayForward, timeDelayBackward: the CPU addon's arguments (native/binding/layer_ops_binding.cpp),
+// with taps and lengths int32 cuda tensors. Both are small ([K], [B]) and copied to the host:
+// the largest tap D sizes history, and out-of-range values are the CPU's RangeErrors.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "../time_delay.h"
+#include "ops.h"
+
+namespace rnnkit {
+namespace cuda {
+namespace {
+
+constexpr std::int64_t kMax = 2147483647;  // the CPU addon's bound on each dimension
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
+std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
+  std::int64_t p = 1;
+  for (std::int64_t d : dims) {
+    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
+    p *= d;
+  }
+}
+
+// The int32 tensor's values on the host, each checked to lie in [lo, hi].
+std::vector<std::int32_t> checked_ints(DeviceArgs& a, const char* name, const DevBuf& v, std::int64_t lo,
+                                       std::int64_t hi) {
+  std::vector<std::int32_t> h(v.p ? v.n : 0);
+  if (!h.empty()) to_host(h.data(), v.p, h.size() * sizeof(std::int32_t));
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (h[i] < lo || h[i] > hi)
+      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]",
+                   "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", "number " + std::to_string(h[i]));
+  return h;
+}
+
+// The CPU's overlap rule: an output may share no byte with any other buffer of the call.
+struct Named {
+  const char* name;
+  const DevBuf* buf;
+};
+void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all) {
+  const DevBuf* o = nullptr;
+  for (const Named& x : all)
+    if (std::string(x.name) == out) o = x.buf;
+  if (!o || !o->p || o->n == 0) return;
+  const char* lo = static_cast<const char*>(o->p);
+  const char* hi = lo + o->n * dtype_size(o->dtype);
+  for (const Named& x : all) {
+    if (std::string(x.name) == out || !x.buf->p || x.buf->n == 0) continue;
+    const char* l = static_cast<const char*>(x.buf->p);
+    const char* h = l + x.buf->n * dtype_size(x.buf->dtype);
+    if (lo < h && l < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
+  }
+}
+
+struct Dims {
+  std::int64_t T, B, F, K, D;
+  DevBuf taps;
+};
+Dims read_dims(DeviceArgs& a) {
+  Dims d;
+  d.T = a.integer("T", 1, kMax);
+  d.B = a.integer("B", 1, kMax);
+  d.F = a.integer("F", 1, kMax);
+  d.K = a.integer("K", 1, kMax);
+  product(a, {d.T, d.B, d.F}, "T*B*F");
+  product(a, {d.T, d.B, d.K, d.F}, "T*B*K*F");
+  d.taps = a.buf("taps", DType::I32, n(d.K));
+  const std::vector<std::int32_t> taps = checked_ints(a, "taps", d.taps, 0, kMax);
+  d.D = *std::max_element(taps.begin(), taps.end());
+  return d;
+}
+
+// history / dHistory [D,B,F] when given.
+DevBuf read_history(DeviceArgs& a, const char* name, const Dims& d, DType dt) {
+  if (!a.has(name)) return DevBuf{nullptr, 0, dt};
+  product(a, {d.D, d.B, d.F}, "D*B*F");
+  return a.buf(name, dt, n(d.D * d.B * d.F));
+}
+
+Napi::Value TimeDelayForward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "timeDelayForward");
+  const Dims d = read_dims(a);
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(d.T * d.B * d.F));
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
+  checked_ints(a, "lengths", lengths, 0, d.T);
+  DevBuf history = read_history(a, "history", d, dt);
+  DevBuf y = a.buf("y", dt, n(d.T * d.B * d.K * d.F));
+  a.check_unknown_fields();
+  require_disjoint(a, "y", {{"taps", &d.taps}, {"x", &x}, {"lengths", &lengths}, {"history", &history}, {"y", &y}});
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    time_delay_forward<T>(d.T, d.B, d.F, d.K, d.taps.as<std::int32_t>(), d.D, x.as<T>(), lengths.as<std::int32_t>(),
+                          history.as<T>(), y.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value TimeDelayBackward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "timeDelayBackward");
+  const Dims d = read_dims(a);
+  const DType dt = a.float_dtype("dy");
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
+  checked_ints(a, "lengths", lengths, 0, d.T);
+  DevBuf dy = a.buf("dy", dt, n(d.T * d.B * d.K * d.F));
+  DevBuf dx = a.opt_buf("dx", dt, n(d.T * d.B * d.F));
+  DevBuf dh = read_history(a, "dHistory", d, dt);
+  a.check_unknown_fields();
+  const std::vector<Named> all = {{"taps", &d.taps}, {"lengths", &lengths}, {"dy", &dy}, {"dx", &dx}, {"dHistory", &dh}};
+  require_disjoint(a, "dx", all);
+  require_disjoint(a, "dHistory", all);
+  with_float(dt, [&](auto tag) {
+    using T = decltype(tag);
+    time_delay_backward<T>(d.T, d.B, d.F, d.K, d.taps.as<std::int32_t>(), d.D, lengths.as<std::int32_t>(), dy.as<T>(),
+                           dx.as<T>(), dh.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+RNNKIT_CUDA_OP("timeDelayForward", TimeDelayForward);
+RNNKIT_CUDA_OP("timeDelayBackward", TimeDelayBackward);
+
+}  // namespace cuda
+}  // namespace rnnkit
