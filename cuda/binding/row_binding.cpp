@@ -1,0 +1,314 @@
+// gatherRows, scatterAddRows, copyCols, mergeHalves, splitHalvesBackward, softmaxRows,
+// logSoftmaxRows, argmaxRows, topkRows, timePoolForward and timePoolBackward, with the CPU
+// addon's fields, bounds and checks (native/binding/tensor_ops_binding.cpp, layer_ops_binding.cpp):
+// ids, lengths and argmax steps are copied to the host and range-checked (a bad one would make a
+// kernel write outside its buffer), inputs the CPU requires finite are counted on the device, and
+// outputs may not overlap the op's other buffers.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../row_ops.h"
+#include "ops.h"
+
+namespace rnnkit {
+namespace cuda {
+namespace {
+
+constexpr std::int64_t kDim = 2147483647;  // the CPU binding's bound on every dimension
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
+std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
+
+void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
+  std::int64_t p = 1;
+  for (std::int64_t d : dims) {
+    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
+    p *= d;
+  }
+}
+
+// The CPU's Args::boolean: absent is the default, anything but a boolean is refused (null too).
+bool boolean(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name, bool dflt) {
+  Napi::Value v = info[0].As<Napi::Object>().Get(name);
+  if (!v.IsUndefined() && !v.IsBoolean()) a.fail_type(name, "a boolean", describe(v));
+  return a.boolean_or(name, dflt);
+}
+
+// The CPU ignores fields set to null or undefined that an op does not read (the pooling layer
+// passes argmax: null for 'last' and 'mean'); DeviceArgs would call them unknown, so such a field
+// is marked read here. A real value stays unread and is refused, as on the CPU.
+void ignore_if_absent(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name) {
+  Napi::Value v = info[0].As<Napi::Object>().Get(name);
+  if (v.IsUndefined() || v.IsNull()) a.has(name);
+}
+
+// A device int32 buffer on the host, each element in [lo, hi] (or equal to except), with the CPU's
+// message: "gatherRows: idx[3] must be an integer in [0, 9], received number 12".
+std::vector<std::int32_t> host_ints(DeviceArgs& a, const char* name, const DevBuf& b, std::int64_t lo, std::int64_t hi,
+                                    std::int64_t except = INT64_MIN) {
+  std::vector<std::int32_t> v(b.p ? b.n : 0);
+  if (v.empty()) return v;
+  to_host(v.data(), b.p, v.size() * sizeof(std::int32_t));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == except) continue;
+    if (v[i] < lo || v[i] > hi) {
+      std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      if (except != INT64_MIN) range += " or " + std::to_string(except);
+      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(v[i]));
+    }
+  }
+  return v;
+}
+
+// The CPU's require_finite: a RangeError flagged ERR_RNNKIT_NON_FINITE (the trainer tells bad
+// input from divergence by the flag) naming the first bad element. Counting runs on the device;
+// only a failing call copies the tensor back to find which element it was.
+template <typename T>
+[[noreturn]] void fail_nonfinite(DeviceArgs& a, const char* name, const DevBuf& x) {
+  std::vector<T> h(x.n);
+  to_host(h.data(), x.p, x.n * sizeof(T));
+  std::size_t i = 0;
+  while (i < h.size() && std::isfinite(static_cast<double>(h[i]))) ++i;
+  const double d = i < h.size() ? static_cast<double>(h[i]) : NAN;
+  const char* shown = std::isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+  Napi::Error e = Napi::RangeError::New(
+      a.env(), a.fn() + ": " + name + "[" + std::to_string(i) + "] must be a finite number, received number " + shown);
+  e.Set("code", Napi::String::New(a.env(), "ERR_RNNKIT_NON_FINITE"));
+  throw e;
+}
+
+void require_finite(DeviceArgs& a, const char* name, const DevBuf& x) {
+  with_float(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    if (count_nonfinite<T>(static_cast<index_t>(x.n), x.as<T>()) != 0) fail_nonfinite<T>(a, name, x);
+  });
+}
+
+// The CPU's require_disjoint: an output must not share memory with any other buffer of the op.
+struct Named {
+  const char* name;
+  DevBuf b;
+};
+void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all) {
+  const Named* o = nullptr;
+  for (const Named& x : all)
+    if (std::string(x.name) == out) o = &x;
+  if (!o || !o->b.p || o->b.n == 0) return;
+  const auto lo = reinterpret_cast<std::uintptr_t>(o->b.p), hi = lo + o->b.n * dtype_size(o->b.dtype);
+  for (const Named& x : all) {
+    if (&x == o || !x.b.p || x.b.n == 0) continue;
+    const auto xl = reinterpret_cast<std::uintptr_t>(x.b.p), xh = xl + x.b.n * dtype_size(x.b.dtype);
+    if (lo < xh && xl < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
+  }
+}
+
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "gatherRows");
+  const std::int64_t R = a.integer("R", 1, kDim), N = a.integer("N", 1, kDim), F = a.integer("F", 1, kDim);
+  product(a, {R, F}, "R*F");
+  product(a, {N, F}, "N*F");
+  const DType dt = a.float_dtype("src");
+  DevBuf src = a.buf("src", dt, n(R * F)), idx = a.buf("idx", DType::I32, n(N));
+  host_ints(a, "idx", idx, 0, R - 1);
+  DevBuf dst = a.buf("dst", dt, n(N * F));
+  require_disjoint(a, "dst", {{"src", src}, {"idx", idx}, {"dst", dst}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    gather_rows<T>(N, F, src.as<T>(), idx.as<std::int32_t>(), dst.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "scatterAddRows");
+  const std::int64_t R = a.integer("R", 1, kDim), N = a.integer("N", 1, kDim), F = a.integer("F", 1, kDim);
+  product(a, {R, F}, "R*F");
+  product(a, {N, F}, "N*F");
+  const DType dt = a.float_dtype("src");
+  DevBuf src = a.buf("src", dt, n(N * F)), idx = a.buf("idx", DType::I32, n(N));
+  const std::vector<std::int32_t> ids = host_ints(a, "idx", idx, 0, R - 1);
+  DevBuf dst = a.buf("dst", dt, n(R * F));
+  require_disjoint(a, "dst", {{"src", src}, {"idx", idx}, {"dst", dst}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    scatter_add_rows<T>(R, N, F, src.as<T>(), ids.data(), dst.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value CopyCols(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "copyCols");
+  const std::int64_t N = a.integer("N", 1, kDim);
+  const std::int64_t srcF = a.integer("srcF", 1, kDim), srcOff = a.integer("srcOffset", 0, srcF - 1);
+  const std::int64_t dstF = a.integer("dstF", 1, kDim), dstOff = a.integer("dstOffset", 0, dstF - 1);
+  const std::int64_t width = a.integer("width", 1, std::min(srcF - srcOff, dstF - dstOff));
+  product(a, {N, srcF}, "N*srcF");
+  product(a, {N, dstF}, "N*dstF");
+  const bool acc = boolean(a, info, "accumulate", false);
+  const DType dt = a.float_dtype("src");
+  DevBuf src = a.buf("src", dt, n(N * srcF)), dst = a.buf("dst", dt, n(N * dstF));
+  require_disjoint(a, "dst", {{"src", src}, {"dst", dst}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    copy_cols<T>(N, width, src.as<T>(), srcF, srcOff, dst.as<T>(), dstF, dstOff, acc);
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value MergeHalves(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "mergeHalves");
+  const std::int64_t N = a.integer("N", 1, kDim), H = a.integer("H", 1, kDim);
+  product(a, {N, H, 2}, "N*2H");
+  const bool mean = a.choice("mode", {"sum", "mean"}) == 1;
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(N * 2 * H)), y = a.buf("y", dt, n(N * H));
+  require_disjoint(a, "y", {{"x", x}, {"y", y}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    merge_halves<T>(N, H, mean, x.as<T>(), y.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value SplitHalvesBackward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "splitHalvesBackward");
+  const std::int64_t N = a.integer("N", 1, kDim), H = a.integer("H", 1, kDim);
+  product(a, {N, H, 2}, "N*2H");
+  const bool mean = a.choice("mode", {"sum", "mean"}) == 1;
+  const DType dt = a.float_dtype("dy");
+  DevBuf dy = a.buf("dy", dt, n(N * H)), dx = a.buf("dx", dt, n(N * 2 * H));
+  require_disjoint(a, "dx", {{"dy", dy}, {"dx", dx}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    split_halves_backward<T>(N, H, mean, dy.as<T>(), dx.as<T>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxLike(const Napi::CallbackInfo& info, const char* fn, bool log) {
+  DeviceArgs a(info, fn);
+  const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim);
+  product(a, {N, C}, "N*C");
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(N * C)), y = a.buf("y", dt, n(N * C));
+  a.check_unknown_fields();
+  require_finite(a, "x", x);
+  require_disjoint(a, "y", {{"x", x}, {"y", y}});
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    if (log) log_softmax_rows<T>(N, C, x.as<T>(), y.as<T>());
+    else softmax_rows<T>(N, C, x.as<T>(), y.as<T>());
+  });
+  return info.Env().Undefined();
+}
+Napi::Value SoftmaxRows(const Napi::CallbackInfo& info) { return SoftmaxLike(info, "softmaxRows", false); }
+Napi::Value LogSoftmaxRows(const Napi::CallbackInfo& info) { return SoftmaxLike(info, "logSoftmaxRows", true); }
+
+Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "argmaxRows");
+  const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim);
+  product(a, {N, C}, "N*C");
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(N * C)), out = a.buf("out", DType::I32, n(N));
+  require_disjoint(a, "out", {{"x", x}, {"out", out}});
+  a.check_unknown_fields();
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    argmax_rows<T>(N, C, x.as<T>(), out.as<std::int32_t>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value TopkRows(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "topkRows");
+  const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim), k = a.integer("k", 1, C);
+  product(a, {N, C}, "N*C");
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(N * C)), values = a.buf("values", dt, n(N * k));
+  DevBuf indices = a.buf("indices", DType::I32, n(N * k));
+  a.check_unknown_fields();
+  require_finite(a, "x", x);
+  const std::vector<Named> all = {{"x", x}, {"values", values}, {"indices", indices}};
+  require_disjoint(a, "values", all);
+  require_disjoint(a, "indices", all);
+  with_float(dt, [&](auto t) {
+    using T = decltype(t);
+    topk_rows<T>(N, C, k, x.as<T>(), values.as<T>(), indices.as<std::int32_t>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value TimePoolForward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "timePoolForward");
+  const std::int64_t T = a.integer("T", 1, kDim), B = a.integer("B", 1, kDim), F = a.integer("F", 1, kDim);
+  product(a, {T, B, F}, "T*B*F");
+  const int mode = a.choice("mode", {"last", "mean", "max"});
+  const DType dt = a.float_dtype("x");
+  DevBuf x = a.buf("x", dt, n(T * B * F));
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(B));
+  host_ints(a, "lengths", lengths, 0, T);
+  DevBuf y = a.buf("y", dt, n(B * F));
+  DevBuf argmax = mode == 2 ? a.buf("argmax", DType::I32, n(B * F)) : a.opt_buf("argmax", DType::I32, n(B * F));
+  a.check_unknown_fields();
+  require_finite(a, "x", x);
+  const std::vector<Named> all = {{"x", x}, {"lengths", lengths}, {"y", y}, {"argmax", argmax}};
+  require_disjoint(a, "y", all);
+  require_disjoint(a, "argmax", all);
+  with_float(dt, [&](auto t) {
+    using V = decltype(t);
+    time_pool_forward<V>(mode, T, B, F, x.as<V>(), lengths.as<std::int32_t>(), y.as<V>(), argmax.as<std::int32_t>());
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value TimePoolBackward(const Napi::CallbackInfo& info) {
+  DeviceArgs a(info, "timePoolBackward");
+  const std::int64_t T = a.integer("T", 1, kDim), B = a.integer("B", 1, kDim), F = a.integer("F", 1, kDim);
+  product(a, {T, B, F}, "T*B*F");
+  const int mode = a.choice("mode", {"last", "mean", "max"});
+  const DType dt = a.float_dtype("dy");
+  DevBuf dy = a.buf("dy", dt, n(B * F));
+  DevBuf lengths = a.opt_buf("lengths", DType::I32, n(B));
+  host_ints(a, "lengths", lengths, 0, T);
+  DevBuf argmax;
+  if (mode == 2) {
+    argmax = a.buf("argmax", DType::I32, n(B * F));
+    host_ints(a, "argmax", argmax, 0, T - 1, -1);
+  } else {
+    ignore_if_absent(a, info, "argmax");
+  }
+  DevBuf dx = a.buf("dx", dt, n(T * B * F));
+  a.check_unknown_fields();
+  require_finite(a, "dy", dy);
+  require_disjoint(a, "dx", {{"dy", dy}, {"lengths", lengths}, {"argmax", argmax}, {"dx", dx}});
+  with_float(dt, [&](auto t) {
+    using V = decltype(t);
+    time_pool_backward<V>(mode, T, B, F, dy.as<V>(), lengths.as<std::int32_t>(), argmax.as<std::int32_t>(), dx.as<V>());
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+RNNKIT_CUDA_OP("gatherRows", GatherRows);
+RNNKIT_CUDA_OP("scatterAddRows", ScatterAddRows);
+RNNKIT_CUDA_OP("copyCols", CopyCols);
+RNNKIT_CUDA_OP("mergeHalves", MergeHalves);
+RNNKIT_CUDA_OP("splitHalvesBackward", SplitHalvesBackward);
+RNNKIT_CUDA_OP("softmaxRows", SoftmaxRows);
+RNNKIT_CUDA_OP("logSoftmaxRows", LogSoftmaxRows);
+RNNKIT_CUDA_OP("argmaxRows", ArgmaxRows);
+RNNKIT_CUDA_OP("topkRows", TopkRows);
+RNNKIT_CUDA_OP("timePoolForward", TimePoolForward);
+RNNKIT_CUDA_OP("timePoolBackward", TimePoolBackward);
+
+}  // namespace cuda
+}  // namespace rnnkit
