@@ -38,6 +38,11 @@ echo "built in $((SECONDS - t0)) s"
 
 node bench/gpu.mjs $quick --json >"$out/gpu.json" 2>"$out/gpu.err"
 gpu_rc=$?
+if [ ! -s "$out/gpu.json" ]; then
+  cat "$out/gpu.err"
+  echo "bench/gpu.mjs gave no result (exit $gpu_rc)"
+  exit 1
+fi
 node bench/gpu.mjs $quick 2>&1 | sed -n '/^check/,/^timings/p' | head -80
 python3 bench/torch_gpu.py $quick >"$out/torch.json" 2>"$out/torch.err" || { tail -5 "$out/torch.err"; echo "torch baseline failed"; }
 
@@ -47,7 +52,7 @@ node -e '
   let t = {};
   try { t = JSON.parse(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").pop()); } catch {}
   console.log(`\n${g.info.device}, gemm ${g.info.gemm}; torch ${t._meta ? t._meta.torch + " cuDNN " + t._meta.cudnn : "absent"}`);
-  console.log("| workload | rnnkit ms | cuDNN ms | cuDNN/rnnkit throughput ratio |");
+  console.log("| workload | rnnkit ms | cuDNN ms | rnnkit throughput / cuDNN's (target >= 1.0) |");
   console.log("|---|---|---|---|");
   for (const r of g.rows) {
     const c = t[r.workload] ? t[r.workload].ms : null;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cudaInfo } from '../lib';
 import { TASKS } from '../lib/tasks';
 
 const root = join(__dirname, '..');
@@ -240,7 +241,13 @@ describe('bad arguments and data: a message naming the problem, non-zero exit, n
     bad(['train', '--data', 'x.tsv', '--mode', 'dance'], /Invalid values/);
     bad(
       ['train', '--task', 'adding', '--tiny', '--device', 'tpu'],
-      /--device tpu: not available; available devices: cpu/,
+      /--device tpu: unknown; the devices are cpu and cuda/,
+    );
+  });
+  it.skipIf(cudaInfo().available)('--device cuda without a GPU says why', () => {
+    bad(
+      ['train', '--task', 'adding', '--tiny', '--device', 'cuda'],
+      /--device cuda: not available here \(.*(driver|not built)/,
     );
   });
   it('missing files', () => {

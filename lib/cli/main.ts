@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { backendInfo } from '../index';
+import { backendInfo, cudaInfo } from '../index';
 import { loadCheckpointSync } from '../checkpoint';
 import { LanguageModel } from '../models/language-model';
 import { Seq2Seq } from '../models/seq2seq';
@@ -309,10 +309,19 @@ function cmdBench(a: Args): void {
   process.exitCode = r.status ?? 1;
 }
 
+/** One line on the CUDA backend: the device and its GEMM, or why it is unavailable. */
+function cudaSummary(): string {
+  const c = cudaInfo();
+  if (!c.available) return `unavailable (${c.reason})`;
+  const gb = c.totalBytes ? `, ${(c.totalBytes / 2 ** 30).toFixed(1)} GiB` : '';
+  return `${c.device}${c.emulated ? '' : ` (compute ${c.computeCapability}${gb})`}, gemm ${c.gemm}`;
+}
+
 function cmdInfo(a: Args): void {
   const info = {
     ...backendInfo(),
-    devices: ['cpu'],
+    devices: cudaInfo().available ? ['cpu', 'cuda'] : ['cpu'],
+    cuda: cudaSummary(),
     rnnkit: version(),
     node: process.version,
     napi: process.versions.napi,
@@ -325,7 +334,7 @@ function cmdInfo(a: Args): void {
 }
 
 const modelOpt = { type: 'string', demandOption: true, describe: 'model file (model.rnnkit of a run)' };
-const device = { type: 'string', describe: 'device to run on (cpu)' };
+const device = { type: 'string', describe: 'device to run on: cpu (default) or cuda' };
 
 export async function main(argv: string[]): Promise<number> {
   // output piped into `head`: a closed pipe ends the command quietly

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadCheckpointSync } from '../checkpoint';
 import { cpuDevice } from '../device/cpu';
+import { cudaDevice, cudaInfo } from '../device/cuda';
 import type { Device } from '../device/device';
 import { SequenceModel } from '../models/base';
 import { LanguageModel } from '../models/language-model';
@@ -23,7 +24,12 @@ export type AnyModel = SequenceModel | LanguageModel | Seq2Seq;
 
 export function deviceFor(name: string | undefined): Device | undefined {
   if (name === undefined || name === 'cpu') return name === undefined ? undefined : cpuDevice();
-  throw new UsageError(`--device ${name}: not available; available devices: cpu`);
+  if (name === 'cuda') {
+    const info = cudaInfo();
+    if (!info.available) throw new UsageError(`--device cuda: not available here (${info.reason})`);
+    return cudaDevice() as unknown as Device;
+  }
+  throw new UsageError(`--device ${name}: unknown; the devices are cpu and cuda`);
 }
 
 /** Builds the model a problem asks for (options as in the library's constructors). */
