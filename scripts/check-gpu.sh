@@ -52,7 +52,7 @@ node -e '
   let t = {};
   try { t = JSON.parse(fs.readFileSync(process.argv[2], "utf8").trim().split("\n").pop()); } catch {}
   console.log(`\n${g.info.device}, gemm ${g.info.gemm}; torch ${t._meta ? t._meta.torch + " cuDNN " + t._meta.cudnn : "absent"}`);
-  console.log("| workload | rnnkit ms | cuDNN ms | rnnkit throughput / cuDNN's (target >= 1.0) |");
+  console.log("| workload | rnnkit ms | cuDNN ms | rnnkit throughput vs cuDNN (target >= 1.0) |");
   console.log("|---|---|---|---|");
   for (const r of g.rows) {
     const c = t[r.workload] ? t[r.workload].ms : null;
