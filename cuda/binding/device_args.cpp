@@ -144,9 +144,17 @@ int DeviceArgs::choice(const char* name, std::initializer_list<const char*> choi
   fail_range(name, "one of " + list, describe(v));
 }
 
-DevBuf DeviceArgs::buf(const char* name, DType dtype, std::size_t n) {
+DevBuf DeviceArgs::buf(const char* name, DType dtype, std::size_t n) { return read_buf(name, dtype, n, false); }
+
+DevBuf DeviceArgs::buf_at_least(const char* name, DType dtype, std::size_t n, bool required) {
+  if (!required && !has(name)) return DevBuf{nullptr, 0, dtype};
+  return read_buf(name, dtype, n, true);
+}
+
+DevBuf DeviceArgs::read_buf(const char* name, DType dtype, std::size_t n, bool at_least) {
   Napi::Value v = get(name);
-  const std::string expected = std::string("a ") + dtype_name(dtype) + " cuda tensor of " + std::to_string(n) + " elements";
+  const std::string expected = std::string("a ") + dtype_name(dtype) + " cuda tensor of " + (at_least ? "at least " : "") +
+                               std::to_string(n) + " elements";
   if (!v.IsArray()) fail_type(name, expected, describe(v));
   Napi::Array a = v.As<Napi::Array>();
   if (a.Length() != 4) fail_type(name, expected, "a malformed tensor reference");
@@ -156,7 +164,8 @@ DevBuf DeviceArgs::buf(const char* name, DType dtype, std::size_t n) {
   double o = off.As<Napi::Number>().DoubleValue(), l = len.As<Napi::Number>().DoubleValue();
   int d = dt.As<Napi::Number>().Int32Value();
   if (d != static_cast<int>(dtype)) fail_type(name, expected, std::string("a ") + dtype_name(static_cast<DType>(d & 3)) + " tensor");
-  if (l != static_cast<double>(n)) fail_range(name, expected, std::to_string(static_cast<long long>(l)) + " elements");
+  if (at_least ? l < static_cast<double>(n) : l != static_cast<double>(n))
+    fail_range(name, expected, std::to_string(static_cast<long long>(l)) + " elements");
   const double end = o + l * static_cast<double>(dtype_size(dtype));
   if (!(o >= 0) || o != std::floor(o) || end > static_cast<double>(b->bytes))
     fail_range(name, "a range inside its memory block of " + std::to_string(b->bytes) + " bytes",

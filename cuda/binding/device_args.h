@@ -48,6 +48,8 @@ class DeviceArgs {
   // A buffer of exactly n elements of dtype; optional ones may be null/undefined (p = nullptr).
   DevBuf buf(const char* name, DType dtype, std::size_t n);
   DevBuf opt_buf(const char* name, DType dtype, std::size_t n);
+  // At least n elements (rows yStride apart inside a larger buffer); the op uses the first n.
+  DevBuf buf_at_least(const char* name, DType dtype, std::size_t n, bool required = true);
   // The dtype of a float buffer (float32 or float64), which sets the op's precision.
   DType float_dtype(const char* name);
   bool has(const char* name);
@@ -60,6 +62,7 @@ class DeviceArgs {
 
  private:
   Napi::Value get(const char* name);
+  DevBuf read_buf(const char* name, DType dtype, std::size_t n, bool at_least);
   Napi::Env env_;
   std::string fn_;
   Napi::Object o_;

@@ -41,7 +41,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info, const char* name) {
   DevBuf whh = a.buf("wHh", dt, n(GH * s.H));
   DevBuf bih = a.opt_buf("bIh", dt, n(GH));
   DevBuf bhh = a.opt_buf("bHh", dt, n(GH));
-  DevBuf y = a.buf("y", dt, s.ldy == s.H ? n(s.T * BH) : y_extent(s));
+  DevBuf y = s.ldy == s.H ? a.buf("y", dt, n(s.T * BH)) : a.buf_at_least("y", dt, y_extent(s));
   DevBuf hn = a.opt_buf("hN", dt, n(BH));
   DevBuf cn = lstm ? a.opt_buf("cN", dt, n(BH)) : DevBuf{};
   DevBuf reserve = a.opt_buf("reserve", dt, n(reserve_size(s)));
@@ -65,7 +65,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info, const char* name) {
   DevBuf wih = a.buf("wIh", dt, n(GH * s.I));
   DevBuf whh = a.buf("wHh", dt, n(GH * s.H));
   DevBuf reserve = a.buf("reserve", dt, n(reserve_size(s)));
-  DevBuf dy = a.opt_buf("dy", dt, s.ldy == s.H ? n(s.T * BH) : y_extent(s));
+  DevBuf dy = s.ldy == s.H ? a.opt_buf("dy", dt, n(s.T * BH)) : a.buf_at_least("dy", dt, y_extent(s), false);
   DevBuf dhn = a.opt_buf("dhN", dt, n(BH));
   DevBuf dcn = lstm ? a.opt_buf("dcN", dt, n(BH)) : DevBuf{};
   DevBuf dx = a.opt_buf("dx", dt, n(s.T * s.B * s.I));
