@@ -45,6 +45,8 @@ const notRun: Record<string, string> = {
   'npm install rnnkit': 'installs from the npm registry (needs the network); `rnnkit train` is tested with the CLI',
   'npm install        # builds the addon (build/Release/rnnkit.node) and the TypeScript (dist/)':
     "a clone's set-up: npm test runs this very suite, the validate and bench scripts take minutes",
+  'npm run build:cuda        # nvcc (CUDA 12 or 13) and CMake; writes build-cuda/Release/rnnkit_cuda.node':
+    'a build of the CUDA addon (minutes of nvcc); .ci/run builds it',
   'git clone https://github.com/rnnkit/rnnkit.git && cd rnnkit':
     'clones from GitHub (network) and runs the whole suite, which holds this test',
 };
