@@ -1,5 +1,5 @@
 // The interface the layers talk to. A backend owns its buffers (host typed arrays for the CPU,
-// device memory for a future CUDA backend) and runs every op on them; layers never call the
+// GPU memory for the CUDA device, lib/device/cuda.ts) and runs every op on them; layers never call the
 // addon directly, so another backend slots in behind the same calls.
 import type {
   BackendInfo,

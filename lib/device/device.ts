@@ -1,6 +1,6 @@
 // A device owns tensors and runs every op on them. Layers, losses, the trainer and the models
 // see only this interface: the CPU device (tensors wrap typed arrays, no copy), the opaque test
-// device (tensors JavaScript cannot read; it counts every host transfer) and, later, CUDA.
+// device (tensors JavaScript cannot read; it counts every host transfer) and CUDA (lib/device/cuda.ts).
 // The op list is the kernel list of lib/backend.ts with every buffer a Tensor.
 import type { Backend } from '../backend';
 import { cpu } from '../cpu-backend';
