@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// npm run bench:api [-- --json] [-- --quick]
+// npm run bench:api [-- --json] [-- --quick] [-- --rounds 5] [-- --workloads W1,W5b1] [-- --no-baselines]
 // W1–W6 through the public model API, next to the same workloads on the raw kernels
 // (bench/rnnkit_workloads.mjs) in the same process: the per-step overhead of the TypeScript
 // layer. Training: fit() on one batch for many epochs, the median time between successive
 // onBatchEnd calls (the steady-state step: data is converted once per fit call); also one
 // whole fit({epochs: 1}) call on that batch, conversion included. W5: predict() per call.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, time, WORKLOADS } from './rnnkit_workloads.mjs';
 
 const require = createRequire(import.meta.url);
@@ -13,6 +17,16 @@ const { SequenceClassifier, SequenceTagger, backendInfo } = require('../dist/ind
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
+const opt = (n, d) => {
+  const i = args.indexOf(n);
+  return i >= 0 ? args[i + 1] : d;
+};
+const names = opt('--workloads', Object.keys(WORKLOADS).join(',')).split(',');
+for (const n of names)
+  if (!WORKLOADS[n]) {
+    console.error(`unknown workload ${n}; known: ${Object.keys(WORKLOADS).join(' ')}`);
+    process.exit(2);
+  }
 const timing = quick ? { warmup: 1, minMs: 300, minIters: 3 } : { warmup: 3, minMs: 1500, minIters: 5 };
 
 function rand(seed) {
@@ -76,6 +90,84 @@ async function timeAsync(fn) {
   return ts[Math.floor(ts.length / 2)];
 }
 
+// Without --one: rounds, each rnnkit's process (this script with --one) then PyTorch's, and the
+// medians of the per-round figures and ratios (bench/run.mjs explains why).
+if (!args.includes('--one')) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const rounds = Number(opt('--rounds', '5'));
+  const PY = '/usr/bin/python3';
+  const hasTorch =
+    !args.includes('--no-baselines') &&
+    existsSync(PY) &&
+    spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  const last = (r) => {
+    try {
+      return JSON.parse((r.stdout || '').trim().split('\n').pop());
+    } catch {
+      console.error((r.stderr || '').slice(-2000));
+      return null;
+    }
+  };
+  const q = quick ? ['--quick'] : [];
+  const per = [];
+  for (let r = 0; r < rounds; r++) {
+    const me = last(
+      spawnSync(
+        process.execPath,
+        [fileURLToPath(import.meta.url), '--one', '--json', '--workloads', names.join(','), ...q],
+        {
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+        },
+      ),
+    );
+    if (!me) process.exit(1);
+    const torch = hasTorch
+      ? last(
+          spawnSync(PY, [join(here, 'torch_baselines.py'), '--workloads', names.join(','), ...q], { encoding: 'utf8' }),
+        )
+      : null;
+    per.push({ me, torch });
+    if (!json) console.error(`round ${r + 1}/${rounds}: ${me.map((x) => `${x.workload} ${x.api_step_ms}`).join('  ')}`);
+  }
+  const med = (xs) => {
+    const a = xs.filter((x) => x != null && Number.isFinite(x)).sort((x, y) => x - y);
+    if (!a.length) return null;
+    const m = a.length >> 1;
+    return +(a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2).toFixed(3);
+  };
+  const rows = names.map((n, i) => {
+    const at = (k) => per.map((p) => p.me[i][k]);
+    const ratios = per
+      .map((p) => (p.torch?.[n]?.ms ? p.me[i].api_step_ms / p.torch[n].ms : null))
+      .filter((x) => x != null);
+    return {
+      workload: n,
+      api_step_ms: med(at('api_step_ms')),
+      api_call_ms: med(at('api_call_ms')),
+      kernels_ms: med(at('kernels_ms')),
+      overhead_pct: med(at('overhead_pct')),
+      torch_ms: med(per.map((p) => p.torch?.[n]?.ms ?? null)),
+      ratio: med(ratios),
+      ratio_min: ratios.length ? +Math.min(...ratios).toFixed(3) : null,
+      ratio_max: ratios.length ? +Math.max(...ratios).toFixed(3) : null,
+    };
+  });
+  if (json) console.log(JSON.stringify(rows));
+  else {
+    console.log(`model API (fit on one batch / predict) vs raw kernels and PyTorch, ${rounds} interleaved rounds`);
+    console.log('workload  api step ms  kernels ms  overhead  one fit() call ms   torch ms   api/torch (min–max)');
+    for (const r of rows)
+      console.log(
+        `${r.workload.padEnd(8)} ${r.api_step_ms.toFixed(2).padStart(12)} ${r.kernels_ms.toFixed(2).padStart(11)} ` +
+          `${(r.overhead_pct.toFixed(1) + '%').padStart(9)} ${r.api_call_ms.toFixed(2).padStart(18)} ` +
+          `${(r.torch_ms?.toFixed(2) ?? '-').padStart(10)}   ` +
+          (r.ratio == null ? '-' : `${r.ratio.toFixed(2)} (${r.ratio_min.toFixed(2)}–${r.ratio_max.toFixed(2)})`),
+      );
+  }
+  process.exit(0);
+}
+
 const info = backendInfo();
 // Raw and API blocks alternate (rounds), so drift of the machine's speed hits both alike.
 const median = (a) => {
@@ -83,7 +175,7 @@ const median = (a) => {
   return b[Math.floor(b.length / 2)];
 };
 const rows = [];
-for (const name of Object.keys(WORKLOADS)) {
+for (const name of names) {
   const raw = build(name).step;
   const m = modelFor(name);
   const rawTimes = [],

@@ -1,20 +1,19 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [-- --workloads W1,W5b1] [-- --quick] [-- --threads N] [-- --gemm builtin]
-//   [-- --no-baselines]   (rnnkit only; also `rnnkit bench` from an install)
+// npm run bench [-- --json] [-- --workloads W1,W5b1] [-- --quick] [-- --rounds 5] [-- --threads N]
+//   [-- --gemm builtin] [-- --no-baselines]   (also `rnnkit bench` from an install)
 // Times W1–W6 on rnnkit and, when installed, the same workloads in PyTorch (Debian's
-// python3-torch, fastest of its two good thread set-ups) and W5 in onnxruntime-node, all in this
-// one run, and prints ms per step, GFLOP/s and the ratio rnnkit/torch.
+// python3-torch, the faster of its two good thread set-ups) and W5 in onnxruntime-node. Each
+// side runs in its own process, interleaved in rounds (rnnkit, PyTorch, ORT, rnnkit, ...), and
+// a ratio is the median of the per-round ratios with their min–max: a machine that drifts
+// between rounds moves both sides of a ratio. GFLOP/s is set against the sgemm rate measured
+// in the same rounds.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { build, time, WORKLOADS } from './rnnkit_workloads.mjs';
+import { WORKLOADS } from './rnnkit_workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const { backendInfo, setNumThreads, cpu } = require('../dist/index.js');
-
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
 const opt = (n, d) => {
@@ -23,99 +22,142 @@ const opt = (n, d) => {
 };
 const json = flag('--json');
 const quick = flag('--quick');
+const rounds = Number(opt('--rounds', '5'));
 const names = opt('--workloads', Object.keys(WORKLOADS).join(',')).split(',');
-if (opt('--threads')) setNumThreads(Number(opt('--threads')));
-if (opt('--gemm')) cpu().setGemm(opt('--gemm')); // 'builtin' times the built-in GEMM of an OpenBLAS build
 const log = (...a) => {
   if (!json) console.error(...a);
 };
-
 for (const n of names)
   if (!WORKLOADS[n]) {
     console.error(`unknown workload ${n}; known: ${Object.keys(WORKLOADS).join(' ')}`);
     process.exit(2);
   }
-
-const info = backendInfo();
-log(`rnnkit: gemm=${info.gemm} simd=${info.simd} threads=${info.threads}`);
-const timing = quick ? { warmup: 1, minMs: 300, minIters: 3 } : { warmup: 3, minMs: 1500, minIters: 5 };
-
-const rnnkit = {};
-for (const n of names) {
-  const { step, gflop } = build(n);
-  rnnkit[n] = { ms: time(step, timing), gflop };
-  log(`  ${n}: ${rnnkit[n].ms.toFixed(2)} ms`);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--rounds must be a positive integer, received ${opt('--rounds')}`);
+  process.exit(2);
 }
 
-// PyTorch baseline (a separate process: it must own its thread set-up).
 const PY = '/usr/bin/python3';
-let torch = null;
 const baselines = !flag('--no-baselines');
 const hasTorch = baselines && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-if (hasTorch) {
-  log('torch: running bench/torch_baselines.py ...');
-  const r = spawnSync(
-    PY,
-    [join(here, 'torch_baselines.py'), '--workloads', names.join(','), ...(quick ? ['--quick'] : [])],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
+if (baselines && !hasTorch)
+  log('torch: /usr/bin/python3 with torch not found (apt-get install python3-torch); skipped');
+const w5 = names.filter((n) => n.startsWith('W5'));
+const onnxModel = join(here, '.cache', 'w5_lstm.onnx');
+if (baselines && w5.length && !existsSync(onnxModel) && hasTorch)
+  spawnSync(PY, [join(here, 'export_w5_onnx.py'), onnxModel], { stdio: 'ignore' });
+const hasOrt = baselines && w5.length > 0 && existsSync(onnxModel);
+if (baselines && w5.length && !hasOrt) log('no ONNX model for W5 (needs torch to export); ORT baseline skipped');
+
+function lastJson(r, what) {
   const last = (r.stdout || '').trim().split('\n').pop();
   try {
-    torch = JSON.parse(last);
+    return JSON.parse(last);
   } catch {
-    log('torch baseline failed:', r.stderr?.slice(-2000));
+    log(`${what} failed:`, (r.stderr || '').slice(-2000));
+    return null;
   }
-} else if (baselines)
-  log('torch: /usr/bin/python3 with torch not found (apt-get install python3-torch); baseline skipped');
+}
+const pass = ['--threads', '--gemm'].flatMap((k) => (opt(k) ? [k, opt(k)] : []));
+const runRnnkit = () =>
+  lastJson(
+    spawnSync(
+      process.execPath,
+      [join(here, 'rnnkit_round.mjs'), '--workloads', names.join(','), ...(quick ? ['--quick'] : []), ...pass],
+      { encoding: 'utf8', maxBuffer: 1 << 24 },
+    ),
+    'rnnkit round',
+  );
+const runTorch = () =>
+  lastJson(
+    spawnSync(PY, [join(here, 'torch_baselines.py'), '--workloads', names.join(','), ...(quick ? ['--quick'] : [])], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    }),
+    'torch round',
+  );
+const runOrt = () =>
+  lastJson(
+    spawnSync(process.execPath, [join(here, 'ort_w5.mjs'), onnxModel], { encoding: 'utf8', maxBuffer: 1 << 24 }),
+    'onnxruntime-node round',
+  );
 
-// onnxruntime-node for W5 (optional dev install: ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node).
-const ort = {};
-const w5 = names.filter((n) => n.startsWith('W5'));
-if (w5.length && baselines) {
-  const model = join(here, '.cache', 'w5_lstm.onnx');
-  if (!existsSync(model) && hasTorch) spawnSync(PY, [join(here, 'export_w5_onnx.py'), model], { stdio: 'ignore' });
-  if (existsSync(model)) {
-    const { runOrtW5 } = await import('./ort_w5.mjs');
-    for (const n of w5)
-      ort[n] = await runOrtW5({ modelPath: model, batch: WORKLOADS[n].B, T: WORKLOADS[n].T, iters: quick ? 3 : 5 });
-    if (Object.values(ort).every((v) => v == null)) log('onnxruntime-node not installed; ORT baseline skipped');
-  } else log('no ONNX model for W5 (needs torch to export); ORT baseline skipped');
+const per = { rnnkit: [], torch: [], ort: [] };
+let info = null;
+for (let r = 0; r < rounds; r++) {
+  const a = runRnnkit();
+  if (!a) process.exit(1);
+  info = a._info;
+  per.rnnkit.push(a);
+  if (hasTorch) per.torch.push(runTorch());
+  if (hasOrt) per.ort.push(runOrt());
+  log(
+    `round ${r + 1}/${rounds}: ` +
+      names
+        .map((n) => `${n} ${a[n].ms.toFixed(2)}${per.torch[r]?.[n] ? `/${per.torch[r][n].ms.toFixed(2)}` : ''}`)
+        .join('  '),
+  );
 }
 
+const median = (xs) => {
+  const s = xs.filter((x) => x != null && Number.isFinite(x)).sort((p, q) => p - q);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round3 = (x) => (x == null ? null : +x.toFixed(3));
+const sgemm = median(per.rnnkit.map((a) => a._sgemm_gflops));
 const rows = names.map((n) => {
-  const t = torch?.[n]?.ms ?? null;
+  const mine = per.rnnkit.map((a) => a[n].ms);
+  const theirs = per.torch.map((t) => t?.[n]?.ms ?? null);
+  const ratios = mine.map((m, i) => (theirs[i] ? m / theirs[i] : null)).filter((x) => x != null);
+  const ms = median(mine);
+  const gflops = (per.rnnkit[0][n].gflop / ms) * 1e3;
   const row = {
     workload: n,
-    rnnkit_ms: +rnnkit[n].ms.toFixed(3),
-    torch_ms: t == null ? null : +t.toFixed(3),
-    ratio: t == null ? null : +(rnnkit[n].ms / t).toFixed(3),
+    rnnkit_ms: round3(ms),
+    torch_ms: round3(median(theirs)),
+    ratio: round3(median(ratios)),
+    ratio_min: ratios.length ? round3(Math.min(...ratios)) : null,
+    ratio_max: ratios.length ? round3(Math.max(...ratios)) : null,
+    gflops: +gflops.toFixed(1),
+    sgemm_fraction: sgemm ? +(gflops / sgemm).toFixed(3) : null,
   };
-  if (n.startsWith('W5')) row.ort_ms = ort[n] == null ? null : +ort[n].toFixed(3);
+  if (n.startsWith('W5')) {
+    const ort = per.ort.map((o) => o?.[n] ?? null);
+    const oratios = mine.map((m, i) => (ort[i] ? m / ort[i] : null)).filter((x) => x != null);
+    row.ort_ms = round3(median(ort));
+    row.ort_ratio = round3(median(oratios));
+    row.ort_ratio_min = oratios.length ? round3(Math.min(...oratios)) : null;
+    row.ort_ratio_max = oratios.length ? round3(Math.max(...oratios)) : null;
+  }
   return row;
 });
 
-if (json) {
-  console.log(JSON.stringify(rows));
-} else {
+if (json) console.log(JSON.stringify(rows));
+else {
   const pad = (s, w) => String(s).padStart(w);
-  console.log(`\nrnnkit ${info.gemm}/${info.simd}, ${info.threads} threads; torch ${torch?._meta?.torch ?? 'absent'}`);
+  const range = (r, lo, hi) => (r == null ? '-' : `${r.toFixed(2)} (${lo.toFixed(2)}–${hi.toFixed(2)})`);
   console.log(
-    ['workload', 'rnnkit ms', 'GFLOP/s', 'torch ms', 'torch set-up', 'ratio', 'ort ms']
-      .map((h, i) => pad(h, i ? 12 : 8))
+    `\nrnnkit ${info.gemm}/${info.simd}, ${info.threads} threads; sgemm ${sgemm.toFixed(1)} GFLOP/s; ` +
+      `${rounds} interleaved rounds; torch ${per.torch[0]?._meta?.torch ?? 'absent'}`,
+  );
+  console.log(
+    ['workload', 'rnnkit ms', 'GFLOP/s', '% sgemm', 'torch ms', 'vs torch', 'ort ms', 'vs ort']
+      .map((h, i) => pad(h, i === 0 ? 8 : i === 5 || i === 7 ? 20 : 10))
       .join(' '),
   );
-  for (const r of rows) {
-    const gf = (rnnkit[r.workload].gflop / rnnkit[r.workload].ms) * 1e3;
+  for (const r of rows)
     console.log(
       [
         pad(r.workload, 8),
-        pad(r.rnnkit_ms.toFixed(2), 12),
-        pad(gf.toFixed(1), 12),
-        pad(r.torch_ms?.toFixed(2) ?? '-', 12),
-        pad(torch?.[r.workload]?.setup ?? '-', 12),
-        pad(r.ratio?.toFixed(3) ?? '-', 12),
-        pad(r.ort_ms?.toFixed(2) ?? '', 12),
+        pad(r.rnnkit_ms.toFixed(2), 10),
+        pad(r.gflops.toFixed(1), 10),
+        pad(r.sgemm_fraction == null ? '-' : (100 * r.sgemm_fraction).toFixed(0) + '%', 10),
+        pad(r.torch_ms?.toFixed(2) ?? '-', 10),
+        pad(range(r.ratio, r.ratio_min, r.ratio_max), 20),
+        pad(r.ort_ms?.toFixed(2) ?? '', 10),
+        pad(r.ort_ms == null ? '' : range(r.ort_ratio, r.ort_ratio_min, r.ort_ratio_max), 20),
       ].join(' '),
     );
-  }
 }

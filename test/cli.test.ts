@@ -201,7 +201,7 @@ describe('rnnkit info, bench, help', () => {
     expect(info.threads).toBeGreaterThan(0);
   });
   it('bench times the workloads it is given and reports them as JSON', () => {
-    const r = rnnkit('bench', '--workloads', 'W5b1,W3', '--quick', '--json', '--no-baselines');
+    const r = rnnkit('bench', '--workloads', 'W5b1,W3', '--quick', '--rounds', '2', '--json', '--no-baselines');
     expect(r.status, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(rows.map((x: { workload: string }) => x.workload)).toEqual(['W5b1', 'W3']);

@@ -95,6 +95,7 @@ describe('package', () => {
     expect(files.filter((f) => f.startsWith('bench/')).sort()).toEqual([
       'bench/export_w5_onnx.py',
       'bench/ort_w5.mjs',
+      'bench/rnnkit_round.mjs',
       'bench/rnnkit_workloads.mjs',
       'bench/run.mjs',
       'bench/torch_baselines.py',

@@ -301,7 +301,8 @@ function cmdBench(a: Args): void {
     return;
   }
   const argv: string[] = [];
-  for (const k of ['workloads', 'threads', 'gemm'] as const) if (a[k] !== undefined) argv.push(`--${k}`, String(a[k]));
+  for (const k of ['workloads', 'threads', 'gemm', 'rounds'] as const)
+    if (a[k] !== undefined) argv.push(`--${k}`, String(a[k]));
   if (a.quick) argv.push('--quick');
   if (a.json) argv.push('--json');
   if (a.baselines === false) argv.push('--no-baselines');
@@ -430,6 +431,7 @@ export async function main(argv: string[]): Promise<number> {
           y
             .option('workloads', { type: 'string', describe: 'comma-separated, e.g. W1,W5b1 (default: all)' })
             .option('quick', { type: 'boolean', describe: 'fewer iterations' })
+            .option('rounds', { type: 'number', describe: 'interleaved rounds (default 5)' })
             .option('json', { type: 'boolean' })
             .option('threads', { type: 'number' })
             .option('gemm', { type: 'string', choices: ['openblas', 'builtin'] })
