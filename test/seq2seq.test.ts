@@ -63,6 +63,36 @@ forEachDevice(() => {
       }
     });
 
+    it('batched beam search gives each source what beamSearch gives it alone (sources of different lengths)', () => {
+      for (const attention of ['general', 'dot', 'none'] as const) {
+        const m = new Seq2Seq({
+          sourceVocabulary: vocab,
+          hiddenSize: 8,
+          embeddingDim: 4,
+          attention,
+          bidirectional: attention === 'general',
+          dtype: 'float64',
+          seed: 9,
+        });
+        const p = Float64Array.from(m.params.hostParams());
+        for (let i = 0; i < p.length; i++) p[i] *= 3; // peaky: distinct hypotheses
+        m.params.setHostParams(p);
+        const sources = ['abc', 'e', 'deadbe', 'ba', 'cc'];
+        const many = m.beamSearchBatch(sources, { width: 4, maxLength: 7 });
+        sources.forEach((s, i) => {
+          const one = m.beamSearch(s, { width: 4, maxLength: 7 });
+          expect(many[i].tokens, `${attention} ${s}`).toEqual(one.tokens);
+          expect(many[i].score).toBeCloseTo(one.score, 10);
+          expect(many[i].logProb).toBeCloseTo(one.logProb, 10);
+          expect(many[i].attention.length).toBe(one.attention.length);
+        });
+        const greedyAll = m.greedy(sources, { maxLength: 7 });
+        sources.forEach((s, i) => expect(greedyAll[i].tokens).toEqual(m.greedy([s], { maxLength: 7 })[0].tokens));
+      }
+      const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, embeddingDim: 3, seed: 1 });
+      expect(() => m.beamSearchBatch([])).toThrow(/sources must be a non-empty array/);
+    });
+
     it('beam search finds the highest-scoring sequence (exhaustive enumeration knows the answer)', () => {
       const v = Vocabulary.characters('ab');
       const maxLength = 3;

@@ -41,24 +41,47 @@ export class LuongAttention {
     return ctx.tape.scratch.take(this, key, ctx.dtype, n, zero);
   }
 
-  /** dec: [T,B,Hd]; enc: [S,B,He] with lengths. Returns h̃ [T,B,Hd] and α [T,B,S]. */
-  forward(ctx: Ctx, params: FlatParameters, dec: SeqAct, enc: SeqAct): { out: SeqAct; alpha: Tensor } {
+  /**
+   * The keys of an encoder output: W_a s_j for every source step ('general'), or the outputs
+   * themselves ('dot'). Decoding computes them once per source, not once per generated token.
+   */
+  keys(ctx: Ctx, params: FlatParameters, enc: SeqAct): Tensor {
+    if (this.score !== 'general') return enc.data;
+    const keys = ctx.device.alloc(enc.data.dtype, [enc.T * enc.B * this.Hd]);
+    this.projectKeys(ctx, params, enc, keys);
+    return keys;
+  }
+  private projectKeys(ctx: Ctx, params: FlatParameters, enc: SeqAct, keys: Tensor): void {
+    ctx.device.linearForward({
+      N: enc.T * enc.B,
+      I: this.He,
+      O: this.Hd,
+      x: enc.data,
+      weight: params.param(`${this.name}.weight_a`),
+      y: keys,
+    });
+  }
+
+  /**
+   * dec: [T,B,Hd]; enc: [S,B,He] with lengths; keys: from keys(enc), or computed here. Returns
+   * h̃ [T,B,Hd] and α [T,B,S].
+   */
+  forward(
+    ctx: Ctx,
+    params: FlatParameters,
+    dec: SeqAct,
+    enc: SeqAct,
+    cachedKeys: Tensor | null = null,
+  ): { out: SeqAct; alpha: Tensor } {
     const { T, B } = dec,
       S = enc.T,
       Hd = this.Hd,
       He = this.He,
       dev = ctx.device;
-    let keys: Tensor = enc.data;
-    if (this.score === 'general') {
+    let keys: Tensor = cachedKeys ?? enc.data;
+    if (this.score === 'general' && !cachedKeys) {
       keys = this.buf(ctx, 'keys', S * B * Hd);
-      dev.linearForward({
-        N: S * B,
-        I: He,
-        O: Hd,
-        x: enc.data,
-        weight: params.param(`${this.name}.weight_a`),
-        y: keys,
-      });
+      this.projectKeys(ctx, params, enc, keys);
     }
     const alpha = this.buf(ctx, 'alpha', T * B * S);
     const context = this.buf(ctx, 'context', T * B * He);

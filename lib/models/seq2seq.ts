@@ -621,7 +621,14 @@ export class Seq2Seq {
    * One decoder step. With `top` = k, only each row's k best log-probabilities and their tokens
    * leave the device (greedy: 1; beam search: width + 1); otherwise every row's log-probabilities.
    */
-  private decodeStep(ctx: Ctx, encOut: SeqAct, tokens: number[], state: RecurrentState, top: number | null = null) {
+  private decodeStep(
+    ctx: Ctx,
+    encOut: SeqAct,
+    tokens: number[],
+    state: RecurrentState,
+    top: number | null = null,
+    keys: Tensor | null = null,
+  ) {
     const dev = ctx.device;
     ctx.initialStates = new Map([[this.decRnn, state]]);
     ctx.finalStates = new Map();
@@ -635,7 +642,7 @@ export class Seq2Seq {
     const decOut = runSync(this.dec.forward(ids, ctx)) as SeqAct;
     let att: SeqAct = decOut,
       alpha: Tensor | null = null;
-    if (this.attention) ({ out: att, alpha } = this.attention.forward(ctx, this.params, decOut, encOut));
+    if (this.attention) ({ out: att, alpha } = this.attention.forward(ctx, this.params, decOut, encOut, keys));
     const logits = runSync(this.head.forward(att, ctx, this.params));
     const V = this.target.size,
       S = encOut.T,
@@ -711,8 +718,9 @@ export class Seq2Seq {
     const done = new Array<boolean>(B).fill(false);
     let tokens = new Array<number>(B).fill(this.target.bos),
       state = init;
+    const keys = this.attention ? this.attention.keys(ctx, this.params, encOut) : null;
     for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
-      const r = this.decodeStep(ctx, encOut, tokens, state, 1);
+      const r = this.decodeStep(ctx, encOut, tokens, state, 1, keys);
       state = r.state;
       tokens = r.best.map((top, b) => {
         const best = top.tokens[0];
@@ -733,82 +741,120 @@ export class Seq2Seq {
   beamSearch(source: Src, options: BeamOptions = {}): Decoded & { score: number } {
     this.live('beamSearch');
     return readingSync('Seq2Seq.beamSearch', this.weights, this.scratch, (scratch) =>
-      this.beamSearchWith(source, options, scratch),
+      this.beamSearchWith('Seq2Seq.beamSearch', [source], options, scratch),
+    )[0];
+  }
+
+  /**
+   * Beam search for many sources at once: every live hypothesis of every source is one row of
+   * each decoder step, so a batch costs little more than one source. Same results as
+   * beamSearch(source) for each.
+   */
+  beamSearchBatch(sources: Src[], options: BeamOptions = {}): Array<Decoded & { score: number }> {
+    this.live('beamSearchBatch');
+    if (!Array.isArray(sources) || sources.length === 0)
+      throw new RangeError('Seq2Seq.beamSearchBatch: sources must be a non-empty array');
+    return readingSync('Seq2Seq.beamSearchBatch', this.weights, this.scratch, (scratch) =>
+      this.beamSearchWith('Seq2Seq.beamSearchBatch', sources, options, scratch),
     );
   }
 
-  private beamSearchWith(source: Src, options: BeamOptions, scratch: Scratch): Decoded & { score: number } {
-    const { maxLength, width, lengthPenalty: alpha } = decodeOptions('Seq2Seq.beamSearch', options, true);
-    const { ctx, encOut: enc1, init: init1 } = this.encodeFor([source], 'Seq2Seq.beamSearch', scratch);
+  private beamSearchWith(
+    where: string,
+    sources: Src[],
+    options: BeamOptions,
+    scratch: Scratch,
+  ): Array<Decoded & { score: number }> {
+    const { maxLength, width, lengthPenalty: alpha } = decodeOptions(where, options, true);
+    const { ctx, encOut: enc, init } = this.encodeFor(sources, where, scratch);
+    const dev = ctx.device;
     const H = this.config.hiddenSize;
+    const keys = this.attention ? this.attention.keys(ctx, this.params, enc) : null;
     interface Hyp {
       tokens: number[];
       logProb: number;
       attention: number[][];
-      row: number;
+      row: number; // the row of the previous step's batch that holds this hypothesis' state
     }
     const norm = (h: { logProb: number; tokens: number[] }, ended: boolean) =>
       h.logProb / Math.pow(h.tokens.length + (ended ? 1 : 0), alpha);
-    let beams: Hyp[] = [{ tokens: [], logProb: 0, attention: [], row: 0 }];
-    let state = init1;
-    const finished: Array<Hyp & { score: number }> = [];
-    for (let step = 0; step < maxLength && beams.length > 0; step++) {
-      const K = beams.length;
-      const encOut = repeatEnc(ctx.device, enc1, K);
+    // Per source: its live beams (a source's first step starts from its own encoder row).
+    let beams: Hyp[][] = sources.map((_, n) => [{ tokens: [], logProb: 0, attention: [], row: n }]);
+    let state = init;
+    const finished: Array<Array<Hyp & { score: number }>> = sources.map(() => []);
+    let rows: { layout: string; enc: SeqAct; keys: Tensor | null } | null = null;
+    for (let step = 0; step < maxLength && beams.some((b) => b.length > 0); step++) {
+      const src: number[] = [],
+        parents: number[] = [],
+        last: number[] = [];
+      beams.forEach((bs, n) =>
+        bs.forEach((b) => {
+          src.push(n);
+          parents.push(b.row);
+          last.push(b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos);
+        }),
+      );
+      // The rows' sources change only when a source gains or loses beams: reuse their encoder columns.
+      const layout = src.join(',');
+      if (rows === null || layout !== (rows as { layout: string }).layout)
+        rows = {
+          layout,
+          enc: selectColumns(dev, enc, src),
+          keys: keys ? selectColumns(dev, { ...enc, data: keys, F: keys.size / (enc.T * enc.B) }, src).data : null,
+        };
       const r = this.decodeStep(
         ctx,
-        encOut,
-        beams.map((b) => (b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos)),
-        gatherState(
-          ctx.device,
-          state,
-          beams.map((b) => b.row),
-          H,
-        ),
-        // a row's width best non-end tokens lie within its width + 1 best tokens
-        width + 1,
+        rows.enc,
+        last,
+        gatherState(dev, state, parents, H),
+        width + 1, // a row's width best non-end tokens lie within its width + 1 best tokens
+        rows.keys,
       );
-      const cands: Array<{ parent: number; token: number; logProb: number }> = [];
-      beams.forEach((b, k) =>
-        r.best[k].tokens.forEach((token, j) =>
-          cands.push({ parent: k, token, logProb: b.logProb + r.best[k].values[j] }),
-        ),
-      );
-      cands.sort((a, b) => b.logProb - a.logProb);
-      const next: Hyp[] = [];
-      for (const c of cands) {
-        if (next.length >= width) break;
-        const p = beams[c.parent];
-        const att = r.attention[c.parent].length ? [...p.attention, r.attention[c.parent]] : p.attention;
-        if (c.token === this.target.eos) {
-          const h = { tokens: p.tokens, logProb: c.logProb, attention: att, row: 0 };
-          finished.push({ ...h, score: norm(h, true) });
-        } else next.push({ tokens: [...p.tokens, c.token], logProb: c.logProb, attention: att, row: c.parent });
-      }
+      let row = 0;
+      const next: Hyp[][] = beams.map((bs, n) => {
+        const cands: Array<{ parent: Hyp; k: number; token: number; logProb: number }> = [];
+        bs.forEach((b) => {
+          const k = row++;
+          r.best[k].tokens.forEach((token, j) =>
+            cands.push({ parent: b, k, token, logProb: b.logProb + r.best[k].values[j] }),
+          );
+        });
+        cands.sort((a, b) => b.logProb - a.logProb);
+        const out: Hyp[] = [];
+        for (const c of cands) {
+          if (out.length >= width) break;
+          const p = c.parent;
+          const att = r.attention[c.k].length ? [...p.attention, r.attention[c.k]] : p.attention;
+          if (c.token === this.target.eos) {
+            const h = { tokens: p.tokens, logProb: c.logProb, attention: att, row: 0 };
+            finished[n].push({ ...h, score: norm(h, true) });
+          } else out.push({ tokens: [...p.tokens, c.token], logProb: c.logProb, attention: att, row: c.k });
+        }
+        // Stop once no live beam can still beat the best finished hypothesis: its log-probability
+        // only falls, so its normalised score is at most logP / maxLength^alpha.
+        if (finished[n].length > 0 && out.length > 0) {
+          const bestDone = Math.max(...finished[n].map((f) => f.score));
+          const bestLive = Math.max(...out.map((b) => b.logProb)) / Math.pow(maxLength, alpha);
+          if (bestDone >= bestLive) return [];
+        }
+        return out;
+      });
       state = r.state;
       beams = next;
-      // Stop once no live beam can still beat the best finished hypothesis: its log-probability
-      // only falls, so its normalised score is at most logP / maxLength^alpha.
-      if (finished.length > 0 && beams.length > 0) {
-        const bestDone = Math.max(...finished.map((f) => f.score));
-        const bestLive = Math.max(...beams.map((b) => b.logProb)) / Math.pow(maxLength, alpha);
-        if (bestDone >= bestLive) {
-          beams = [];
-          break;
-        }
-      }
     }
-    // hypotheses still open after maxLength steps compete as they are
-    for (const b of beams) finished.push({ ...b, score: norm(b, false) });
-    finished.sort((a, b) => b.score - a.score);
-    const best = finished[0];
-    return {
-      tokens: best.tokens,
-      text: this.target.decode(best.tokens),
-      logProb: best.logProb,
-      attention: best.attention,
-      score: best.score,
-    };
+    return beams.map((bs, n) => {
+      // hypotheses still open after maxLength steps compete as they are
+      for (const b of bs) finished[n].push({ ...b, score: norm(b, false) });
+      finished[n].sort((a, b) => b.score - a.score);
+      const best = finished[n][0];
+      return {
+        tokens: best.tokens,
+        text: this.target.decode(best.tokens),
+        logProb: best.logProb,
+        attention: best.attention,
+        score: best.score,
+      };
+    });
   }
 
   /** Saves architecture, both vocabularies and weights in one file (atomic write). */
@@ -912,15 +958,22 @@ function decodeOptions(where: string, options: DecodeOptions | BeamOptions, beam
 }
 
 /** The one-source encoder output [S,1,F] repeated for K beams: [S,K,F]. */
-function repeatEnc(dev: Device, e: SeqAct, K: number): SeqAct {
-  if (K === 1) return e;
-  const { T, F } = e;
-  const idx = new Int32Array(T * K);
-  for (let t = 0; t < T; t++) idx.fill(t, t * K, (t + 1) * K);
-  const d = dev.alloc(e.data.dtype, [T * K * F]);
-  dev.gatherRows({ R: T, N: T * K, F, src: e.data, idx: dev.fromHost(idx), dst: d });
-  const lengths = e.lengths ? lengthsOn(dev, new Int32Array(K).fill(e.lengths.host[0])) : null;
-  return { kind: 'seq', data: d, T, B: K, F, lengths };
+/** The encoder output's columns (sequences) src[r] for each row r: [S, R, F] with their lengths. */
+function selectColumns(dev: Device, e: SeqAct, src: number[]): SeqAct {
+  const { T, B, F } = e,
+    R = src.length;
+  if (R === B && src.every((n, r) => n === r)) return e;
+  const idx = new Int32Array(T * R);
+  for (let t = 0; t < T; t++) for (let r = 0; r < R; r++) idx[t * R + r] = t * B + src[r];
+  const d = dev.alloc(e.data.dtype, [T * R * F]);
+  dev.gatherRows({ R: T * B, N: T * R, F, src: e.data, idx: dev.fromHost(idx), dst: d });
+  const lengths = e.lengths
+    ? lengthsOn(
+        dev,
+        Int32Array.from(src, (n) => e.lengths!.host[n]),
+      )
+    : null;
+  return { kind: 'seq', data: d, T, B: R, F, lengths };
 }
 
 /** The states of the beams' parents (rows of the previous step's batch). */
