@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Export the W5 LSTM (I=64, H=256, one layer, time-major) to ONNX.
+"""Export the W5 LSTM (I=64, H=256, one layer, time-major) to ONNX; with --gru, W7's GRU.
 
-    /usr/bin/python3 bench/export_w5_onnx.py [out.onnx]
+    /usr/bin/python3 bench/export_w5_onnx.py [out.onnx] [--gru]
 
 Default output: bench/.cache/w5_lstm.onnx. Input "x" [T, B, 64] and output
 "y" [T, B, 256] (the full output sequence), with dynamic T and B axes,
@@ -16,9 +16,9 @@ I, H = 64, 256
 
 
 class W5(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, gru=False):
         super().__init__()
-        self.lstm = torch.nn.LSTM(I, H)
+        self.lstm = torch.nn.GRU(I, H) if gru else torch.nn.LSTM(I, H)
 
     def forward(self, x):
         y, _ = self.lstm(x)
@@ -27,7 +27,9 @@ class W5(torch.nn.Module):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, ".cache", "w5_lstm.onnx")
+    gru = "--gru" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--gru"]
+    out = args[0] if args else os.path.join(here, ".cache", "w7_gru.onnx" if gru else "w5_lstm.onnx")
     out_dir = os.path.dirname(os.path.abspath(out))
     os.makedirs(out_dir, exist_ok=True)
     if out_dir == os.path.join(here, ".cache"):
@@ -38,7 +40,7 @@ def main():
                 f.write("*\n")
 
     torch.manual_seed(0)
-    model = W5().eval()
+    model = W5(gru).eval()
     x = torch.randn(128, 1, I)
     with torch.no_grad():
         torch.onnx.export(

@@ -116,11 +116,13 @@ export async function runOrtW5({
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
+  // node bench/ort_w5.mjs [model.onnx] [W5|W7]: both batch sizes of that workload, as JSON
   const modelPath = process.argv[2] ?? DEFAULT_MODEL;
+  const name = process.argv[3] ?? 'W5';
   const out = {};
   for (const batch of [1, 64]) {
     const ms = await runOrtW5({ modelPath, batch });
-    out[`W5b${batch}`] = ms === null ? null : Math.round(ms * 1000) / 1000;
+    out[`${name}b${batch}`] = ms === null ? null : Math.round(ms * 1000) / 1000;
   }
   console.log(JSON.stringify(out));
 }

@@ -26,6 +26,8 @@ export const WORKLOADS = {
   },
   W5b1: { kind: 'infer', cell: 'lstm', T: 128, B: 1, I: 64, H: 256, layers: 1, bidir: false },
   W5b64: { kind: 'infer', cell: 'lstm', T: 128, B: 64, I: 64, H: 256, layers: 1, bidir: false },
+  W7b1: { kind: 'infer', cell: 'gru', T: 128, B: 1, I: 64, H: 256, layers: 1, bidir: false },
+  W7b64: { kind: 'infer', cell: 'gru', T: 128, B: 64, I: 64, H: 256, layers: 1, bidir: false },
   W6: { kind: 'train', cell: 'lstm', T: 64, B: 32, I: 64, H: 128, layers: 2, bidir: true, head: 'last', C: 10 },
 };
 

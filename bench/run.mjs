@@ -42,12 +42,18 @@ const baselines = !flag('--no-baselines');
 const hasTorch = baselines && existsSync(PY) && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 if (baselines && !hasTorch)
   log('torch: /usr/bin/python3 with torch not found (apt-get install python3-torch); skipped');
-const w5 = names.filter((n) => n.startsWith('W5'));
-const onnxModel = join(here, '.cache', 'w5_lstm.onnx');
-if (baselines && w5.length && !existsSync(onnxModel) && hasTorch)
-  spawnSync(PY, [join(here, 'export_w5_onnx.py'), onnxModel], { stdio: 'ignore' });
-const hasOrt = baselines && w5.length > 0 && existsSync(onnxModel);
-if (baselines && w5.length && !hasOrt) log('no ONNX model for W5 (needs torch to export); ORT baseline skipped');
+// The inference workloads' ONNX models (W5 LSTM, W7 GRU), exported once with torch into bench/.cache/.
+const INFER = { W5: 'w5_lstm.onnx', W7: 'w7_gru.onnx' };
+const ortModels = {};
+for (const [w, file] of Object.entries(INFER)) {
+  if (!baselines || !names.some((n) => n.startsWith(w))) continue;
+  const model = join(here, '.cache', file);
+  if (!existsSync(model) && hasTorch)
+    spawnSync(PY, [join(here, 'export_w5_onnx.py'), model, ...(w === 'W7' ? ['--gru'] : [])], { stdio: 'ignore' });
+  if (existsSync(model)) ortModels[w] = model;
+  else log(`no ONNX model for ${w} (needs torch to export); its ORT baseline is skipped`);
+}
+const hasOrt = Object.keys(ortModels).length > 0;
 
 function lastJson(r, what) {
   const last = (r.stdout || '').trim().split('\n').pop();
@@ -77,9 +83,14 @@ const runTorch = () =>
     'torch round',
   );
 const runOrt = () =>
-  lastJson(
-    spawnSync(process.execPath, [join(here, 'ort_w5.mjs'), onnxModel], { encoding: 'utf8', maxBuffer: 1 << 24 }),
-    'onnxruntime-node round',
+  Object.assign(
+    {},
+    ...Object.entries(ortModels).map(([w, model]) =>
+      lastJson(
+        spawnSync(process.execPath, [join(here, 'ort_w5.mjs'), model, w], { encoding: 'utf8', maxBuffer: 1 << 24 }),
+        'onnxruntime-node round',
+      ),
+    ),
   );
 
 const per = { rnnkit: [], torch: [], ort: [] };
@@ -123,7 +134,7 @@ const rows = names.map((n) => {
     gflops: +gflops.toFixed(1),
     sgemm_fraction: sgemm ? +(gflops / sgemm).toFixed(3) : null,
   };
-  if (n.startsWith('W5')) {
+  if (WORKLOADS[n].kind === 'infer') {
     const ort = per.ort.map((o) => o?.[n] ?? null);
     const oratios = mine.map((m, i) => (ort[i] ? m / ort[i] : null)).filter((x) => x != null);
     row.ort_ms = round3(median(ort));

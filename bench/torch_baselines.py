@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 
-ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5b1", "W5b64", "W6"]
+ALL_WORKLOADS = ["W1", "W2", "W3", "W4", "W5b1", "W5b64", "W6", "W7b1", "W7b64"]
 SETUPS = ["default", "passive2"]
 
 GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
@@ -46,6 +46,8 @@ SPECS = {
     "W4": dict(kind="charlm", cell="LSTM", T=100, B=32, I=65, H=512, layers=2, bidir=False, classes=65),
     "W5b1": dict(kind="infer", cell="LSTM", T=128, B=1, I=64, H=256, layers=1, bidir=False),
     "W5b64": dict(kind="infer", cell="LSTM", T=128, B=64, I=64, H=256, layers=1, bidir=False),
+    "W7b1": dict(kind="infer", cell="GRU", T=128, B=1, I=64, H=256, layers=1, bidir=False),
+    "W7b64": dict(kind="infer", cell="GRU", T=128, B=64, I=64, H=256, layers=1, bidir=False),
     "W6": dict(kind="cls", cell="LSTM", T=64, B=32, I=64, H=128, layers=2, bidir=True, classes=10),
 }
 
