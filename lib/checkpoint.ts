@@ -369,7 +369,15 @@ function ignoreUnsupportedDirSync(e: unknown): void {
 // before rename keeps a crash from leaving a renamed but empty file; the directory fsync makes
 // the rename itself durable. 'wx' never clobbers, so cleanup only ever removes our own temp file.
 export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void> {
-  const bytes = encodeCheckpoint(cp);
+  await writeFileAtomic(file, encodeCheckpoint(cp));
+}
+
+export function saveCheckpointSync(file: string, cp: Checkpoint): void {
+  writeFileAtomicSync(file, encodeCheckpoint(cp));
+}
+
+/** @internal Writes bytes to a temporary file beside `file`, fsyncs it and renames it over `file`. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
   sweepStaleTemps(file);
   const tmp = tempName(file);
   let created = false;
@@ -399,8 +407,8 @@ export async function saveCheckpoint(file: string, cp: Checkpoint): Promise<void
   }
 }
 
-export function saveCheckpointSync(file: string, cp: Checkpoint): void {
-  const bytes = encodeCheckpoint(cp);
+/** @internal The synchronous writeFileAtomic. */
+export function writeFileAtomicSync(file: string, bytes: Uint8Array): void {
   sweepStaleTemps(file);
   const tmp = tempName(file);
   let created = false;

@@ -74,6 +74,23 @@ export {
   CheckpointError,
 } from './checkpoint';
 export type { Checkpoint, CheckpointTensor } from './checkpoint';
+export {
+  saveSafetensors,
+  saveSafetensorsSync,
+  loadSafetensors,
+  loadSafetensorsSync,
+  encodeSafetensors,
+  decodeSafetensors,
+  SafetensorsError,
+} from './interop/safetensors';
+export type {
+  Safetensors,
+  SafetensorsDType,
+  SafetensorsInput,
+  SafetensorsTensor,
+  LoadSafetensorsOptions,
+  WeightsModel,
+} from './interop/safetensors';
 export { LanguageModel } from './models/language-model';
 export type { LanguageModelOptions, TextFitOptions, GenerateOptions } from './models/language-model';
 export { Vocabulary } from './text/vocab';

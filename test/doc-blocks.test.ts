@@ -2,8 +2,8 @@
 // modules in a child process, from a temporary folder where `rnnkit` resolves to this package
 // (node_modules/rnnkit), each block alone. Shell blocks are not run (installing from the
 // registry needs the network; the clone's commands run the suite this test belongs to), nor are
-// the Electron blocks; each is listed below with its reason, and a block of any other language
-// fails the test.
+// the Electron blocks or the Python ones (test/safetensors.test.ts runs those where torch is
+// installed); each is listed below with its reason, and a block of any other language fails the test.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,12 @@ const notRun: Record<string, string> = {
     "a clone's set-up: npm test runs this very suite, the validate and bench scripts take minutes",
   'npm run build:cuda        # nvcc (CUDA 12 or 13) and CMake; writes build-cuda/Release/rnnkit_cuda.node':
     'a build of the CUDA addon (minutes of nvcc); .ci/run builds it',
+  "# PyTorch side: a torch module's state_dict() as a safetensors file (numpy and torch only)":
+    'Python (torch, numpy): test/safetensors.test.ts runs the safetensors blocks of docs/interop.md in order',
+  '# PyTorch side: read the file rnnkit wrote and load it with load_state_dict(strict=True)':
+    'Python (torch, numpy): test/safetensors.test.ts runs it after the block that writes classifier.safetensors',
+  '// rnnkit side: the same architecture, then the weights (prints the probabilities torch printed)':
+    'reads tagger.safetensors, which the Python block before it writes; test/safetensors.test.ts runs the two in order',
   'git clone https://github.com/rnnkit/rnnkit.git && cd rnnkit':
     'clones from GitHub (network) and runs the whole suite, which holds this test',
 };
