@@ -14,18 +14,35 @@ Workspace::Arena& Workspace::arena(Kind k) {
   return a;
 }
 
+Workspace::Workspace(Kind k) : arena_(arena(k)), mark_cur_(arena_.cur), mark_used_(arena_.used) {
+  if (arena_.depth++ == 0) arena_.cur = arena_.used = mark_cur_ = mark_used_ = 0;
+}
+
+Workspace::~Workspace() {
+  if (--arena_.depth > 0) {  // an inner workspace: the outer one's memory stays as it was
+    arena_.cur = mark_cur_;
+    arena_.used = mark_used_;
+    return;
+  }
+  // More than one block this call: next time one block of the total serves.
+  if (arena_.blocks.size() > 1) arena_.consolidate();
+  arena_.cur = arena_.used = 0;
+}
+
 void* Workspace::Arena::take(std::size_t bytes) {
   bytes = aligned(bytes ? bytes : 1);
-  if (used == 0) total = 0;
-  if (blocks.empty() || used + bytes > blocks.back().bytes) {
+  while (cur < blocks.size() && used + bytes > blocks[cur].bytes) {
+    ++cur;
+    used = 0;
+  }
+  if (cur == blocks.size()) {
     std::size_t want = bytes;
     if (blocks.empty()) want = bytes > (std::size_t(1) << 20) ? bytes : (std::size_t(1) << 20);
     blocks.push_back(Block{static_cast<char*>(device_alloc(want)), want});
     used = 0;
   }
-  void* p = blocks.back().p + used;
+  void* p = blocks[cur].p + used;
   used += bytes;
-  total += bytes;
   return p;
 }
 
@@ -43,7 +60,7 @@ void Workspace::Arena::release() {
     note_freed(b.bytes);
   }
   blocks.clear();
-  used = 0;
+  cur = used = 0;
 }
 
 double Workspace::held_bytes() {

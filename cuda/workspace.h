@@ -10,14 +10,14 @@
 namespace rnnkit {
 namespace cuda {
 
+// A stack: a Workspace of a kind opened while another of that kind is open (an op whose
+// reduction takes scratch of its own) carves after the outer one's memory and gives its part
+// back when it closes; the outermost one's close keeps the memory for the next call.
 class Workspace {
  public:
   enum Kind { Forward = 0, Backward = 1, Ops = 2 };
-  explicit Workspace(Kind k) : arena_(arena(k)) { arena_.used = 0; }
-  ~Workspace() {
-    // More than one block this call: next time one block of the total serves.
-    if (arena_.blocks.size() > 1) arena_.consolidate();
-  }
+  explicit Workspace(Kind k);
+  ~Workspace();
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
 
@@ -35,14 +35,16 @@ class Workspace {
   };
   struct Arena {
     std::vector<Block> blocks;
-    std::size_t used = 0;    // bytes of the last block in use
-    std::size_t total = 0;   // bytes taken this call, over every block
+    std::size_t cur = 0;   // the block being carved
+    std::size_t used = 0;  // bytes of it in use
+    int depth = 0;         // open Workspaces of this kind
     void* take(std::size_t bytes);
     void consolidate();
     void release();
   };
   static Arena& arena(Kind k);
   Arena& arena_;
+  std::size_t mark_cur_, mark_used_;
 };
 
 }  // namespace cuda
