@@ -89,7 +89,7 @@ const prod = (d: number[]) => d.reduce((a, b) => a * b, 1);
 
 /** Allocates a tensor of `n` elements after checking it against the memory limit. */
 function alloc(type: Val['type'], n: number, what: string): Val['data'] {
-  if (!Number.isSafeInteger(n) || n < 0) fail(`${what}: invalid element count ${n}`);
+  if (!(n >= 0) || !Number.isInteger(n)) fail(`${what}: invalid element count ${n}`);
   guardBytes(`importOnnx: ${what} (${n} elements)`, n * (type === 'float32' ? 4 : type === 'bool' ? 1 : 8));
   return type === 'float32' ? new Float32Array(n) : type === 'bool' ? new Uint8Array(n) : new Float64Array(n);
 }
