@@ -47,6 +47,12 @@ const notRun: Record<string, string> = {
     "a clone's set-up: npm test runs this very suite, the validate and bench scripts take minutes",
   'npm run build:cuda        # nvcc (CUDA 12 or 13) and CMake; writes build-cuda/Release/rnnkit_cuda.node':
     'a build of the CUDA addon (minutes of nvcc); .ci/run builds it',
+  '// ort.mjs: runs an exported classifier in onnxruntime-node':
+    'needs onnxruntime-node, a devDependency the temporary folder cannot resolve; test/onnx-export.test.ts runs exported files in it',
+  'import torch':
+    "Python (PyTorch's exporter); test/onnx-import.test.ts runs torch.onnx.export through /usr/bin/python3",
+  '// tagger.mjs: loads the file written by torch.onnx.export above':
+    'reads the file the Python block writes; test/onnx-import.test.ts loads such exports',
   'git clone https://github.com/rnnkit/rnnkit.git && cd rnnkit':
     'clones from GitHub (network) and runs the whole suite, which holds this test',
 };
