@@ -6,7 +6,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeOnnx, exportOnnx, LanguageModel, SequenceClassifier, SequenceTagger, TDNN, Vocabulary } from '../lib';
+import {
+  encodeOnnx,
+  exportOnnx,
+  LanguageModel,
+  NARX,
+  SequenceClassifier,
+  SequenceTagger,
+  TDNN,
+  Vocabulary,
+} from '../lib';
+import type { TDNNOptions } from '../lib';
 import type { ClassifierOptions, ModelOptions } from '../lib';
 import { Rng } from '../lib/rng';
 
@@ -62,7 +72,7 @@ const SIZES = [
   [9, 1, 4],
 ];
 
-async function checkSequenceModel(name: string, model: SequenceClassifier | SequenceTagger, tagger: boolean) {
+async function checkSequenceModel(name: string, model: SequenceClassifier | SequenceTagger | TDNN, tagger: boolean) {
   const c = model.config as unknown as {
     inputSize: number | null;
     vocabSize: number | null;
@@ -73,7 +83,7 @@ async function checkSequenceModel(name: string, model: SequenceClassifier | Sequ
   const rng = new Rng(7);
   const key = c.task === 'regression' ? 'output' : 'probabilities';
   for (const lens of SIZES) {
-    const { seqs, B, feeds } = batch(rng, lens, c.inputSize, c.vocabSize);
+    const { seqs, B, feeds } = batch(rng, lens, c.inputSize, c.vocabSize ?? null);
     const out = await session.run(feeds);
     const got = out[key].data as Float32Array,
       C = c.outputSize;
@@ -202,10 +212,51 @@ describe('exportOnnx: onnxruntime-node gives rnnkit outputs', () => {
       record(`language model ${cell}`, d);
     });
 
+  const tdnns: Array<[string, TDNNOptions]> = [
+    ['tdnn mean pooling', { inputSize: 3, layers: [{ units: 5, delays: [0, 1, 3] }], outputSize: 4 }],
+    [
+      'tdnn 2 layers max pooling',
+      {
+        inputSize: 3,
+        layers: [
+          { units: 5, window: 2, dilation: 2, activation: 'relu' },
+          { units: 4, delays: [0, 2] },
+        ],
+        outputSize: 3,
+        pooling: 'max',
+      },
+    ],
+    [
+      'tdnn last pooling, linear, no bias',
+      {
+        inputSize: 3,
+        layers: [{ units: 4, delays: [1, 0], activation: 'linear', bias: false }],
+        outputSize: 2,
+        pooling: 'last',
+      },
+    ],
+    [
+      'tdnn per step, sigmoid, regression',
+      {
+        inputSize: 3,
+        layers: [{ units: 4, delays: [0, 1, 2], activation: 'sigmoid' }],
+        outputSize: 2,
+        output: 'step',
+        task: 'regression',
+      },
+    ],
+  ];
+  for (const [name, o] of tdnns)
+    it(name, async () => {
+      const m = new TDNN({ ...o, seed: 4 });
+      perturb(m);
+      await checkSequenceModel(name, m, o.output === 'step');
+    });
+
   it('refuses models it cannot export, naming what is supported', () => {
-    const tdnn = new TDNN({ inputSize: 2, layers: [{ units: 3, delays: [0, 1] }], outputSize: 2 });
-    expect(() => encodeOnnx(tdnn)).toThrow(
-      /cannot export a TDNN; supported: SequenceClassifier, SequenceTagger, LanguageModel/,
+    const narx = new NARX({ outputSize: 1 });
+    expect(() => encodeOnnx(narx)).toThrow(
+      /cannot export a NARX; supported: SequenceClassifier, SequenceTagger, LanguageModel, TDNN/,
     );
     expect(() => encodeOnnx({})).toThrow(/cannot export this value/);
   });

@@ -16,6 +16,7 @@ import {
   SequenceClassifier,
   SequenceTagger,
   setMemoryLimit,
+  TDNN,
   Vocabulary,
 } from '../lib';
 import { DT, encodeModel } from '../lib/interop/onnx-proto';
@@ -121,6 +122,22 @@ describe('importOnnx: rnnkit exports round-trip', () => {
       [0, 1, 2, 3, 4].flatMap((t) => [0, 1].flatMap((b) => want[b][t])),
     );
     largest['round trip tagger'] = d;
+    expect(d).toBeLessThan(1e-5);
+  });
+  it('a TDNN (Pad, Slice, Concat, MatMul; last-step pooling)', () => {
+    const m = new TDNN({
+      inputSize: 3,
+      layers: [{ units: 4, delays: [0, 2] }],
+      outputSize: 3,
+      pooling: 'last',
+      seed: 2,
+    });
+    const s = seqs([6, 3], 3);
+    const d = maxDiff(
+      decodeOnnx(encodeOnnx(m)).predict(timeMajor(s, 3)).probabilities.data,
+      (m.predict(s) as number[][]).flat(),
+    );
+    largest['round trip tdnn'] = d;
     expect(d).toBeLessThan(1e-5);
   });
   it('a language model', () => {

@@ -8,6 +8,8 @@ import { promises as fs } from 'fs';
 import { DT } from './onnx-proto';
 import { encodeModel } from './onnx-proto';
 import { GraphBuilder } from './onnx-graph';
+import { resolveTimeDelay } from '../layers/time-delay';
+import type { TimeDelayOptions } from '../layers/time-delay';
 
 type Cell = 'lstm' | 'gru' | 'rnn';
 type SD = Record<string, ArrayLike<number>>;
@@ -164,20 +166,27 @@ function mergedFinal(g: GraphBuilder, h: string, D: number, H: number, merge: st
   return g.op('ReduceMean', [h], { axes: [0], keepdims: 0 });
 }
 
+/** [T, B] step indices compared with the lengths: `Less` (valid steps) or `Equal` to length − 1 (the last). */
+function stepMask(g: GraphBuilder, x: string, lens: string, which: 'valid' | 'last'): string {
+  const T = g.op('Squeeze', [batchDim(g, x, 0), g.int64s([0])]);
+  const steps = g.op('Unsqueeze', [g.op('Range', [g.int64s([0], []), T, g.int64s([1], [])]), g.int64s([1])]);
+  const n = g.op('Unsqueeze', [g.op('Cast', [lens], { to: DT.INT64 }), g.int64s([0])]);
+  return which === 'valid' ? g.op('Less', [steps, n]) : g.op('Equal', [steps, g.op('Sub', [n, g.int64s([1], [])])]);
+}
+
 /** Mean or max over each sequence's valid steps: [T, B, F] → [B, F]. */
-function pool(g: GraphBuilder, x: string, lens: string, mode: 'mean' | 'max'): string {
+function pool(g: GraphBuilder, x: string, lens: string, mode: 'mean' | 'max' | 'last'): string {
+  if (mode === 'last') {
+    const last = g.op('Unsqueeze', [stepMask(g, x, lens, 'last'), g.int64s([2])]);
+    return g.op('ReduceSum', [g.op('Where', [last, x, g.scalar(0)]), g.int64s([0])], { keepdims: 0 });
+  }
   if (mode === 'mean') {
     // padding steps are 0 (rnnkit and ONNX alike): the sum over all steps over the length
     const sum = g.op('ReduceSum', [x, g.int64s([0])], { keepdims: 0 });
     const n = g.op('Cast', [g.op('Unsqueeze', [lens, g.int64s([1])])], { to: DT.FLOAT });
     return g.op('Div', [sum, g.op('Max', [n, g.scalar(1)])]);
   }
-  const T = g.op('Squeeze', [batchDim(g, x, 0), g.int64s([0])]);
-  const steps = g.op('Range', [g.int64s([0], []), T, g.int64s([1], [])]);
-  const valid = g.op('Less', [
-    g.op('Unsqueeze', [steps, g.int64s([1])]),
-    g.op('Unsqueeze', [g.op('Cast', [lens], { to: DT.INT64 }), g.int64s([0])]),
-  ]);
+  const valid = stepMask(g, x, lens, 'valid');
   const masked = g.op('Where', [g.op('Unsqueeze', [valid, g.int64s([2])]), x, g.scalar(-3.4e38)]);
   return g.op('ReduceMax', [masked], { axes: [0], keepdims: 0 });
 }
@@ -310,8 +319,58 @@ function languageModelGraph(c: LMConfig, vocab: number, sd: SD): GraphBuilder {
   return g;
 }
 
+interface TDNNConfig {
+  inputSize: number;
+  layers: TimeDelayOptions[];
+  outputSize: number;
+  task: 'classification' | 'regression' | 'multilabel';
+  output: 'sequence' | 'step';
+  pooling: 'last' | 'mean' | 'max';
+}
+
+/**
+ * A TDNN: each TimeDelay layer as one delayed copy of its input per tap (Pad on the time axis,
+ * Slice back to seq steps), Concat of the copies in kernel order, MatMul + Add, the activation,
+ * and a Mul by the valid-step mask (padding steps give 0, as in rnnkit).
+ */
+function tdnnGraph(c: TDNNConfig, sd: SD): GraphBuilder {
+  const g = new GraphBuilder('TDNN');
+  const lens = g.input('sequence_lens', DT.INT32, ['batch']);
+  const x0 = g.input('input', DT.FLOAT, ['seq', 'batch', c.inputSize]);
+  const T = batchDim(g, x0, 0);
+  const mask = g.op('Unsqueeze', [g.op('Cast', [stepMask(g, x0, lens, 'valid')], { to: DT.FLOAT }), g.int64s([2])]);
+  let x = x0,
+    F = c.inputSize;
+  c.layers.forEach((opts, i) => {
+    const { config, taps } = resolveTimeDelay('exportOnnx', opts);
+    const O = config.units,
+      K = taps.length;
+    const w = sd[`layers.${i}.weight`]; // [O, F, K]
+    if (!w) throw new Error(`exportOnnx: the model has no parameter 'layers.${i}.weight'`);
+    const copies = taps.map((d) => {
+      if (d === 0) return x;
+      const padded = g.op('Pad', [x, g.int64s([d, 0, 0, 0, 0, 0])]);
+      return g.op('Slice', [padded, g.int64s([0]), T, g.int64s([0])]);
+    });
+    const unfolded = K === 1 ? copies[0] : g.op('Concat', copies, { axis: 2 });
+    const wg = new Float32Array(K * F * O); // [K*F, O]: row j*F + f, column o = weight[o, f, j]
+    for (let o = 0; o < O; o++)
+      for (let j = 0; j < K; j++) for (let f = 0; f < F; f++) wg[(j * F + f) * O + o] = w[(o * F + f) * K + j];
+    let z = g.op('MatMul', [unfolded, g.floats(`layers.${i}.weight_unfolded`, [K * F, O], wg)]);
+    const b = sd[`layers.${i}.bias`];
+    if (b) z = g.op('Add', [z, g.floats(`layers.${i}.bias`, [O], b)]);
+    const act = config.activation;
+    if (act !== 'linear') z = g.op(act === 'tanh' ? 'Tanh' : act === 'relu' ? 'Relu' : 'Sigmoid', [z]);
+    x = g.op('Mul', [z, mask]);
+    F = O;
+  });
+  if (c.output === 'step') headOutputs(g, linear(g, sd, 'head.', x, true), c.task, ['seq', 'batch', c.outputSize]);
+  else headOutputs(g, linear(g, sd, 'head.', pool(g, x, lens, c.pooling), false), c.task, ['batch', c.outputSize]);
+  return g;
+}
+
 /** What can be exported, and the graphs of a model. */
-const EXPORTABLE = ['SequenceClassifier', 'SequenceTagger', 'LanguageModel'];
+const EXPORTABLE = ['SequenceClassifier', 'SequenceTagger', 'LanguageModel', 'TDNN'];
 
 interface Exportable {
   type: string;
@@ -331,13 +390,14 @@ export function encodeOnnx(model: unknown): Uint8Array {
   const sd = m.stateDict();
   let g: GraphBuilder;
   if (type === 'LanguageModel') g = languageModelGraph(m.config as unknown as LMConfig, m.vocabulary!.size, sd);
+  else if (type === 'TDNN') g = tdnnGraph(m.config as unknown as TDNNConfig, sd);
   else g = readyGraph(type, m.config as unknown as ReadyConfig, sd);
   return encodeModel(g.model(`rnnkit ${type}: ${JSON.stringify(m.config)}`));
 }
 
 /**
  * Writes a model as an ONNX file (opset 14) for onnxruntime and other ONNX runtimes:
- * SequenceClassifier, SequenceTagger and LanguageModel. Inputs `input` ([seq, batch, features]
+ * SequenceClassifier, SequenceTagger, LanguageModel and TDNN. Inputs `input` ([seq, batch, features]
  * float32, or [seq, batch] int64 token ids) and `sequence_lens` ([batch] int32, each 1..seq);
  * a LanguageModel also takes `initial_h` (and `initial_c` for LSTM) [numLayers, batch, H].
  * Outputs `logits` and `probabilities` (regression: `output`); a LanguageModel adds `final_h`

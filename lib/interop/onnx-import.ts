@@ -73,6 +73,8 @@ const SUPPORTED = [
   'ReduceMax',
   'Range',
   'Less',
+  'Equal',
+  'Pad',
   'Where',
   'Max',
 ] as const;
@@ -778,6 +780,32 @@ export class OnnxModel {
         ];
       case 'Less':
         return [broadcast([need(0), need(1)], 'bool', (x) => (x[0] < x[1] ? 1 : 0), what)];
+      case 'Equal':
+        return [broadcast([need(0), need(1)], 'bool', (x) => (x[0] === x[1] ? 1 : 0), what)];
+      case 'Pad': {
+        const x = need(0);
+        if (at.str('mode', 'constant') !== 'constant') fail(`${what}: only mode 'constant' is supported`);
+        const pads = this.opset >= 11 ? ints(need(1)) : (at.ints('pads') ?? []);
+        const r = x.dims.length;
+        if (pads.length !== 2 * r || pads.some((p) => p < 0))
+          fail(`${what}: pads must be 2 × rank non-negative values`);
+        const value = this.opset >= 11 ? (inp[2] ? inp[2]!.data[0] : 0) : at.float('value', 0);
+        const dims = x.dims.map((d, i) => d + pads[i] + pads[i + r]);
+        const out = make(x.type, dims, what);
+        out.data.fill(value);
+        const s = strides(dims);
+        const idx = new Array(r).fill(0);
+        for (let e = 0; e < x.data.length; e++) {
+          let o = 0;
+          for (let i = 0; i < r; i++) o += (idx[i] + pads[i]) * s[i];
+          out.data[o] = x.data[e];
+          for (let i = r - 1; i >= 0; i--) {
+            if (++idx[i] < x.dims[i]) break;
+            idx[i] = 0;
+          }
+        }
+        return [out];
+      }
       case 'Where':
         return [broadcast([need(0), need(1), need(2)], need(1).type, (x) => (x[0] ? x[1] : x[2]), what)];
       case 'Sigmoid':
