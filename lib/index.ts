@@ -110,3 +110,6 @@ export { StandardScaler, MinMaxScaler, scalerFromJSON } from './timeseries/scale
 export type { ScalerJSON, StandardScalerJSON, MinMaxScalerJSON } from './timeseries/scalers';
 export { slidingWindows, chronologicalSplit } from './timeseries/windows';
 export type { SeriesData, WindowOptions, Windows, SplitOptions, Split } from './timeseries/windows';
+export { exportOnnx, encodeOnnx } from './interop/onnx-export';
+export { importOnnx, importOnnxSync, decodeOnnx, OnnxModel } from './interop/onnx-import';
+export type { OnnxTensor, OnnxFeed } from './interop/onnx-import';

@@ -53,6 +53,12 @@ const notRun: Record<string, string> = {
     'Python (torch, numpy): test/safetensors.test.ts runs it after the block that writes classifier.safetensors',
   '// rnnkit side: the same architecture, then the weights (prints the probabilities torch printed)':
     'reads tagger.safetensors, which the Python block before it writes; test/safetensors.test.ts runs the two in order',
+  '// ort.mjs: runs an exported classifier in onnxruntime-node':
+    'needs onnxruntime-node, a devDependency the temporary folder cannot resolve; test/onnx-export.test.ts runs exported files in it',
+  'import torch':
+    "Python (PyTorch's exporter); test/onnx-import.test.ts runs torch.onnx.export through /usr/bin/python3",
+  '// tagger.mjs: loads the file written by torch.onnx.export above':
+    'reads the file the Python block writes; test/onnx-import.test.ts loads such exports',
   'git clone https://github.com/rnnkit/rnnkit.git && cd rnnkit':
     'clones from GitHub (network) and runs the whole suite, which holds this test',
 };
