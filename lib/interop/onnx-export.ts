@@ -3,7 +3,7 @@
 // or token ids [seq, batch] (int64, through Gather on the embedding), `sequence_lens` [batch]
 // (int32, each in 1..seq). Gate blocks and biases are converted from PyTorch's layout to the
 // spec's: LSTM i,f,g,o → i,o,f,c; GRU r,z,n → z,r,h (linear_before_reset=1 for PyTorch's GRU
-// variant, 0 for the original); B = [W_b; R_b] per direction. Layouts: docs/interop-onnx.md.
+// variant, 0 for the original); B = [W_b; R_b] per direction. Layouts: docs/interop.md.
 import { promises as fs } from 'fs';
 import { DT } from './onnx-proto';
 import { encodeModel } from './onnx-proto';
@@ -401,7 +401,7 @@ export function encodeOnnx(model: unknown): Uint8Array {
  * float32, or [seq, batch] int64 token ids) and `sequence_lens` ([batch] int32, each 1..seq);
  * a LanguageModel also takes `initial_h` (and `initial_c` for LSTM) [numLayers, batch, H].
  * Outputs `logits` and `probabilities` (regression: `output`); a LanguageModel adds `final_h`
- * (and `final_c`). Batch and sequence sizes are dynamic. See docs/interop-onnx.md.
+ * (and `final_c`). Batch and sequence sizes are dynamic. See docs/interop.md.
  */
 export async function exportOnnx(model: unknown, path: string): Promise<void> {
   const bytes = encodeOnnx(model);

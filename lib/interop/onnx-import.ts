@@ -1022,7 +1022,7 @@ function checkSize(path: string, size: number): void {
 /**
  * Loads an ONNX model (e.g. written by torch.onnx.export or exportOnnx) as an inference-only
  * OnnxModel. The graph may use LSTM, GRU, RNN, Gemm, MatMul, element-wise arithmetic, Gather,
- * Softmax and the usual glue (see OnnxModel and docs/interop-onnx.md); any other operator is
+ * Softmax and the usual glue (see OnnxModel and docs/interop.md); any other operator is
  * refused with an error naming it.
  */
 export async function importOnnx(path: string): Promise<OnnxModel> {
