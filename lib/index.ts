@@ -111,5 +111,6 @@ export type { ScalerJSON, StandardScalerJSON, MinMaxScalerJSON } from './timeser
 export { slidingWindows, chronologicalSplit } from './timeseries/windows';
 export type { SeriesData, WindowOptions, Windows, SplitOptions, Split } from './timeseries/windows';
 export { exportOnnx, encodeOnnx } from './interop/onnx-export';
+export type { ExportOnnxOptions, EncodeOnnxOptions } from './interop/onnx-export';
 export { importOnnx, importOnnxSync, decodeOnnx, OnnxModel } from './interop/onnx-import';
 export type { OnnxTensor, OnnxFeed } from './interop/onnx-import';

@@ -11,13 +11,14 @@ import {
   exportOnnx,
   LanguageModel,
   NARX,
+  Seq2Seq,
   SequenceClassifier,
   SequenceTagger,
   TDNN,
   Vocabulary,
 } from '../lib';
 import type { TDNNOptions } from '../lib';
-import type { ClassifierOptions, ModelOptions } from '../lib';
+import type { ClassifierOptions, ModelOptions, NARXOptions, Seq2SeqOptions } from '../lib';
 import { Rng } from '../lib/rng';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -254,12 +255,186 @@ describe('exportOnnx: onnxruntime-node gives rnnkit outputs', () => {
     });
 
   it('refuses models it cannot export, naming what is supported', () => {
-    const narx = new NARX({ outputSize: 1 });
-    expect(() => encodeOnnx(narx)).toThrow(
-      /cannot export a NARX; supported: SequenceClassifier, SequenceTagger, LanguageModel, TDNN/,
+    const custom = { type: 'Model', config: {}, stateDict: () => ({}) };
+    expect(() => encodeOnnx(custom)).toThrow(
+      /cannot export a Model; supported: SequenceClassifier, SequenceTagger, LanguageModel, TDNN, Seq2Seq, NARX/,
     );
     expect(() => encodeOnnx({})).toThrow(/cannot export this value/);
+    const vocab = Vocabulary.characters('abc');
+    const s2s = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, embeddingDim: 3 });
+    expect(() => encodeOnnx(s2s)).toThrow(/a Seq2Seq model has two graphs; pass \{ graph: 'encoder' \}/);
+    expect(() => encodeOnnx(new NARX({ outputSize: 1 }), { graph: 'decoder' })).toThrow(/Seq2Seq models only/);
   });
+});
+
+describe('exportOnnx of Seq2Seq: greedy decoding with the two graphs in onnxruntime-node', () => {
+  const text = 'the quick brown fox jumps over the lazy dog';
+  const vocab = Vocabulary.characters(text);
+  const sources = ['the fox', 'lazy', 'quick brown', 'dog'];
+  const cases: Array<[string, Partial<Seq2SeqOptions>]> = [];
+  for (const cell of ['lstm', 'gru'] as const) {
+    cases.push([`${cell} unidirectional, no attention`, { cell }]);
+    cases.push([`${cell} bidirectional, no attention`, { cell, bidirectional: true }]);
+    cases.push([`${cell} unidirectional, dot attention`, { cell, attention: 'dot' }]);
+    cases.push([`${cell} unidirectional, general attention`, { cell, attention: 'general' }]);
+    cases.push([`${cell} bidirectional, general attention`, { cell, bidirectional: true, attention: 'general' }]);
+  }
+  cases.push(['rnn bidirectional, general attention', { cell: 'rnn', bidirectional: true, attention: 'general' }]);
+  for (const [name, o] of cases)
+    it(`${name}, 2-layer encoder and decoder`, async () => {
+      const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 6, embeddingDim: 5, numLayers: 2, seed: 5, ...o });
+      perturb(m);
+      const p = join(dir, `s2s${fileNo++}.onnx`);
+      const paths = await exportOnnx(m, p);
+      expect(paths).toEqual([p, p.replace(/\.onnx$/, '.decoder.onnx')]);
+      files.push(...paths);
+      const encoder = await ort.InferenceSession.create(paths[0]);
+      const decoder = await ort.InferenceSession.create(paths[1]);
+      const maxLength = 6;
+      const want = m.greedy(sources, { maxLength });
+      // the encoder: a time-major batch of the sources, padded
+      const ids = sources.map((s) => vocab.encode(s));
+      const S = Math.max(...ids.map((s) => s.length)),
+        B = ids.length,
+        V = vocab.size;
+      const input = new BigInt64Array(S * B);
+      ids.forEach((s, b) => s.forEach((id, t) => (input[t * B + b] = BigInt(id))));
+      const lens = new ort.Tensor('int32', Int32Array.from(ids.map((s) => s.length)), [B]);
+      const enc = await encoder.run({ input: new ort.Tensor('int64', input, [S, B]), sequence_lens: lens });
+      // the decoding loop, as Seq2Seq.greedy runs it
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = { h: enc.h };
+      if (enc.c) feeds.c = enc.c;
+      if (o.attention && o.attention !== 'none') {
+        feeds.encoder_outputs = enc.encoder_outputs;
+        feeds.source_lens = lens;
+        if (o.attention === 'general') feeds.keys = enc.keys;
+      }
+      expect(Object.keys(feeds).sort()).toEqual([...decoder.inputNames].filter((n) => n !== 'tokens').sort());
+      let tokens = new Array<number>(B).fill(vocab.bos);
+      const got = ids.map(() => ({ tokens: [] as number[], logProb: 0, attention: [] as number[][] }));
+      const done = new Array<boolean>(B).fill(false);
+      for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
+        const r = await decoder.run({
+          ...feeds,
+          tokens: new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [B]),
+        });
+        const lp = r.log_probs.data as Float32Array;
+        tokens = tokens.map((_, b) => {
+          const row = lp.subarray(b * V, (b + 1) * V);
+          let best = 0;
+          for (let k = 1; k < V; k++) if (row[k] > row[best]) best = k;
+          if (!done[b]) {
+            got[b].logProb += row[best];
+            if (r.attention)
+              got[b].attention.push(Array.from((r.attention.data as Float32Array).subarray(b * S, (b + 1) * S)));
+            if (best === vocab.eos) done[b] = true;
+            else got[b].tokens.push(best);
+          }
+          return best;
+        });
+        feeds.h = r.h_next;
+        if (r.c_next) feeds.c = r.c_next;
+      }
+      let d = 0;
+      want.forEach((w, b) => {
+        expect(got[b].tokens, `${name}: tokens of source ${b}`).toEqual(w.tokens);
+        d = Math.max(d, Math.abs(w.logProb - got[b].logProb));
+        expect(got[b].attention.length).toBe(w.attention.length);
+        w.attention.forEach((row, t) => row.forEach((v, j) => (d = Math.max(d, Math.abs(v - got[b].attention[t][j])))));
+        // padding positions of the shorter sources get no weight
+        for (const row of got[b].attention) for (let j = ids[b].length; j < S; j++) expect(row[j]).toBe(0);
+      });
+      record(`seq2seq ${name}`, d);
+    });
+
+  it('writes the decoder where decoderPath says, and refuses decoderPath elsewhere', async () => {
+    const m = new Seq2Seq({ sourceVocabulary: vocab, hiddenSize: 4, embeddingDim: 3 });
+    const p = join(dir, 'named-encoder');
+    const q = join(dir, 'named-step.onnx');
+    expect(await exportOnnx(m, p, { decoderPath: q })).toEqual([p, q]);
+    expect(await exportOnnx(m, join(dir, 'plain'))).toEqual([join(dir, 'plain'), join(dir, 'plain.decoder.onnx')]);
+    await expect(exportOnnx(new NARX({ outputSize: 1 }), p, { decoderPath: q })).rejects.toThrow(
+      /decoderPath applies to Seq2Seq models only/,
+    );
+  });
+});
+
+describe('exportOnnx of NARX: the open-loop one-step model in onnxruntime-node', () => {
+  /** A small series: inputs [T][I] and targets [T][O] from a driven nonlinear system. */
+  function series(T: number, I: number, O: number) {
+    const rng = new Rng(9);
+    const inputs = Array.from({ length: T }, () => Array.from({ length: I }, () => rng.next() * 3 - 1));
+    const targets: number[][] = [];
+    for (let t = 0; t < T; t++)
+      targets.push(
+        Array.from({ length: O }, (_, j) => {
+          const prev = t > 0 ? targets[t - 1][j] : 0;
+          return 5 + 0.6 * prev + Math.sin(t / 3 + j) + (I ? inputs[Math.max(0, t - 1)][j % I] : 0);
+        }),
+      );
+    return I ? { inputs, targets } : { targets };
+  }
+  const cases: Array<[string, NARXOptions, boolean]> = [
+    [
+      'minmax scaler, 2 hidden layers',
+      { inputSize: 2, outputSize: 2, inputDelays: [0, 2], feedbackDelays: [1, 3], hiddenSizes: [5, 4] },
+      true,
+    ],
+    ['standard scaler, relu', { inputSize: 1, outputSize: 1, scaler: 'standard', activation: 'relu' }, true],
+    [
+      'no scaler, sigmoid',
+      { inputSize: 3, outputSize: 1, scaler: null, activation: 'sigmoid', inputDelays: [1] },
+      true,
+    ],
+    ['before a fit (scalers not fitted yet)', { inputSize: 2, outputSize: 1 }, false],
+    ['NAR (no inputs)', { outputSize: 2, feedbackDelays: [1, 2, 4], hiddenSizes: [6] }, true],
+    [
+      'inputs only (no feedback delays)',
+      { inputSize: 2, outputSize: 1, inputDelays: [0, 1], feedbackDelays: [] },
+      true,
+    ],
+    ['no hidden layers', { inputSize: 1, outputSize: 1, hiddenSizes: [] }, true],
+  ];
+  for (const [name, o, fit] of cases)
+    it(name, async () => {
+      const m = new NARX({ ...o, seed: 2 });
+      const s = series(40, o.inputSize ?? 0, o.outputSize);
+      if (fit) await m.fit(s, { epochs: 2, batchSize: 8 });
+      perturb(m);
+      const session = await ort.InferenceSession.create(await written(m));
+      const want = m.predict(s) as number[][];
+      const c = m.config,
+        D = m.maxDelay,
+        N = s.targets.length - D,
+        I = c.inputSize,
+        O = c.outputSize;
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
+      if (I > 0 && c.inputDelays.length) {
+        const a = new Float32Array(N * c.inputDelays.length * I);
+        for (let r = 0; r < N; r++)
+          c.inputDelays.forEach((d, k) =>
+            s.inputs!.at(D + r - d)!.forEach((v, j) => (a[(r * c.inputDelays.length + k) * I + j] = v)),
+          );
+        feeds.input_taps = new ort.Tensor('float32', a, [N, c.inputDelays.length, I]);
+      }
+      if (c.feedbackDelays.length) {
+        const a = new Float32Array(N * c.feedbackDelays.length * O);
+        for (let r = 0; r < N; r++)
+          c.feedbackDelays.forEach((d, k) =>
+            s.targets[D + r - d].forEach((v, j) => (a[(r * c.feedbackDelays.length + k) * O + j] = v)),
+          );
+        feeds.target_taps = new ort.Tensor('float32', a, [N, c.feedbackDelays.length, O]);
+      }
+      expect(Object.keys(feeds).sort()).toEqual([...session.inputNames].sort());
+      const out = (await session.run(feeds)).output;
+      expect(out.dims).toEqual([N, O]);
+      const got = out.data as Float32Array;
+      let d = 0;
+      want.forEach((row, r) =>
+        row.forEach((v, j) => (d = Math.max(d, Math.abs(v - got[r * O + j]) / Math.max(1, Math.abs(v))))),
+      );
+      record(`narx ${name}`, d);
+    });
 });
 
 describe('exported files pass onnx.checker', () => {

@@ -369,8 +369,225 @@ function tdnnGraph(c: TDNNConfig, sd: SD): GraphBuilder {
   return g;
 }
 
-/** What can be exported, and the graphs of a model. */
-const EXPORTABLE = ['SequenceClassifier', 'SequenceTagger', 'LanguageModel', 'TDNN'];
+/** [F, O] transposed copy of a PyTorch weight [O, F] (for MatMul on rows). */
+function transposed(w: ArrayLike<number>, O: number, F: number): Float32Array {
+  const t = new Float32Array(F * O);
+  for (let o = 0; o < O; o++) for (let f = 0; f < F; f++) t[f * O + o] = w[o * F + f];
+  return t;
+}
+
+function param(sd: SD, name: string): ArrayLike<number> {
+  const v = sd[name];
+  if (!v) throw new Error(`exportOnnx: the model has no parameter '${name}'`);
+  return v;
+}
+
+interface Seq2SeqConfig {
+  cell: Cell;
+  embeddingDim: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  attention: 'none' | 'dot' | 'general';
+}
+interface Seq2SeqLike extends Exportable {
+  source: { size: number };
+  target: { size: number };
+}
+
+/** Final states of every layer, [L·D, B, H] (layer-major, forward first), as one value. */
+function stacked(g: GraphBuilder, v: string[]): string {
+  return v.length === 1 ? v[0] : g.op('Concat', v, { axis: 0 });
+}
+
+/**
+ * The Seq2Seq encoder: `input` int64 [src_seq, batch] and `sequence_lens` → `encoder_outputs`
+ * [src_seq, batch, D·H], `keys` [src_seq, batch, H] ('general' attention: W_a applied to every
+ * encoder output), and the decoder's initial `h` (and `c`) [numLayers, batch, H] after the bridge.
+ */
+function seq2seqEncoderGraph(c: Seq2SeqConfig, srcVocab: number, sd: SD): GraphBuilder {
+  const g = new GraphBuilder('Seq2SeqEncoder');
+  const lens = g.input('sequence_lens', DT.INT32, ['batch']);
+  const ids = g.input('input', DT.INT64, ['src_seq', 'batch']);
+  const E = c.embeddingDim,
+    H = c.hiddenSize,
+    L = c.numLayers,
+    D = c.bidirectional ? 2 : 1;
+  const emb = g.floats('encoder.embedding.weight', [srcVocab, E], param(sd, 'encoder.embedding.weight'));
+  const x = g.op('Gather', [emb, ids], { axis: 0 });
+  const st = recurrentStack(g, sd, 'encoder.rnn.', x, lens, {
+    cell: c.cell,
+    inputSize: E,
+    hiddenSize: H,
+    numLayers: L,
+    directions: D,
+    initial: 'zeros',
+  });
+  const enc = flattenDirections(g, st.y, D, H);
+  g.op('Identity', [enc], {}, 'encoder_outputs');
+  g.output('encoder_outputs', DT.FLOAT, ['src_seq', 'batch', D * H]);
+  if (c.attention === 'general') {
+    const wa = transposed(param(sd, 'attention.weight_a'), H, D * H);
+    g.op('MatMul', [enc, g.floats('attention.weight_a_t', [D * H, H], wa)], {}, 'keys');
+    g.output('keys', DT.FLOAT, ['src_seq', 'batch', H]);
+  }
+  const bridge = (states: string[], which: 'h' | 'c') => {
+    const all = stacked(g, states); // [L·D, B, H]
+    if (D === 1) return g.op('Identity', [all], {}, which);
+    // [L, 2, B, H] → [L, B, 2, H] → [L, B, 2H]: each row [fwd; bwd] of its layer
+    const r = g.op('Reshape', [all, g.int64s([L, 2, -1, H])]);
+    const cat = g.op('Reshape', [g.op('Transpose', [r], { perm: [0, 2, 1, 3] }), g.int64s([0, 0, 2 * H])]);
+    const p = `bridge.${which}.`;
+    const w = g.floats(`${p}weight_t`, [2 * H, H], transposed(param(sd, `${p}weight`), H, 2 * H));
+    const z = g.op('Add', [g.op('MatMul', [cat, w]), g.floats(`${p}bias`, [H], param(sd, `${p}bias`))]);
+    return which === 'h' ? g.op('Tanh', [z], {}, 'h') : g.op('Identity', [z], {}, 'c');
+  };
+  bridge(st.hN, 'h');
+  g.output('h', DT.FLOAT, [L, 'batch', H]);
+  if (c.cell === 'lstm') {
+    bridge(st.cN, 'c');
+    g.output('c', DT.FLOAT, [L, 'batch', H]);
+  }
+  return g;
+}
+
+/**
+ * One Seq2Seq decoder step: `tokens` int64 [batch] (the previous tokens; <bos> first), `h` (and
+ * `c`) [numLayers, batch, H]; with attention also `encoder_outputs`, `keys` ('general') and
+ * `source_lens` int32 [batch] → `logits` and `log_probs` [batch, V], `h_next` (and `c_next`),
+ * and with attention `attention` [batch, src_seq].
+ */
+function seq2seqDecoderGraph(c: Seq2SeqConfig, tgtVocab: number, sd: SD): GraphBuilder {
+  const g = new GraphBuilder('Seq2SeqDecoderStep');
+  const E = c.embeddingDim,
+    H = c.hiddenSize,
+    L = c.numLayers,
+    He = (c.bidirectional ? 2 : 1) * H,
+    V = tgtVocab;
+  const tokens = g.input('tokens', DT.INT64, ['batch']);
+  const h = g.input('h', DT.FLOAT, [L, 'batch', H]);
+  const cc = c.cell === 'lstm' ? g.input('c', DT.FLOAT, [L, 'batch', H]) : null;
+  const emb = g.floats('decoder.embedding.weight', [V, E], param(sd, 'decoder.embedding.weight'));
+  const x = g.op('Gather', [emb, g.op('Unsqueeze', [tokens, g.int64s([0])])], { axis: 0 }); // [1, B, E]
+  const st = recurrentStack(g, sd, 'decoder.rnn.', x, '', {
+    cell: c.cell,
+    inputSize: E,
+    hiddenSize: H,
+    numLayers: L,
+    directions: 1,
+    initial: { h, c: cc },
+  });
+  let out = g.op('Squeeze', [st.y, g.int64s([0, 1])]); // [1, 1, B, H] → [B, H]
+  if (c.attention !== 'none') {
+    const enc = g.input('encoder_outputs', DT.FLOAT, ['src_seq', 'batch', He]);
+    const keys = c.attention === 'general' ? g.input('keys', DT.FLOAT, ['src_seq', 'batch', H]) : enc;
+    const lens = g.input('source_lens', DT.INT32, ['batch']);
+    // scores [B, S] = keys [B, S, H] · q [B, H, 1]
+    const kT = g.op('Transpose', [keys], { perm: [1, 0, 2] });
+    const q = g.op('Unsqueeze', [out, g.int64s([2])]);
+    const scores = g.op('Squeeze', [g.op('MatMul', [kT, q]), g.int64s([2])]);
+    // positions j >= source_lens[b] get no weight
+    const S = g.op('Squeeze', [batchDim(g, enc, 0), g.int64s([0])]);
+    const pos = g.op('Unsqueeze', [g.op('Range', [g.int64s([0], []), S, g.int64s([1], [])]), g.int64s([0])]);
+    const n = g.op('Unsqueeze', [g.op('Cast', [lens], { to: DT.INT64 }), g.int64s([1])]);
+    const masked = g.op('Where', [g.op('Less', [pos, n]), scores, g.scalar(-1e30)]);
+    const alpha = g.op('Softmax', [masked], { axis: -1 }, 'attention');
+    g.output('attention', DT.FLOAT, ['batch', 'src_seq']);
+    // context [B, He] = α [B, 1, S] · values [B, S, He]; h̃ = tanh(W_c [context; h])
+    const vals = g.op('Transpose', [enc], { perm: [1, 0, 2] });
+    const ctxv = g.op('Squeeze', [g.op('MatMul', [g.op('Unsqueeze', [alpha, g.int64s([1])]), vals]), g.int64s([1])]);
+    const cat = g.op('Concat', [ctxv, out], { axis: 1 });
+    const wc = g.floats('attention.weight_c', [H, He + H], param(sd, 'attention.weight_c'));
+    out = g.op('Tanh', [g.op('Gemm', [cat, wc], { transB: 1 })]);
+  }
+  const logits = g.op(
+    'Gemm',
+    [
+      out,
+      g.floats('head.weight', [V, H], param(sd, 'head.weight')),
+      g.floats('head.bias', [V], param(sd, 'head.bias')),
+    ],
+    { transB: 1 },
+    'logits',
+  );
+  g.output('logits', DT.FLOAT, ['batch', V]);
+  g.op('LogSoftmax', [logits], { axis: -1 }, 'log_probs');
+  g.output('log_probs', DT.FLOAT, ['batch', V]);
+  g.op('Identity', [stacked(g, st.hN)], {}, 'h_next');
+  g.output('h_next', DT.FLOAT, [L, 'batch', H]);
+  if (c.cell === 'lstm') {
+    g.op('Identity', [stacked(g, st.cN)], {}, 'c_next');
+    g.output('c_next', DT.FLOAT, [L, 'batch', H]);
+  }
+  return g;
+}
+
+interface NARXConfig {
+  inputSize: number;
+  outputSize: number;
+  inputDelays: number[];
+  feedbackDelays: number[];
+  hiddenSizes: number[];
+  activation: 'tanh' | 'sigmoid' | 'relu';
+}
+type Scaling =
+  | { kind: 'standard'; mean: number[]; scale: number[] }
+  | { kind: 'minmax'; range: [number, number]; min: number[]; scale: number[] };
+interface NARXLike extends Exportable {
+  scalers: { inputs: Scaling | null; targets: Scaling | null };
+}
+
+/** A scaler's transform(v) = (v − offset) / scale + base as constants. */
+function scalerConsts(s: Scaling): { offset: number[]; scale: number[]; base: number } {
+  return s.kind === 'standard'
+    ? { offset: s.mean, scale: s.scale, base: 0 }
+    : { offset: s.min, scale: s.scale, base: s.range[0] };
+}
+
+/**
+ * NARX, open loop, one step: `input_taps` [batch, inputDelays.length, inputSize] (row j:
+ * x_{t − inputDelays[j]}) and `target_taps` [batch, feedbackDelays.length, outputSize] (row k:
+ * y_{t − feedbackDelays[k]}), in the data's own units → `output` [batch, outputSize], y_t in the
+ * data's units. The fitted scalers are Sub/Div/Add constants before the network and Sub/Mul/Add after.
+ */
+function narxGraph(c: NARXConfig, sd: SD, scalers: NARXLike['scalers']): GraphBuilder {
+  const g = new GraphBuilder('NARX');
+  const parts: string[] = [];
+  const taps = (name: string, n: number, F: number, s: Scaling | null, tag: string) => {
+    if (n === 0 || F === 0) return;
+    let v = g.input(name, DT.FLOAT, ['batch', n, F]);
+    if (s) {
+      const k = scalerConsts(s);
+      v = g.op('Sub', [v, g.floats(`${tag}_scaler.offset`, [F], k.offset)]);
+      v = g.op('Div', [v, g.floats(`${tag}_scaler.scale`, [F], k.scale)]);
+      if (k.base !== 0) v = g.op('Add', [v, g.scalar(k.base)]);
+    }
+    parts.push(g.op('Reshape', [v, g.int64s([0, n * F])]));
+  };
+  taps('input_taps', c.inputDelays.length, c.inputSize, scalers.inputs, 'input');
+  taps('target_taps', c.feedbackDelays.length, c.outputSize, scalers.targets, 'target');
+  let x = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 1 });
+  const sizes = [...c.hiddenSizes, c.outputSize];
+  const act = c.activation === 'tanh' ? 'Tanh' : c.activation === 'relu' ? 'Relu' : 'Sigmoid';
+  sizes.forEach((_, i) => {
+    const p = `net.${2 * i}.`;
+    x = linear(g, sd, p, x, false);
+    if (i < sizes.length - 1) x = g.op(act, [x]);
+  });
+  const t = scalers.targets;
+  if (t) {
+    const k = scalerConsts(t);
+    if (k.base !== 0) x = g.op('Sub', [x, g.scalar(k.base)]);
+    x = g.op('Mul', [x, g.floats('target_scaler.scale_out', [c.outputSize], k.scale)]);
+    x = g.op('Add', [x, g.floats('target_scaler.offset_out', [c.outputSize], k.offset)]);
+  }
+  g.op('Identity', [x], {}, 'output');
+  g.output('output', DT.FLOAT, ['batch', c.outputSize]);
+  return g;
+}
+
+/** What can be exported. */
+const EXPORTABLE = ['SequenceClassifier', 'SequenceTagger', 'LanguageModel', 'TDNN', 'Seq2Seq', 'NARX'];
 
 interface Exportable {
   type: string;
@@ -379,31 +596,111 @@ interface Exportable {
   vocabulary?: { size: number };
 }
 
-/** The ONNX ModelProto bytes of a model (what exportOnnx writes). */
-export function encodeOnnx(model: unknown): Uint8Array {
+/** Which graph of a Seq2Seq model encodeOnnx returns. */
+export interface EncodeOnnxOptions {
+  /** Seq2Seq only (required there): 'encoder' or 'decoder' (one decoder step). */
+  graph?: 'encoder' | 'decoder';
+}
+
+function exportable(model: unknown): Exportable {
   const m = model as Exportable;
   const type = m && typeof m === 'object' ? m.type : undefined;
   if (typeof type !== 'string' || !EXPORTABLE.includes(type))
     throw new TypeError(
       `exportOnnx: cannot export ${typeof type === 'string' ? `a ${type}` : 'this value'}; supported: ${EXPORTABLE.join(', ')}`,
     );
+  return m;
+}
+
+/**
+ * The ONNX ModelProto bytes of a model (what exportOnnx writes). A Seq2Seq model has two graphs:
+ * `{ graph: 'encoder' }` or `{ graph: 'decoder' }` picks one.
+ */
+export function encodeOnnx(model: unknown, options: EncodeOnnxOptions = {}): Uint8Array {
+  const m = exportable(model);
+  const type = m.type;
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('encodeOnnx: options must be an object such as { graph: "decoder" }');
+  for (const k of Object.keys(options))
+    if (k !== 'graph') throw new RangeError(`encodeOnnx: unknown option '${k}'; known options: graph`);
+  const graph = options.graph;
+  if (type === 'Seq2Seq') {
+    if (graph !== 'encoder' && graph !== 'decoder')
+      throw new RangeError(
+        `encodeOnnx: a Seq2Seq model has two graphs; pass { graph: 'encoder' } or { graph: 'decoder' }, received ${JSON.stringify(graph)}`,
+      );
+  } else if (graph !== undefined)
+    throw new RangeError(`encodeOnnx: option graph applies to Seq2Seq models only (this is a ${type})`);
   const sd = m.stateDict();
   let g: GraphBuilder;
   if (type === 'LanguageModel') g = languageModelGraph(m.config as unknown as LMConfig, m.vocabulary!.size, sd);
   else if (type === 'TDNN') g = tdnnGraph(m.config as unknown as TDNNConfig, sd);
+  else if (type === 'Seq2Seq') {
+    const s = m as Seq2SeqLike,
+      c = m.config as unknown as Seq2SeqConfig;
+    g = graph === 'encoder' ? seq2seqEncoderGraph(c, s.source.size, sd) : seq2seqDecoderGraph(c, s.target.size, sd);
+  } else if (type === 'NARX') g = narxGraph(m.config as unknown as NARXConfig, sd, (m as NARXLike).scalers);
   else g = readyGraph(type, m.config as unknown as ReadyConfig, sd);
-  return encodeModel(g.model(`rnnkit ${type}: ${JSON.stringify(m.config)}`));
+  const what = type === 'Seq2Seq' ? `${type} ${graph}${graph === 'decoder' ? ' step' : ''}` : type;
+  return encodeModel(g.model(`rnnkit ${what}: ${JSON.stringify(m.config)}`));
+}
+
+/** Where exportOnnx writes a Seq2Seq model's decoder-step graph. */
+export interface ExportOnnxOptions {
+  /**
+   * Seq2Seq only: the decoder-step file (default: `path` with `.decoder` inserted before its
+   * extension, `s2s.onnx` → `s2s.decoder.onnx`; `.decoder.onnx` appended without one).
+   */
+  decoderPath?: string;
+}
+
+/** The default decoder-step file of a Seq2Seq export written at `path`. */
+export function decoderPathOf(path: string): string {
+  const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  const dot = path.lastIndexOf('.');
+  if (dot <= slash + 1) return `${path}.decoder.onnx`;
+  return `${path.slice(0, dot)}.decoder${path.slice(dot)}`;
 }
 
 /**
- * Writes a model as an ONNX file (opset 14) for onnxruntime and other ONNX runtimes:
- * SequenceClassifier, SequenceTagger, LanguageModel and TDNN. Inputs `input` ([seq, batch, features]
+ * Writes a model as ONNX (opset 14) for onnxruntime and other ONNX runtimes and returns the paths
+ * written. SequenceClassifier, SequenceTagger, TDNN: inputs `input` ([seq, batch, features]
  * float32, or [seq, batch] int64 token ids) and `sequence_lens` ([batch] int32, each 1..seq);
- * a LanguageModel also takes `initial_h` (and `initial_c` for LSTM) [numLayers, batch, H].
- * Outputs `logits` and `probabilities` (regression: `output`); a LanguageModel adds `final_h`
- * (and `final_c`). Batch and sequence sizes are dynamic. See docs/interop.md.
+ * outputs `logits` and `probabilities` (regression: `output`). LanguageModel: also `initial_h`
+ * (and `initial_c` for LSTM) [numLayers, batch, H] in, `final_h` (and `final_c`) out.
+ *
+ * Seq2Seq: two files, `[path, decoderPath]`. The encoder (`input` [src_seq, batch] int64,
+ * `sequence_lens`) gives `encoder_outputs` [src_seq, batch, F], `keys` ('general' attention)
+ * and the decoder's initial `h` (and `c`) [numLayers, batch, H] after the bridge. One decoder
+ * step takes `tokens` [batch] int64, `h` (and `c`), with attention `encoder_outputs`, `keys`
+ * ('general') and `source_lens` [batch] int32, and gives `logits`, `log_probs` [batch, V],
+ * `h_next` (and `c_next`) and with attention `attention` [batch, src_seq]; greedy or beam
+ * decoding is a loop over it.
+ *
+ * NARX: the open-loop one-step model: `input_taps` [batch, inputDelays.length, inputSize] and
+ * `target_taps` [batch, feedbackDelays.length, outputSize] in the data's units → `output`
+ * [batch, outputSize] (the fitted scalers are in the graph). Batch and sequence sizes are
+ * dynamic. See docs/interop.md.
  */
-export async function exportOnnx(model: unknown, path: string): Promise<void> {
-  const bytes = encodeOnnx(model);
-  await fs.writeFile(path, bytes);
+export async function exportOnnx(model: unknown, path: string, options: ExportOnnxOptions = {}): Promise<string[]> {
+  const m = exportable(model);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('exportOnnx: options must be an object such as { decoderPath }');
+  for (const k of Object.keys(options))
+    if (k !== 'decoderPath') throw new RangeError(`exportOnnx: unknown option '${k}'; known options: decoderPath`);
+  if (typeof path !== 'string' || path === '') throw new TypeError('exportOnnx: path must be a non-empty string');
+  if (m.type !== 'Seq2Seq') {
+    if (options.decoderPath !== undefined)
+      throw new RangeError(`exportOnnx: decoderPath applies to Seq2Seq models only (this is a ${m.type})`);
+    await fs.writeFile(path, encodeOnnx(m));
+    return [path];
+  }
+  const dec = options.decoderPath ?? decoderPathOf(path);
+  if (typeof dec !== 'string' || dec === '') throw new TypeError('exportOnnx: decoderPath must be a non-empty string');
+  if (dec === path) throw new RangeError('exportOnnx: decoderPath must differ from path (the encoder file)');
+  const enc = encodeOnnx(m, { graph: 'encoder' }),
+    step = encodeOnnx(m, { graph: 'decoder' });
+  await fs.writeFile(path, enc);
+  await fs.writeFile(dec, step);
+  return [path, dec];
 }
