@@ -55,6 +55,8 @@ const notRun: Record<string, string> = {
     'reads tagger.safetensors, which the Python block before it writes; test/safetensors.test.ts runs the two in order',
   '// ort.mjs: runs an exported classifier in onnxruntime-node':
     'needs onnxruntime-node, a devDependency the temporary folder cannot resolve; test/onnx-export.test.ts runs exported files in it',
+  '// s2s-greedy.mjs: greedy decoding with the two exported graphs in onnxruntime-node':
+    'needs onnxruntime-node and a Seq2Seq exported as s2s.onnx in the working folder; test/onnx-export.test.ts runs this loop against Seq2Seq.greedy',
   'import torch':
     "Python (PyTorch's exporter); test/onnx-import.test.ts runs torch.onnx.export through /usr/bin/python3",
   '// tagger.mjs: loads the file written by torch.onnx.export above':
