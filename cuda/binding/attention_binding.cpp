@@ -12,16 +12,6 @@ namespace cuda {
 namespace {
 
 constexpr std::int64_t kMax = 2147483647;  // the CPU addon's bound on each dimension
-constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
-  std::int64_t p = 1;
-  for (std::int64_t d : dims) {
-    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
-    p *= d;
-  }
-}
 
 struct Dims {
   std::int64_t T, S, B, Hd, He;
@@ -33,11 +23,11 @@ Dims read_dims(DeviceArgs& a) {
   d.B = a.integer("B", 1, kMax);
   d.Hd = a.integer("Hd", 1, kMax);
   d.He = a.integer("He", 1, kMax);
-  product(a, {d.T, d.B, d.Hd}, "T*B*Hd");
-  product(a, {d.S, d.B, d.Hd}, "S*B*Hd");
-  product(a, {d.S, d.B, d.He}, "S*B*He");
-  product(a, {d.T, d.B, d.S}, "T*B*S");
-  product(a, {d.T, d.B, d.He}, "T*B*He");
+  a.product({d.T, d.B, d.Hd}, "T*B*Hd");
+  a.product({d.S, d.B, d.Hd}, "S*B*Hd");
+  a.product({d.S, d.B, d.He}, "S*B*He");
+  a.product({d.T, d.B, d.S}, "T*B*S");
+  a.product({d.T, d.B, d.He}, "T*B*He");
   return d;
 }
 

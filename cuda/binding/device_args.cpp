@@ -76,6 +76,22 @@ Napi::Value DeviceArgs::get(const char* name) {
   return o_.Get(name);
 }
 
+void DeviceArgs::product(std::initializer_list<std::int64_t> dims, const char* what) {
+  constexpr std::int64_t kMax = std::int64_t(1) << 40;
+  std::int64_t p = 1;
+  for (std::int64_t d : dims) {
+    if (d != 0 && p > kMax / d) fail_range(what, "at most 2^40 elements", "a size that overflows");
+    p *= d;
+  }
+}
+
+std::size_t DeviceArgs::whole(const char* name) {
+  Napi::Value v = o_.Get(name);  // not marked read: buf() reads it
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 4 || !v.As<Napi::Array>().Get(2u).IsNumber())
+    fail_type(name, "a cuda tensor", describe(v));
+  return static_cast<std::size_t>(v.As<Napi::Array>().Get(2u).As<Napi::Number>().DoubleValue());
+}
+
 void DeviceArgs::check_unknown_fields() {
   Napi::Array keys = o_.GetPropertyNames();
   for (std::uint32_t i = 0; i < keys.Length(); ++i) {

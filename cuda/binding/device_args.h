@@ -53,6 +53,10 @@ class DeviceArgs {
   // The dtype of a float buffer (float32 or float64), which sets the op's precision.
   DType float_dtype(const char* name);
   bool has(const char* name);
+  // Refuses a product of dimensions beyond 2^40 elements, as the CPU does.
+  void product(std::initializer_list<std::int64_t> dims, const char* what);
+  // The element count of a tensor field (ops that take a whole tensor without a count).
+  std::size_t whole(const char* name);
   // Refuses fields the op did not read (a misspelled optional field must not pass silently).
   void check_unknown_fields();
   [[noreturn]] void fail_range(const std::string& name, const std::string& expected, const std::string& received);

@@ -6,16 +6,7 @@ namespace rnnkit {
 namespace cuda {
 namespace {
 
-constexpr std::int64_t kMaxLen = std::int64_t(1) << 40;
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-// The whole tensor x (the device passes it without a count).
-std::size_t whole(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name) {
-  Napi::Value v = info[0].As<Napi::Object>().Get(name);
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != 4 || !v.As<Napi::Array>().Get(2u).IsNumber())
-    a.fail_type(name, "a cuda tensor", describe(v));
-  return static_cast<std::size_t>(v.As<Napi::Array>().Get(2u).As<Napi::Number>().DoubleValue());
-}
+constexpr std::int64_t kMaxLen = kMaxElements;
 
 // fill({ x, value }): every element of x (any dtype) = value.
 Napi::Value Fill(const Napi::CallbackInfo& info) {
@@ -109,7 +100,7 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
 Napi::Value L2Norm(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "l2Norm");
   const DType dt = a.float_dtype("x");
-  DevBuf x = a.buf("x", dt, whole(a, info, "x"));
+  DevBuf x = a.buf("x", dt, a.whole("x"));
   double r = 0;
   a.check_unknown_fields();
   with_float(dt, [&](auto t) {
@@ -122,7 +113,7 @@ Napi::Value L2Norm(const Napi::CallbackInfo& info) {
 Napi::Value AllFinite(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "allFinite");
   const DType dt = a.float_dtype("x");
-  DevBuf x = a.buf("x", dt, whole(a, info, "x"));
+  DevBuf x = a.buf("x", dt, a.whole("x"));
   const auto len = static_cast<index_t>(x.n);
   bool r = true;
   a.check_unknown_fields();
@@ -139,7 +130,7 @@ Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
   if (!(p >= 0 && p <= 1)) a.fail_range("p", "a probability in [0, 1]", std::to_string(p));
   const auto seed = static_cast<double>(a.integer("seed", 0, std::int64_t(1) << 53));
   const DType dt = a.float_dtype("mask");
-  DevBuf m = a.buf("mask", dt, whole(a, info, "mask"));
+  DevBuf m = a.buf("mask", dt, a.whole("mask"));
   a.check_unknown_fields();
   with_float(dt, [&](auto t) {
     using T = decltype(t);

@@ -39,6 +39,8 @@ void with_float(DType d, F&& f) {
 }
 
 constexpr std::int64_t kMaxDim = std::int64_t(1) << 31;
+constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;  // the CPU addon's bound on a buffer
+inline std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
 
 }  // namespace cuda
 }  // namespace rnnkit

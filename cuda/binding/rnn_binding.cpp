@@ -25,7 +25,6 @@ RnnShape read_shape(DeviceArgs& a) {
 
 // y and dy: rows ldy apart; the last row needs only H elements.
 std::size_t y_extent(const RnnShape& s) { return static_cast<std::size_t>((s.T * s.B - 1) * s.ldy + s.H); }
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
 
 Napi::Value Forward(const Napi::CallbackInfo& info, const char* name) {
   DeviceArgs a(info, name);

@@ -19,16 +19,6 @@ namespace cuda {
 namespace {
 
 constexpr std::int64_t kDim = 2147483647;  // the CPU binding's bound on every dimension
-constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
-  std::int64_t p = 1;
-  for (std::int64_t d : dims) {
-    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
-    p *= d;
-  }
-}
 
 // The CPU's Args::boolean: absent is the default, anything but a boolean is refused (null too).
 bool boolean(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name, bool dflt) {
@@ -108,8 +98,8 @@ void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& 
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "gatherRows");
   const std::int64_t R = a.integer("R", 1, kDim), N = a.integer("N", 1, kDim), F = a.integer("F", 1, kDim);
-  product(a, {R, F}, "R*F");
-  product(a, {N, F}, "N*F");
+  a.product({R, F}, "R*F");
+  a.product({N, F}, "N*F");
   const DType dt = a.float_dtype("src");
   DevBuf src = a.buf("src", dt, n(R * F)), idx = a.buf("idx", DType::I32, n(N));
   host_ints(a, "idx", idx, 0, R - 1);
@@ -126,8 +116,8 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
 Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "scatterAddRows");
   const std::int64_t R = a.integer("R", 1, kDim), N = a.integer("N", 1, kDim), F = a.integer("F", 1, kDim);
-  product(a, {R, F}, "R*F");
-  product(a, {N, F}, "N*F");
+  a.product({R, F}, "R*F");
+  a.product({N, F}, "N*F");
   const DType dt = a.float_dtype("src");
   DevBuf src = a.buf("src", dt, n(N * F)), idx = a.buf("idx", DType::I32, n(N));
   const std::vector<std::int32_t> ids = host_ints(a, "idx", idx, 0, R - 1);
@@ -147,8 +137,8 @@ Napi::Value CopyCols(const Napi::CallbackInfo& info) {
   const std::int64_t srcF = a.integer("srcF", 1, kDim), srcOff = a.integer("srcOffset", 0, srcF - 1);
   const std::int64_t dstF = a.integer("dstF", 1, kDim), dstOff = a.integer("dstOffset", 0, dstF - 1);
   const std::int64_t width = a.integer("width", 1, std::min(srcF - srcOff, dstF - dstOff));
-  product(a, {N, srcF}, "N*srcF");
-  product(a, {N, dstF}, "N*dstF");
+  a.product({N, srcF}, "N*srcF");
+  a.product({N, dstF}, "N*dstF");
   const bool acc = boolean(a, info, "accumulate", false);
   const DType dt = a.float_dtype("src");
   DevBuf src = a.buf("src", dt, n(N * srcF)), dst = a.buf("dst", dt, n(N * dstF));
@@ -164,7 +154,7 @@ Napi::Value CopyCols(const Napi::CallbackInfo& info) {
 Napi::Value MergeHalves(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "mergeHalves");
   const std::int64_t N = a.integer("N", 1, kDim), H = a.integer("H", 1, kDim);
-  product(a, {N, H, 2}, "N*2H");
+  a.product({N, H, 2}, "N*2H");
   const bool mean = a.choice("mode", {"sum", "mean"}) == 1;
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(N * 2 * H)), y = a.buf("y", dt, n(N * H));
@@ -180,7 +170,7 @@ Napi::Value MergeHalves(const Napi::CallbackInfo& info) {
 Napi::Value SplitHalvesBackward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "splitHalvesBackward");
   const std::int64_t N = a.integer("N", 1, kDim), H = a.integer("H", 1, kDim);
-  product(a, {N, H, 2}, "N*2H");
+  a.product({N, H, 2}, "N*2H");
   const bool mean = a.choice("mode", {"sum", "mean"}) == 1;
   const DType dt = a.float_dtype("dy");
   DevBuf dy = a.buf("dy", dt, n(N * H)), dx = a.buf("dx", dt, n(N * 2 * H));
@@ -196,7 +186,7 @@ Napi::Value SplitHalvesBackward(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxLike(const Napi::CallbackInfo& info, const char* fn, bool log) {
   DeviceArgs a(info, fn);
   const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim);
-  product(a, {N, C}, "N*C");
+  a.product({N, C}, "N*C");
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(N * C)), y = a.buf("y", dt, n(N * C));
   a.check_unknown_fields();
@@ -215,7 +205,7 @@ Napi::Value LogSoftmaxRows(const Napi::CallbackInfo& info) { return SoftmaxLike(
 Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "argmaxRows");
   const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim);
-  product(a, {N, C}, "N*C");
+  a.product({N, C}, "N*C");
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(N * C)), out = a.buf("out", DType::I32, n(N));
   require_disjoint(a, "out", {{"x", x}, {"out", out}});
@@ -230,7 +220,7 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
 Napi::Value TopkRows(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "topkRows");
   const std::int64_t N = a.integer("N", 1, kDim), C = a.integer("C", 1, kDim), k = a.integer("k", 1, C);
-  product(a, {N, C}, "N*C");
+  a.product({N, C}, "N*C");
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(N * C)), values = a.buf("values", dt, n(N * k));
   DevBuf indices = a.buf("indices", DType::I32, n(N * k));
@@ -249,7 +239,7 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
 Napi::Value TimePoolForward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "timePoolForward");
   const std::int64_t T = a.integer("T", 1, kDim), B = a.integer("B", 1, kDim), F = a.integer("F", 1, kDim);
-  product(a, {T, B, F}, "T*B*F");
+  a.product({T, B, F}, "T*B*F");
   const int mode = a.choice("mode", {"last", "mean", "max"});
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(T * B * F));
@@ -272,7 +262,7 @@ Napi::Value TimePoolForward(const Napi::CallbackInfo& info) {
 Napi::Value TimePoolBackward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "timePoolBackward");
   const std::int64_t T = a.integer("T", 1, kDim), B = a.integer("B", 1, kDim), F = a.integer("F", 1, kDim);
-  product(a, {T, B, F}, "T*B*F");
+  a.product({T, B, F}, "T*B*F");
   const int mode = a.choice("mode", {"last", "mean", "max"});
   const DType dt = a.float_dtype("dy");
   DevBuf dy = a.buf("dy", dt, n(B * F));

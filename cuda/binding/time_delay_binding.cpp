@@ -13,16 +13,6 @@ namespace cuda {
 namespace {
 
 constexpr std::int64_t kMax = 2147483647;  // the CPU addon's bound on each dimension
-constexpr std::int64_t kMaxElements = std::int64_t(1) << 40;
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
-
-void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
-  std::int64_t p = 1;
-  for (std::int64_t d : dims) {
-    if (d != 0 && p > kMaxElements / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
-    p *= d;
-  }
-}
 
 // The int32 tensor's values on the host, each checked to lie in [lo, hi].
 std::vector<std::int32_t> checked_ints(DeviceArgs& a, const char* name, const DevBuf& v, std::int64_t lo,
@@ -66,8 +56,8 @@ Dims read_dims(DeviceArgs& a) {
   d.B = a.integer("B", 1, kMax);
   d.F = a.integer("F", 1, kMax);
   d.K = a.integer("K", 1, kMax);
-  product(a, {d.T, d.B, d.F}, "T*B*F");
-  product(a, {d.T, d.B, d.K, d.F}, "T*B*K*F");
+  a.product({d.T, d.B, d.F}, "T*B*F");
+  a.product({d.T, d.B, d.K, d.F}, "T*B*K*F");
   d.taps = a.buf("taps", DType::I32, n(d.K));
   const std::vector<std::int32_t> taps = checked_ints(a, "taps", d.taps, 0, kMax);
   d.D = *std::max_element(taps.begin(), taps.end());
@@ -77,7 +67,7 @@ Dims read_dims(DeviceArgs& a) {
 // history / dHistory [D,B,F] when given.
 DevBuf read_history(DeviceArgs& a, const char* name, const Dims& d, DType dt) {
   if (!a.has(name)) return DevBuf{nullptr, 0, dt};
-  product(a, {d.D, d.B, d.F}, "D*B*F");
+  a.product({d.D, d.B, d.F}, "D*B*F");
   return a.buf(name, dt, n(d.D * d.B * d.F));
 }
 

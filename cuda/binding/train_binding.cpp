@@ -14,10 +14,9 @@ namespace rnnkit {
 namespace cuda {
 namespace {
 
-constexpr std::int64_t kMaxLen = std::int64_t(1) << 40;
+constexpr std::int64_t kMaxLen = kMaxElements;
 constexpr std::int64_t kMaxDimCpu = 2147483647;  // the CPU's bound on N, I, O, V, E, C, F
 constexpr double kMaxScalar = 1e30;
-std::size_t n(std::int64_t v) { return static_cast<std::size_t>(v); }
 
 std::string num(double v) {  // as JavaScript prints numbers, like the CPU's messages
   if (std::isnan(v)) return "NaN";
@@ -53,23 +52,6 @@ bool boolean_in(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name,
   if (v.IsUndefined()) return dflt;
   if (!v.IsBoolean()) a.fail_type(name, "a boolean", describe(v));
   return v.As<Napi::Boolean>().Value();
-}
-
-// Products of dimensions beyond 2^40 elements, refused as the CPU does.
-void product(DeviceArgs& a, std::initializer_list<std::int64_t> dims, const char* what) {
-  std::int64_t p = 1;
-  for (std::int64_t d : dims) {
-    if (d != 0 && p > kMaxLen / d) a.fail_range(what, "at most 2^40 elements", "a size that overflows");
-    p *= d;
-  }
-}
-
-// The whole tensor (a length the op takes from its first buffer, like optimStep's params).
-std::size_t whole(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name) {
-  Napi::Value v = field(info, name);
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != 4 || !v.As<Napi::Array>().Get(2u).IsNumber())
-    a.fail_type(name, "a cuda tensor", describe(v));
-  return static_cast<std::size_t>(v.As<Napi::Array>().Get(2u).As<Napi::Number>().DoubleValue());
 }
 
 // One element of an Array of tensor references (optimStep's state), checked as DeviceArgs::buf does.
@@ -168,9 +150,9 @@ void refuse_non_finite(DeviceArgs& a, std::initializer_list<std::pair<const char
 Napi::Value LinearForward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "linearForward");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), I = a.integer("I", 1, kMaxDimCpu), O = a.integer("O", 1, kMaxDimCpu);
-  product(a, {N, I}, "N*I");
-  product(a, {N, O}, "N*O");
-  product(a, {O, I}, "O*I");
+  a.product({N, I}, "N*I");
+  a.product({N, O}, "N*O");
+  a.product({O, I}, "O*I");
   const DType dt = a.float_dtype("x");
   Buffers bs(a);
   const DevBuf x = bs.add("x", a.buf("x", dt, n(N * I)));
@@ -189,9 +171,9 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
 Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "linearBackward");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), I = a.integer("I", 1, kMaxDimCpu), O = a.integer("O", 1, kMaxDimCpu);
-  product(a, {N, I}, "N*I");
-  product(a, {N, O}, "N*O");
-  product(a, {O, I}, "O*I");
+  a.product({N, I}, "N*I");
+  a.product({N, O}, "N*O");
+  a.product({O, I}, "O*I");
   const DType dt = a.float_dtype("x");
   Buffers bs(a);
   const DevBuf x = bs.add("x", a.buf("x", dt, n(N * I)));
@@ -214,8 +196,8 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
 Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "embeddingForward");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), V = a.integer("V", 1, kMaxDimCpu), E = a.integer("E", 1, kMaxDimCpu);
-  product(a, {N, E}, "N*E");
-  product(a, {V, E}, "V*E");
+  a.product({N, E}, "N*E");
+  a.product({V, E}, "V*E");
   const DType dt = a.float_dtype("weight");
   Buffers bs(a);
   const DevBuf ids = bs.add("ids", a.buf("ids", DType::I32, n(N)));
@@ -234,8 +216,8 @@ Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
 Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "embeddingBackward");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), V = a.integer("V", 1, kMaxDimCpu), E = a.integer("E", 1, kMaxDimCpu);
-  product(a, {N, E}, "N*E");
-  product(a, {V, E}, "V*E");
+  a.product({N, E}, "N*E");
+  a.product({V, E}, "V*E");
   const std::int64_t pad = integer_in(a, info, "paddingIdx", -1, V - 1, -1);
   const DType dt = a.float_dtype("dy");
   Buffers bs(a);
@@ -257,7 +239,7 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
 Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "softmaxCrossEntropy");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), C = a.integer("C", 1, kMaxDimCpu);
-  product(a, {N, C}, "N*C");
+  a.product({N, C}, "N*C");
   const std::int64_t ignore = integer_in(a, info, "ignoreIndex", INT32_MIN, INT32_MAX, -100);
   const double scale = number_in(a, info, "scale", -kMaxScalar, kMaxScalar, 1.0);
   const DType dt = a.float_dtype("logits");
@@ -309,7 +291,7 @@ Napi::Value MseLoss(const Napi::CallbackInfo& info) {
 Napi::Value SigmoidBce(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "sigmoidBce");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), F = a.integer("F", 1, kMaxDimCpu);
-  product(a, {N, F}, "N*F");
+  a.product({N, F}, "N*F");
   const double scale = number_in(a, info, "scale", -kMaxScalar, kMaxScalar, 1.0);
   const DType dt = a.float_dtype("logits");
   Buffers bs(a);
@@ -338,7 +320,7 @@ Napi::Value count_result(Napi::Env env, std::int64_t correct, std::int64_t total
 Napi::Value CountCorrect(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "countCorrect");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), C = a.integer("C", 1, kMaxDimCpu);
-  product(a, {N, C}, "N*C");
+  a.product({N, C}, "N*C");
   const std::int64_t ignore = integer_in(a, info, "ignoreIndex", INT32_MIN, INT32_MAX, -100);
   const DType dt = a.float_dtype("logits");
   const DevBuf logits = a.buf("logits", dt, n(N * C));
@@ -358,7 +340,7 @@ Napi::Value CountCorrect(const Napi::CallbackInfo& info) {
 Napi::Value CountCorrectMultilabel(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "countCorrectMultilabel");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), F = a.integer("F", 1, kMaxDimCpu);
-  product(a, {N, F}, "N*F");
+  a.product({N, F}, "N*F");
   const DType dt = a.float_dtype("logits");
   const DevBuf logits = a.buf("logits", dt, n(N * F));
   const DevBuf targets = a.buf("targets", dt, n(N * F));
@@ -395,7 +377,7 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   const long step = static_cast<long>(a.integer("step", 1, std::int64_t(1) << 50));
   const DType dt = a.float_dtype("params");
   Buffers bs(a);
-  const DevBuf p = bs.add("params", a.buf("params", dt, whole(a, info, "params")));
+  const DevBuf p = bs.add("params", a.buf("params", dt, a.whole("params")));
   const DevBuf g = bs.add("grads", a.buf("grads", dt, p.n));
   const int count = optim_state_buffers(kind);
   const std::string expected = "an Array of " + std::to_string(count) + " buffers like params";
