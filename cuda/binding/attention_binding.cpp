@@ -41,28 +41,6 @@ void check_lengths(DeviceArgs& a, const DevBuf& lengths, std::int64_t S) {
                    "number " + std::to_string(h[i]));
 }
 
-// The CPU's overlap rule: an output may share no byte with any other buffer of the call, except
-// the one it is explicitly allowed to be (dKeys and dValues when keys and values are one buffer).
-struct Named {
-  const char* name;
-  const DevBuf* buf;
-};
-void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all, const char* same_as = nullptr) {
-  const DevBuf* o = nullptr;
-  for (const Named& x : all)
-    if (std::string(x.name) == out) o = x.buf;
-  if (!o || !o->p || o->n == 0) return;
-  const char* lo = static_cast<const char*>(o->p);
-  const char* hi = lo + o->n * dtype_size(o->dtype);
-  for (const Named& x : all) {
-    if (std::string(x.name) == out || !x.buf->p || x.buf->n == 0) continue;
-    const char* l = static_cast<const char*>(x.buf->p);
-    const char* h = l + x.buf->n * dtype_size(x.buf->dtype);
-    if (same_as && std::string(x.name) == same_as && l == lo && h == hi) continue;
-    if (lo < h && l < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
-  }
-}
-
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "attentionForward");
   const Dims d = read_dims(a);
@@ -75,8 +53,8 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   DevBuf context = a.buf("context", dt, n(d.T * d.B * d.He));
   a.check_unknown_fields();
   check_lengths(a, lengths, d.S);
-  const std::vector<Named> all = {{"q", &q},         {"keys", &keys},       {"values", &values},
-                                  {"lengths", &lengths}, {"alpha", &alpha}, {"context", &context}};
+  const std::vector<NamedBuf> all = {{"q", q},         {"keys", keys},       {"values", values},
+                                  {"lengths", lengths}, {"alpha", alpha}, {"context", context}};
   require_disjoint(a, "alpha", all);
   require_disjoint(a, "context", all);
   with_float(dt, [&](auto tag) {
@@ -102,9 +80,9 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   DevBuf dv = a.opt_buf("dValues", dt, n(d.S * d.B * d.He));
   a.check_unknown_fields();
   check_lengths(a, lengths, d.S);
-  const std::vector<Named> all = {{"q", &q},         {"keys", &keys}, {"values", &values}, {"lengths", &lengths},
-                                  {"alpha", &alpha}, {"dContext", &dc}, {"dq", &dq},      {"dKeys", &dk},
-                                  {"dValues", &dv}};
+  const std::vector<NamedBuf> all = {{"q", q},         {"keys", keys}, {"values", values}, {"lengths", lengths},
+                                  {"alpha", alpha}, {"dContext", dc}, {"dq", dq},      {"dKeys", dk},
+                                  {"dValues", dv}};
   require_disjoint(a, "dq", all);
   // Dot attention passes one buffer as keys and values; its gradient is then one buffer too.
   const bool shared = keys.p == values.p && keys.n == values.n;

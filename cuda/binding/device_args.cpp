@@ -198,6 +198,20 @@ DevBuf DeviceArgs::opt_buf(const char* name, DType dtype, std::size_t n) {
   return buf(name, dtype, n);
 }
 
+void require_disjoint(DeviceArgs& a, const std::string& out, const std::vector<NamedBuf>& all, const char* same_as) {
+  const NamedBuf* o = nullptr;
+  for (const NamedBuf& x : all)
+    if (x.name == out) o = &x;
+  if (!o || !o->buf.p || o->buf.n == 0) return;
+  const auto lo = reinterpret_cast<std::uintptr_t>(o->buf.p), hi = lo + o->buf.n * dtype_size(o->buf.dtype);
+  for (const NamedBuf& x : all) {
+    if (&x == o || !x.buf.p || x.buf.n == 0) continue;
+    const auto l = reinterpret_cast<std::uintptr_t>(x.buf.p), h = l + x.buf.n * dtype_size(x.buf.dtype);
+    if (same_as && x.name == same_as && l == lo && h == hi) continue;
+    if (lo < h && l < hi) a.fail_range(out, "a buffer that does not overlap " + x.name, "an overlapping view");
+  }
+}
+
 DType DeviceArgs::float_dtype(const char* name) {
   Napi::Value v = get(name);
   if (v.IsArray() && v.As<Napi::Array>().Length() == 4) {

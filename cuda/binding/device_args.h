@@ -75,5 +75,15 @@ class DeviceArgs {
 
 std::string describe(Napi::Value v);
 
+// The CPU's overlap rule: an output (named out) may share no byte with any other buffer of the
+// call, except same_as when it is exactly the same range (an allowed alias, such as dKeys and
+// dValues when keys and values are one buffer). Absent (null) buffers are skipped.
+struct NamedBuf {
+  std::string name;
+  DevBuf buf;
+};
+void require_disjoint(DeviceArgs& a, const std::string& out, const std::vector<NamedBuf>& all,
+                      const char* same_as = nullptr);
+
 }  // namespace cuda
 }  // namespace rnnkit

@@ -77,24 +77,6 @@ void require_finite(DeviceArgs& a, const char* name, const DevBuf& x) {
   });
 }
 
-// The CPU's require_disjoint: an output must not share memory with any other buffer of the op.
-struct Named {
-  const char* name;
-  DevBuf b;
-};
-void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all) {
-  const Named* o = nullptr;
-  for (const Named& x : all)
-    if (std::string(x.name) == out) o = &x;
-  if (!o || !o->b.p || o->b.n == 0) return;
-  const auto lo = reinterpret_cast<std::uintptr_t>(o->b.p), hi = lo + o->b.n * dtype_size(o->b.dtype);
-  for (const Named& x : all) {
-    if (&x == o || !x.b.p || x.b.n == 0) continue;
-    const auto xl = reinterpret_cast<std::uintptr_t>(x.b.p), xh = xl + x.b.n * dtype_size(x.b.dtype);
-    if (lo < xh && xl < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
-  }
-}
-
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "gatherRows");
   const std::int64_t R = a.integer("R", 1, kDim), N = a.integer("N", 1, kDim), F = a.integer("F", 1, kDim);
@@ -226,7 +208,7 @@ Napi::Value TopkRows(const Napi::CallbackInfo& info) {
   DevBuf indices = a.buf("indices", DType::I32, n(N * k));
   a.check_unknown_fields();
   require_finite(a, "x", x);
-  const std::vector<Named> all = {{"x", x}, {"values", values}, {"indices", indices}};
+  const std::vector<NamedBuf> all = {{"x", x}, {"values", values}, {"indices", indices}};
   require_disjoint(a, "values", all);
   require_disjoint(a, "indices", all);
   with_float(dt, [&](auto t) {
@@ -249,7 +231,7 @@ Napi::Value TimePoolForward(const Napi::CallbackInfo& info) {
   DevBuf argmax = mode == 2 ? a.buf("argmax", DType::I32, n(B * F)) : a.opt_buf("argmax", DType::I32, n(B * F));
   a.check_unknown_fields();
   require_finite(a, "x", x);
-  const std::vector<Named> all = {{"x", x}, {"lengths", lengths}, {"y", y}, {"argmax", argmax}};
+  const std::vector<NamedBuf> all = {{"x", x}, {"lengths", lengths}, {"y", y}, {"argmax", argmax}};
   require_disjoint(a, "y", all);
   require_disjoint(a, "argmax", all);
   with_float(dt, [&](auto t) {

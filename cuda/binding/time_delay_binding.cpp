@@ -26,26 +26,6 @@ std::vector<std::int32_t> checked_ints(DeviceArgs& a, const char* name, const De
   return h;
 }
 
-// The CPU's overlap rule: an output may share no byte with any other buffer of the call.
-struct Named {
-  const char* name;
-  const DevBuf* buf;
-};
-void require_disjoint(DeviceArgs& a, const char* out, const std::vector<Named>& all) {
-  const DevBuf* o = nullptr;
-  for (const Named& x : all)
-    if (std::string(x.name) == out) o = x.buf;
-  if (!o || !o->p || o->n == 0) return;
-  const char* lo = static_cast<const char*>(o->p);
-  const char* hi = lo + o->n * dtype_size(o->dtype);
-  for (const Named& x : all) {
-    if (std::string(x.name) == out || !x.buf->p || x.buf->n == 0) continue;
-    const char* l = static_cast<const char*>(x.buf->p);
-    const char* h = l + x.buf->n * dtype_size(x.buf->dtype);
-    if (lo < h && l < hi) a.fail_range(out, std::string("a buffer that does not overlap ") + x.name, "an overlapping view");
-  }
-}
-
 struct Dims {
   std::int64_t T, B, F, K, D;
   DevBuf taps;
@@ -81,7 +61,7 @@ Napi::Value TimeDelayForward(const Napi::CallbackInfo& info) {
   DevBuf history = read_history(a, "history", d, dt);
   DevBuf y = a.buf("y", dt, n(d.T * d.B * d.K * d.F));
   a.check_unknown_fields();
-  require_disjoint(a, "y", {{"taps", &d.taps}, {"x", &x}, {"lengths", &lengths}, {"history", &history}, {"y", &y}});
+  require_disjoint(a, "y", {{"taps", d.taps}, {"x", x}, {"lengths", lengths}, {"history", history}, {"y", y}});
   with_float(dt, [&](auto tag) {
     using T = decltype(tag);
     time_delay_forward<T>(d.T, d.B, d.F, d.K, d.taps.as<std::int32_t>(), d.D, x.as<T>(), lengths.as<std::int32_t>(),
@@ -100,7 +80,7 @@ Napi::Value TimeDelayBackward(const Napi::CallbackInfo& info) {
   DevBuf dx = a.opt_buf("dx", dt, n(d.T * d.B * d.F));
   DevBuf dh = read_history(a, "dHistory", d, dt);
   a.check_unknown_fields();
-  const std::vector<Named> all = {{"taps", &d.taps}, {"lengths", &lengths}, {"dy", &dy}, {"dx", &dx}, {"dHistory", &dh}};
+  const std::vector<NamedBuf> all = {{"taps", d.taps}, {"lengths", lengths}, {"dy", dy}, {"dx", dx}, {"dHistory", dh}};
   require_disjoint(a, "dx", all);
   require_disjoint(a, "dHistory", all);
   with_float(dt, [&](auto tag) {

@@ -88,26 +88,11 @@ class Buffers {
     list_.push_back({name, b});
     return b;
   }
-  void disjoint(const std::string& name) {
-    const Entry* out = nullptr;
-    for (const Entry& e : list_)
-      if (e.name == name) out = &e;
-    if (!out || !out->b.p || out->b.n == 0) return;
-    auto lo = reinterpret_cast<std::uintptr_t>(out->b.p), hi = lo + out->b.n * dtype_size(out->b.dtype);
-    for (const Entry& e : list_) {
-      if (e.name == name || !e.b.p || e.b.n == 0) continue;
-      auto elo = reinterpret_cast<std::uintptr_t>(e.b.p), ehi = elo + e.b.n * dtype_size(e.b.dtype);
-      if (lo < ehi && elo < hi) a_.fail_range(name, "a buffer that does not overlap " + e.name, "an overlapping view");
-    }
-  }
+  void disjoint(const std::string& name) { require_disjoint(a_, name, list_); }
 
  private:
-  struct Entry {
-    std::string name;
-    DevBuf b;
-  };
   DeviceArgs& a_;
-  std::vector<Entry> list_;
+  std::vector<NamedBuf> list_;
 };
 
 // Ids and targets are small: copied to the host to be checked (and kept for the kernels that use them there).
