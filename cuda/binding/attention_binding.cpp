@@ -31,15 +31,7 @@ Dims read_dims(DeviceArgs& a) {
   return d;
 }
 
-void check_lengths(DeviceArgs& a, const DevBuf& lengths, std::int64_t S) {
-  if (!lengths.p) return;
-  std::vector<std::int32_t> h(lengths.n);
-  to_host(h.data(), lengths.p, h.size() * sizeof(std::int32_t));
-  for (std::size_t i = 0; i < h.size(); ++i)
-    if (h[i] < 1 || h[i] > S)
-      a.fail_range("lengths[" + std::to_string(i) + "]", "an integer in [1, " + std::to_string(S) + "]",
-                   "number " + std::to_string(h[i]));
-}
+void check_lengths(DeviceArgs& a, const DevBuf& lengths, std::int64_t S) { host_ints(a, "lengths", lengths, 1, S); }
 
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "attentionForward");

@@ -198,6 +198,22 @@ DevBuf DeviceArgs::opt_buf(const char* name, DType dtype, std::size_t n) {
   return buf(name, dtype, n);
 }
 
+std::vector<std::int32_t> host_ints(DeviceArgs& a, const char* name, const DevBuf& b, std::int64_t lo, std::int64_t hi,
+                                    std::int64_t except) {
+  std::vector<std::int32_t> v(b.p ? b.n : 0);
+  if (v.empty()) return v;
+  to_host(v.data(), b.p, v.size() * sizeof(std::int32_t));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == except) continue;
+    if (v[i] < lo || v[i] > hi) {
+      std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      if (except != INT64_MIN) range += " or " + std::to_string(except);
+      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(v[i]));
+    }
+  }
+  return v;
+}
+
 void require_disjoint(DeviceArgs& a, const std::string& out, const std::vector<NamedBuf>& all, const char* same_as) {
   const NamedBuf* o = nullptr;
   for (const NamedBuf& x : all)

@@ -5,6 +5,7 @@
 #pragma once
 #include <napi.h>
 
+#include <climits>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -74,6 +75,12 @@ class DeviceArgs {
 };
 
 std::string describe(Napi::Value v);
+
+// A small int32 buffer (ids, targets, lengths) copied to the host and checked against [lo, hi]
+// (except: one more allowed value, such as an ignore index), with the CPU's message naming the
+// element; returned for the kernels that use it on the host. Null: empty.
+std::vector<std::int32_t> host_ints(DeviceArgs& a, const char* name, const DevBuf& b, std::int64_t lo, std::int64_t hi,
+                                    std::int64_t except = INT64_MIN);
 
 // The CPU's overlap rule: an output (named out) may share no byte with any other buffer of the
 // call, except same_as when it is exactly the same range (an allowed alias, such as dKeys and

@@ -35,24 +35,6 @@ void ignore_if_absent(DeviceArgs& a, const Napi::CallbackInfo& info, const char*
   if (v.IsUndefined() || v.IsNull()) a.has(name);
 }
 
-// A device int32 buffer on the host, each element in [lo, hi] (or equal to except), with the CPU's
-// message: "gatherRows: idx[3] must be an integer in [0, 9], received number 12".
-std::vector<std::int32_t> host_ints(DeviceArgs& a, const char* name, const DevBuf& b, std::int64_t lo, std::int64_t hi,
-                                    std::int64_t except = INT64_MIN) {
-  std::vector<std::int32_t> v(b.p ? b.n : 0);
-  if (v.empty()) return v;
-  to_host(v.data(), b.p, v.size() * sizeof(std::int32_t));
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == except) continue;
-    if (v[i] < lo || v[i] > hi) {
-      std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-      if (except != INT64_MIN) range += " or " + std::to_string(except);
-      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(v[i]));
-    }
-  }
-  return v;
-}
-
 // The CPU's require_finite: a RangeError flagged ERR_RNNKIT_NON_FINITE (the trainer tells bad
 // input from divergence by the flag) naming the first bad element. Counting runs on the device;
 // only a failing call copies the tensor back to find which element it was.

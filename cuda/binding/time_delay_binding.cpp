@@ -14,18 +14,6 @@ namespace {
 
 constexpr std::int64_t kMax = 2147483647;  // the CPU addon's bound on each dimension
 
-// The int32 tensor's values on the host, each checked to lie in [lo, hi].
-std::vector<std::int32_t> checked_ints(DeviceArgs& a, const char* name, const DevBuf& v, std::int64_t lo,
-                                       std::int64_t hi) {
-  std::vector<std::int32_t> h(v.p ? v.n : 0);
-  if (!h.empty()) to_host(h.data(), v.p, h.size() * sizeof(std::int32_t));
-  for (std::size_t i = 0; i < h.size(); ++i)
-    if (h[i] < lo || h[i] > hi)
-      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]",
-                   "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", "number " + std::to_string(h[i]));
-  return h;
-}
-
 struct Dims {
   std::int64_t T, B, F, K, D;
   DevBuf taps;
@@ -39,7 +27,7 @@ Dims read_dims(DeviceArgs& a) {
   a.product({d.T, d.B, d.F}, "T*B*F");
   a.product({d.T, d.B, d.K, d.F}, "T*B*K*F");
   d.taps = a.buf("taps", DType::I32, n(d.K));
-  const std::vector<std::int32_t> taps = checked_ints(a, "taps", d.taps, 0, kMax);
+  const std::vector<std::int32_t> taps = host_ints(a, "taps", d.taps, 0, kMax);
   d.D = *std::max_element(taps.begin(), taps.end());
   return d;
 }
@@ -57,7 +45,7 @@ Napi::Value TimeDelayForward(const Napi::CallbackInfo& info) {
   const DType dt = a.float_dtype("x");
   DevBuf x = a.buf("x", dt, n(d.T * d.B * d.F));
   DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
-  checked_ints(a, "lengths", lengths, 0, d.T);
+  host_ints(a, "lengths", lengths, 0, d.T);
   DevBuf history = read_history(a, "history", d, dt);
   DevBuf y = a.buf("y", dt, n(d.T * d.B * d.K * d.F));
   a.check_unknown_fields();
@@ -75,7 +63,7 @@ Napi::Value TimeDelayBackward(const Napi::CallbackInfo& info) {
   const Dims d = read_dims(a);
   const DType dt = a.float_dtype("dy");
   DevBuf lengths = a.opt_buf("lengths", DType::I32, n(d.B));
-  checked_ints(a, "lengths", lengths, 0, d.T);
+  host_ints(a, "lengths", lengths, 0, d.T);
   DevBuf dy = a.buf("dy", dt, n(d.T * d.B * d.K * d.F));
   DevBuf dx = a.opt_buf("dx", dt, n(d.T * d.B * d.F));
   DevBuf dh = read_history(a, "dHistory", d, dt);

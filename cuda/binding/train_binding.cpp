@@ -95,22 +95,6 @@ class Buffers {
   std::vector<NamedBuf> list_;
 };
 
-// Ids and targets are small: copied to the host to be checked (and kept for the kernels that use them there).
-std::vector<std::int32_t> checked_ints(DeviceArgs& a, const char* name, const DevBuf& b, std::int64_t lo, std::int64_t hi,
-                                       std::int64_t except = INT64_MIN) {
-  std::vector<std::int32_t> h(b.n);
-  if (b.n > 0) to_host(h.data(), b.p, b.n * sizeof(std::int32_t));
-  for (std::size_t i = 0; i < h.size(); ++i) {
-    if (h[i] == except) continue;
-    if (h[i] < lo || h[i] > hi) {
-      std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-      if (except != INT64_MIN) range += " or " + std::to_string(except);
-      a.fail_range(std::string(name) + "[" + std::to_string(i) + "]", range, "number " + std::to_string(h[i]));
-    }
-  }
-  return h;
-}
-
 // After a loss came back non-finite: the CPU's refusal of the first non-finite input, with its
 // code (the trainers tell bad input from divergence by it), or nothing when every input is finite.
 void refuse_non_finite(DeviceArgs& a, std::initializer_list<std::pair<const char*, DevBuf>> inputs) {
@@ -190,7 +174,7 @@ Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
   const DevBuf y = bs.add("y", a.buf("y", dt, n(N * E)));
   a.check_unknown_fields();
   bs.disjoint("y");
-  checked_ints(a, "ids", ids, 0, V - 1);
+  host_ints(a, "ids", ids, 0, V - 1);
   with_float(dt, [&](auto t) {
     using T = decltype(t);
     embedding_forward<T>(N, E, ids.as<std::int32_t>(), w.as<T>(), y.as<T>());
@@ -211,7 +195,7 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   const DevBuf dw = bs.add("dWeight", a.buf("dWeight", dt, n(V * E)));
   a.check_unknown_fields();
   bs.disjoint("dWeight");
-  const std::vector<std::int32_t> host_ids = checked_ints(a, "ids", ids, 0, V - 1);
+  const std::vector<std::int32_t> host_ids = host_ints(a, "ids", ids, 0, V - 1);
   with_float(dt, [&](auto t) {
     using T = decltype(t);
     embedding_backward<T>(N, E, host_ids.data(), static_cast<std::int32_t>(pad), dy.as<T>(), dw.as<T>());
@@ -236,7 +220,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   const DevBuf dl = bs.add("dlogits", a.opt_buf("dlogits", dt, n(N * C)));
   a.check_unknown_fields();
   bs.disjoint("dlogits");
-  checked_ints(a, "targets", targets, 0, C - 1, ignore);
+  host_ints(a, "targets", targets, 0, C - 1, ignore);
   double loss = 0;
   with_float(dt, [&](auto t) {
     using T = decltype(t);
@@ -312,7 +296,7 @@ Napi::Value CountCorrect(const Napi::CallbackInfo& info) {
   const DevBuf targets = a.buf("targets", DType::I32, n(N));
   const DevBuf mask = a.opt_buf("mask", DType::U8, n(N));
   a.check_unknown_fields();
-  checked_ints(a, "targets", targets, 0, C - 1, ignore);
+  host_ints(a, "targets", targets, 0, C - 1, ignore);
   std::int64_t correct = 0, total = 0;
   with_float(dt, [&](auto t) {
     using T = decltype(t);
