@@ -5,7 +5,7 @@
 // fields, ids and targets out of range and non-finite loss inputs, with the CPU's messages.
 import { describe, expect, it } from 'vitest';
 import { cpu, cudaDevice } from '../lib';
-import { cudaState, floats, Host, OpCase, runBoth, uniform } from './cuda-ops-helpers';
+import { cudaState, floats, Host, OpCase, relDiff, runBoth, uniform } from './cuda-ops-helpers';
 
 const DTYPES = ['float32', 'float64'] as const;
 type DT = (typeof DTYPES)[number];
@@ -492,9 +492,9 @@ describe.skipIf(!cudaState.available)(`CUDA training ops against the CPU (${cuda
           )({ kind: o.kind, ...hp, step, params: dParams, grads: dev.fromHost(grads), state: dState });
         }
         const what = `${o.kind} ${o.tag} ${dt}`;
-        expect(relDiffOf(dev.toHostSync(dParams), params), what).toBeLessThan(tolOf(dt));
+        expect(relDiff(dev.toHostSync(dParams), params), what).toBeLessThan(tolOf(dt));
         state.forEach((s, i) =>
-          expect(relDiffOf(dev.toHostSync(dState[i]), s), `${what} state[${i}]`).toBeLessThan(tolOf(dt)),
+          expect(relDiff(dev.toHostSync(dState[i]), s), `${what} state[${i}]`).toBeLessThan(tolOf(dt)),
         );
       }
   });
@@ -509,16 +509,6 @@ describe.skipIf(!cudaState.available)(`CUDA training ops against the CPU (${cuda
     expect(Object.keys(worst).length).toBeGreaterThan(0);
   });
 });
-
-function relDiffOf(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0,
-    den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return den === 0 ? num : num / den;
-}
 
 // A valid call of every op (float32), for the refusal tests to break one field at a time.
 const VALID: Record<string, () => Record<string, unknown>> = {

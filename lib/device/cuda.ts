@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { cpu } from '../cpu-backend';
 import type { OptimizerKind, RnnSpec } from '../native';
 import { bytesPerElement, formatBytes, guardBytes } from '../memory';
-import { DEVICE_OPS, type Device, type TransferCounts, zeroTransfers } from './device';
+import { checkShape, DEVICE_OPS, type Device, type TransferCounts, zeroTransfers } from './device';
 import { dtypeOf, HostData, hostArrayOf, isTensor, Tensor, TensorDType, TENSOR_DTYPES } from './tensor';
 
 /** What the CUDA addon reports about the device (cudaInfo()). */
@@ -308,11 +308,3 @@ export class CudaDevice {
 // The op methods are installed by the constructor.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface CudaDevice extends Pick<Device, (typeof DEVICE_OPS)[number]> {}
-
-function checkShape(what: string, shape: readonly number[]): number {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-    throw new RangeError(`${what}: shape must be an array of non-negative integers, received ${JSON.stringify(shape)}`);
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n > 2 ** 32) throw new RangeError(`${what}: shape [${shape.join(',')}] has ${n} elements, more than 2^32`);
-  return n;
-}

@@ -268,7 +268,8 @@ export abstract class HostMemoryDevice {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface HostMemoryDevice extends DeviceOps {}
 
-function checkShape(what: string, shape: readonly number[]): number {
+/** The element count of a shape, refused by name unless it is non-negative integers below 2^32 elements. */
+export function checkShape(what: string, shape: readonly number[]): number {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new RangeError(`${what}: shape must be an array of non-negative integers, received ${JSON.stringify(shape)}`);
   }

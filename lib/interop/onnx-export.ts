@@ -10,6 +10,7 @@ import { encodeModel } from './onnx-proto';
 import { GraphBuilder } from './onnx-graph';
 import { resolveTimeDelay } from '../layers/time-delay';
 import type { TimeDelayOptions } from '../layers/time-delay';
+import type { NARX } from '../models/narx';
 
 type Cell = 'lstm' | 'gru' | 'rnn';
 type SD = Record<string, ArrayLike<number>>;
@@ -522,14 +523,10 @@ function seq2seqDecoderGraph(c: Seq2SeqConfig, tgtVocab: number, sd: SD): GraphB
   return g;
 }
 
-interface NARXConfig {
-  inputSize: number;
-  outputSize: number;
-  inputDelays: number[];
-  feedbackDelays: number[];
-  hiddenSizes: number[];
-  activation: 'tanh' | 'sigmoid' | 'relu';
-}
+type NARXConfig = Pick<
+  NARX['config'],
+  'inputSize' | 'outputSize' | 'inputDelays' | 'feedbackDelays' | 'hiddenSizes' | 'activation'
+>;
 type Scaling =
   | { kind: 'standard'; mean: number[]; scale: number[] }
   | { kind: 'minmax'; range: [number, number]; min: number[]; scale: number[] };
