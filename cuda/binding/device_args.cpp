@@ -128,8 +128,9 @@ std::int64_t DeviceArgs::integer(const char* name, std::int64_t lo, std::int64_t
     fail_range(name, range, describe(v));
   return static_cast<std::int64_t>(d);
 }
+// As the CPU's Args: a default stands in only for an absent (undefined) field; null is refused.
 std::int64_t DeviceArgs::integer_or(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t dflt) {
-  return has(name) ? integer(name, lo, hi) : dflt;
+  return get(name).IsUndefined() ? dflt : integer(name, lo, hi);
 }
 double DeviceArgs::number(const char* name) {
   Napi::Value v = get(name);
@@ -138,10 +139,10 @@ double DeviceArgs::number(const char* name) {
   if (!std::isfinite(d)) fail_range(name, "a finite number", describe(v));
   return d;
 }
-double DeviceArgs::number_or(const char* name, double dflt) { return has(name) ? number(name) : dflt; }
+double DeviceArgs::number_or(const char* name, double dflt) { return get(name).IsUndefined() ? dflt : number(name); }
 bool DeviceArgs::boolean_or(const char* name, bool dflt) {
   Napi::Value v = get(name);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (v.IsUndefined()) return dflt;
   if (!v.IsBoolean()) fail_type(name, "a boolean", describe(v));
   return v.As<Napi::Boolean>().Value();
 }
@@ -149,7 +150,7 @@ int DeviceArgs::choice(const char* name, std::initializer_list<const char*> choi
   Napi::Value v = get(name);
   std::string list;
   for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string("'") + c + "'";
-  if ((v.IsUndefined() || v.IsNull()) && dflt >= 0) return dflt;
+  if (v.IsUndefined() && dflt >= 0) return dflt;
   if (!v.IsString()) fail_type(name, "one of " + list, describe(v));
   std::string s = v.As<Napi::String>().Utf8Value();
   int i = 0;

@@ -44,6 +44,7 @@ class DeviceArgs {
   double number(const char* name);
   double number_or(const char* name, double dflt);
   bool boolean_or(const char* name, bool dflt);
+  // The *_or forms: dflt when the field is undefined (null is refused, as on the CPU).
   // The index of the value among choices; dflt when absent (-1: required).
   int choice(const char* name, std::initializer_list<const char*> choices, int dflt = -1);
   // A buffer of exactly n elements of dtype; optional ones may be null/undefined (p = nullptr).

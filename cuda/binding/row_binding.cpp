@@ -20,21 +20,6 @@ namespace {
 
 constexpr std::int64_t kDim = 2147483647;  // the CPU binding's bound on every dimension
 
-// The CPU's Args::boolean: absent is the default, anything but a boolean is refused (null too).
-bool boolean(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name, bool dflt) {
-  Napi::Value v = info[0].As<Napi::Object>().Get(name);
-  if (!v.IsUndefined() && !v.IsBoolean()) a.fail_type(name, "a boolean", describe(v));
-  return a.boolean_or(name, dflt);
-}
-
-// The CPU ignores fields set to null or undefined that an op does not read (the pooling layer
-// passes argmax: null for 'last' and 'mean'); DeviceArgs would call them unknown, so such a field
-// is marked read here. A real value stays unread and is refused, as on the CPU.
-void ignore_if_absent(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name) {
-  Napi::Value v = info[0].As<Napi::Object>().Get(name);
-  if (v.IsUndefined() || v.IsNull()) a.has(name);
-}
-
 // The CPU's require_finite: a RangeError flagged ERR_RNNKIT_NON_FINITE (the trainer tells bad
 // input from divergence by the flag) naming the first bad element. Counting runs on the device;
 // only a failing call copies the tensor back to find which element it was.
@@ -103,7 +88,7 @@ Napi::Value CopyCols(const Napi::CallbackInfo& info) {
   const std::int64_t width = a.integer("width", 1, std::min(srcF - srcOff, dstF - dstOff));
   a.product({N, srcF}, "N*srcF");
   a.product({N, dstF}, "N*dstF");
-  const bool acc = boolean(a, info, "accumulate", false);
+  const bool acc = a.boolean_or("accumulate", false);
   const DType dt = a.float_dtype("src");
   DevBuf src = a.buf("src", dt, n(N * srcF)), dst = a.buf("dst", dt, n(N * dstF));
   require_disjoint(a, "dst", {{"src", src}, {"dst", dst}});
@@ -237,7 +222,6 @@ Napi::Value TimePoolBackward(const Napi::CallbackInfo& info) {
     argmax = a.buf("argmax", DType::I32, n(B * F));
     host_ints(a, "argmax", argmax, 0, T - 1, -1);
   } else {
-    ignore_if_absent(a, info, "argmax");
   }
   DevBuf dx = a.buf("dx", dt, n(T * B * F));
   a.check_unknown_fields();

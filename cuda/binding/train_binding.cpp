@@ -41,18 +41,6 @@ double number_in(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name
   if (!std::isfinite(d) || d < lo || d > hi) a.fail_range(name, expected, describe(v));
   return d;
 }
-std::int64_t integer_in(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name, std::int64_t lo, std::int64_t hi,
-                        std::int64_t dflt) {
-  a.has(name);
-  return field(info, name).IsUndefined() ? dflt : a.integer(name, lo, hi);
-}
-bool boolean_in(DeviceArgs& a, const Napi::CallbackInfo& info, const char* name, bool dflt) {
-  a.has(name);
-  Napi::Value v = field(info, name);
-  if (v.IsUndefined()) return dflt;
-  if (!v.IsBoolean()) a.fail_type(name, "a boolean", describe(v));
-  return v.As<Napi::Boolean>().Value();
-}
 
 // One element of an Array of tensor references (optimStep's state), checked as DeviceArgs::buf does.
 DevBuf element_buf(DeviceArgs& a, Napi::Value v, const std::string& name, DType dtype, std::size_t count) {
@@ -187,7 +175,7 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), V = a.integer("V", 1, kMaxDimCpu), E = a.integer("E", 1, kMaxDimCpu);
   a.product({N, E}, "N*E");
   a.product({V, E}, "V*E");
-  const std::int64_t pad = integer_in(a, info, "paddingIdx", -1, V - 1, -1);
+  const std::int64_t pad = a.integer_or("paddingIdx", -1, V - 1, -1);
   const DType dt = a.float_dtype("dy");
   Buffers bs(a);
   const DevBuf ids = bs.add("ids", a.buf("ids", DType::I32, n(N)));
@@ -209,7 +197,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "softmaxCrossEntropy");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), C = a.integer("C", 1, kMaxDimCpu);
   a.product({N, C}, "N*C");
-  const std::int64_t ignore = integer_in(a, info, "ignoreIndex", INT32_MIN, INT32_MAX, -100);
+  const std::int64_t ignore = a.integer_or("ignoreIndex", INT32_MIN, INT32_MAX, -100);
   const double scale = number_in(a, info, "scale", -kMaxScalar, kMaxScalar, 1.0);
   const DType dt = a.float_dtype("logits");
   Buffers bs(a);
@@ -236,7 +224,7 @@ Napi::Value MseLoss(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "mseLoss");
   const std::int64_t len = a.integer("n", 1, kMaxLen);
   // Optional row structure: F features per row, rows masked by mask [n/F].
-  const std::int64_t F = integer_in(a, info, "F", 1, len, 1);
+  const std::int64_t F = a.integer_or("F", 1, len, 1);
   if (len % F != 0) a.fail_range("F", "a divisor of n = " + std::to_string(len), "number " + std::to_string(F));
   const double scale = number_in(a, info, "scale", -kMaxScalar, kMaxScalar, 1.0);
   const DType dt = a.float_dtype("pred");
@@ -290,7 +278,7 @@ Napi::Value CountCorrect(const Napi::CallbackInfo& info) {
   DeviceArgs a(info, "countCorrect");
   const std::int64_t N = a.integer("N", 1, kMaxDimCpu), C = a.integer("C", 1, kMaxDimCpu);
   a.product({N, C}, "N*C");
-  const std::int64_t ignore = integer_in(a, info, "ignoreIndex", INT32_MIN, INT32_MAX, -100);
+  const std::int64_t ignore = a.integer_or("ignoreIndex", INT32_MIN, INT32_MAX, -100);
   const DType dt = a.float_dtype("logits");
   const DevBuf logits = a.buf("logits", dt, n(N * C));
   const DevBuf targets = a.buf("targets", DType::I32, n(N));
@@ -333,7 +321,7 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   h.weight_decay = number_in(a, info, "weightDecay", 0, 1e6, 0);
   h.momentum = number_in(a, info, "momentum", 0, 1e6, 0);
   h.dampening = number_in(a, info, "dampening", 0, 1, 0);
-  h.nesterov = boolean_in(a, info, "nesterov", false);
+  h.nesterov = a.boolean_or("nesterov", false);
   if (h.nesterov && (h.momentum <= 0 || h.dampening != 0))
     a.fail_range("nesterov", "used with momentum > 0 and dampening 0",
                  "momentum " + std::to_string(h.momentum) + ", dampening " + std::to_string(h.dampening));
@@ -341,7 +329,7 @@ Napi::Value OptimStep(const Napi::CallbackInfo& info) {
   h.beta2 = number_in(a, info, "beta2", 0, 0.999999999, 0.999);
   h.eps = number_in(a, info, "eps", 0, 1, kind == 4 ? 1e-10 : 1e-8);
   h.alpha = number_in(a, info, "alpha", 0, 1, 0.99);
-  h.centered = boolean_in(a, info, "centered", false);
+  h.centered = a.boolean_or("centered", false);
   h.lr_decay = number_in(a, info, "lrDecay", 0, 1e6, 0);
   const long step = static_cast<long>(a.integer("step", 1, std::int64_t(1) << 50));
   const DType dt = a.float_dtype("params");
