@@ -151,7 +151,6 @@ export class Seq2Seq {
     if (this.disposed) throw new Error(`Seq2Seq.${what}: the model was disposed`);
   }
 
-  /** Frees the model's tensors (weights, optimizer state, scratch); every later call throws. */
   /** A table of the layers (name, type, output shape, parameters), the totals, dtype and device. */
   summary(): string {
     if (this.disposed) throw new Error('Seq2Seq.summary: the model was disposed');
@@ -186,6 +185,7 @@ export class Seq2Seq {
     return modelMemoryInfo(this.params, this.trainerInstance, this.scratch);
   }
 
+  /** Frees the model's tensors (weights, optimizer state, scratch); every later call throws. */
   dispose(): void {
     if (this.disposed) return;
     if (this.trainerInstance?.isRunning)
