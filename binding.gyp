@@ -22,10 +22,19 @@
       ]
     },
     {
+      "target_name": "rnnkit_simd512",
+      "type": "static_library",
+      "sources": ["native/kernels/gemm_builtin_avx512.cpp"],
+      "conditions": [
+        ["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx512bw", "-mavx2", "-mfma"] }]
+      ]
+    },
+    {
       "target_name": "rnnkit",
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
-        "rnnkit_simd"
+        "rnnkit_simd",
+        "rnnkit_simd512"
       ],
       "sources": [
         "native/kernels/cpu_features.cpp",

@@ -541,7 +541,7 @@ export interface OptimStepArgs<A = HostArray> extends OptimHyper {
 export interface BackendInfo {
   backend: string;
   gemm: 'openblas' | 'builtin';
-  simd: 'avx2' | 'generic';
+  simd: 'avx512' | 'avx2' | 'generic';
   threads: number;
   openblasLinked: boolean;
   /**

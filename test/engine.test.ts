@@ -96,7 +96,7 @@ describe('GEMM paths', () => {
   });
   it(`reports its configuration (${JSON.stringify(info)})`, () => {
     expect(['openblas', 'builtin']).toContain(info.gemm);
-    expect(['avx2', 'generic']).toContain(info.simd);
+    expect(['avx512', 'avx2', 'generic']).toContain(info.simd);
     expect(info.threads).toBeGreaterThanOrEqual(1);
     if (process.env.RNNKIT_EXPECT_GEMM) expect(info.gemm).toBe(process.env.RNNKIT_EXPECT_GEMM);
   });

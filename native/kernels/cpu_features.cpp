@@ -17,4 +17,18 @@ bool use_avx2() {
   }();
   return on;
 }
+bool use_avx512() {
+  static const bool on = [] {
+    if (!use_avx2()) return false;
+    const char* env = std::getenv("RNNKIT_SIMD");
+    if (env && std::strcmp(env, "avx2") == 0) return false;
+#if defined(__x86_64__) || defined(__i386__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+#else
+    return false;
+#endif
+  }();
+  return on;
+}
 }  // namespace rnnkit

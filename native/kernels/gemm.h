@@ -14,14 +14,19 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha,
 
 // Which GEMM runs: "openblas" or "builtin".
 const char* gemm_name();
-// SIMD level of the built-in kernels chosen at run time: "avx2" or "generic".
+// SIMD level of the built-in kernels chosen at run time: "avx512", "avx2" or "generic".
 const char* simd_name();
 // Forces the built-in GEMM even when OpenBLAS is linked (tests compare the two paths).
 void set_force_builtin_gemm(bool force);
 
 namespace builtin {
-// The built-in kernel, compiled twice: once with -mavx2 -mfma (namespace avx2) and once
-// portable (namespace generic). Both split work over the rnnkit thread pool.
+// The built-in kernel, compiled three times: with AVX-512 (namespace avx512), with -mavx2 -mfma
+// (namespace avx2) and portable (namespace generic). All split work over the rnnkit thread pool.
+namespace avx512 {
+template <typename T>
+void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+          const T* B, index_t ldb, T beta, T* C, index_t ldc);
+}
 namespace avx2 {
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,

@@ -1,8 +1,8 @@
-// Built-in cache-blocked GEMM (Goto/BLIS structure), written once and compiled twice:
-// gemm_builtin_avx2.cpp defines RNNKIT_SIMD_NS=avx2 and is built with -mavx2 -mfma,
-// gemm_builtin_generic.cpp defines RNNKIT_SIMD_NS=generic and is built without extra flags.
-// The micro-kernel uses GCC/Clang vector extensions, so the same source becomes 256-bit FMA
-// code in the first build and 128-bit SSE2 (or NEON) code in the second.
+// Built-in cache-blocked GEMM (Goto/BLIS structure), written once and compiled three times:
+// gemm_builtin_avx512.cpp (RNNKIT_SIMD_NS=avx512, -mavx512f ...), gemm_builtin_avx2.cpp
+// (avx2, -mavx2 -mfma) and gemm_builtin_generic.cpp (generic, no extra flags). The micro-kernel
+// uses GCC/Clang vector extensions, so the same source becomes 512-bit, 256-bit FMA or 128-bit
+// SSE2 (or NEON) code.
 //
 // Loop nest per thread (C sub-block rows [i0,i1), cols [j0,j1)):
 //   jc (NC cols) -> pc (KC depth) -> [pack B: KC x NC] -> ic (MC rows) -> pack A: MC x KC
@@ -11,7 +11,7 @@
 // at a time right before use, so the packed copy never leaves L1.
 #pragma once
 #ifndef RNNKIT_SIMD_NS
-#error "define RNNKIT_SIMD_NS (avx2 or generic) before including gemm_builtin_impl.h"
+#error "define RNNKIT_SIMD_NS (avx512, avx2 or generic) before including gemm_builtin_impl.h"
 #endif
 
 #include <algorithm>
@@ -23,7 +23,7 @@
 #include "gemm.h"
 #include "threads.h"
 
-#if defined(__FMA__) && defined(__AVX__)
+#if (defined(__FMA__) && defined(__AVX__)) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -32,7 +32,9 @@ namespace builtin {
 namespace RNNKIT_SIMD_NS {
 namespace detail {
 
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+#define RNNKIT_VBYTES 64
+#elif defined(__AVX__)
 #define RNNKIT_VBYTES 32
 #else
 #define RNNKIT_VBYTES 16
@@ -59,6 +61,31 @@ template <> struct Vec<double> {
 // unpack / 2-lane / 4-lane interleave stages; the index patterns map onto vunpck*, vshufps and
 // vperm2f128 under AVX.
 template <typename T, int VL> struct Transpose;
+// 16 lanes (float under AVX-512): four stages, each swapping one bit of the row index with the
+// same bit of the lane index (the off-diagonal s x s blocks of every 2s x 2s block trade places).
+template <typename T> struct Transpose<T, 16> {
+  template <typename V> static void run(V* r) {
+    typedef typename Vec<T>::mask M;
+#define RNNKIT_T16_STAGE(S, LO, HI)                                  \
+  for (int i = 0; i < 16; ++i)                                       \
+    if (!(i & S)) {                                                  \
+      const V a = r[i], b = r[i + S];                                \
+      r[i] = RNNKIT_SHUF(M, a, b, LO);                               \
+      r[i + S] = RNNKIT_SHUF(M, a, b, HI);                           \
+    }
+#define RNNKIT_L(...) __VA_ARGS__
+    RNNKIT_T16_STAGE(8, RNNKIT_L(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                     RNNKIT_L(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+    RNNKIT_T16_STAGE(4, RNNKIT_L(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27),
+                     RNNKIT_L(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+    RNNKIT_T16_STAGE(2, RNNKIT_L(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29),
+                     RNNKIT_L(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+    RNNKIT_T16_STAGE(1, RNNKIT_L(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30),
+                     RNNKIT_L(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+#undef RNNKIT_L
+#undef RNNKIT_T16_STAGE
+  }
+};
 template <typename T> struct Transpose<T, 8> {
   template <typename V> static void run(V* r) {
     typedef typename Vec<T>::mask M;
@@ -98,7 +125,8 @@ template <typename T> struct Transpose<T, 2> {
 };
 
 // Blocking. MR x NR accumulators = 12 vector registers (+2 for B, +1 broadcast) of the 16 that
-// both SSE2 and AVX2 have. KC*NR*sizeof(T) = 16 KiB (AVX) keeps the B micro-panel in L1; an MC x KC
+// both SSE2 and AVX2 have. AVX-512 keeps 6 x 32 floats: 12 rows (24 accumulators) measured
+// slower on every shape (Sapphire Rapids, 2 cores), likely from the larger A panel per step. KC*NR*sizeof(T) = 16 KiB (AVX2; 32 KiB AVX-512) keeps the B micro-panel in L1; an MC x KC
 // A block (144 KiB float) sits in L2; KC x NC of packed B sits in L2/L3.
 template <typename T> struct Cfg {
   static constexpr int VL = RNNKIT_VBYTES / int(sizeof(T));  // lanes per vector
@@ -118,7 +146,14 @@ template <typename V, typename T> inline V splat(T x) { return x - V{}; }
 // a*b + c. GCC contracts this to FMA under -mfma anyway; the explicit forms make it independent
 // of -ffp-contract.
 template <typename V> inline V fmadd(V a, V b, V c) { return a * b + c; }
-#if defined(__FMA__) && defined(__AVX__)
+#if defined(__AVX512F__)
+template <> inline Vec<float>::type fmadd(Vec<float>::type a, Vec<float>::type b, Vec<float>::type c) {
+  return (Vec<float>::type)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+}
+template <> inline Vec<double>::type fmadd(Vec<double>::type a, Vec<double>::type b, Vec<double>::type c) {
+  return (Vec<double>::type)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+}
+#elif defined(__FMA__) && defined(__AVX__)
 template <> inline Vec<float>::type fmadd(Vec<float>::type a, Vec<float>::type b, Vec<float>::type c) {
   return (Vec<float>::type)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
 }
@@ -268,17 +303,17 @@ void micro(index_t kc, const T* __restrict a, const T* __restrict b, T* __restri
   }
 }
 
+// rows in [1, MR]: the kernel specialized for that many live rows.
+template <typename T, int R>
+inline void micro_rows(int rows, index_t kc, const T* a, const T* b, T* c, index_t ldc, int n, T alpha, T beta) {
+  if constexpr (R > 1) {
+    if (rows < R) return micro_rows<T, R - 1>(rows, kc, a, b, c, ldc, n, alpha, beta);
+  }
+  micro<T, R>(kc, a, b, c, ldc, n, alpha, beta);
+}
 template <typename T>
 inline void micro_dispatch(int rows, index_t kc, const T* a, const T* b, T* c, index_t ldc, int n, T alpha, T beta) {
-  static_assert(Cfg<T>::MR == 6, "dispatch written for MR == 6");
-  switch (rows) {
-    case 6: micro<T, 6>(kc, a, b, c, ldc, n, alpha, beta); break;
-    case 5: micro<T, 5>(kc, a, b, c, ldc, n, alpha, beta); break;
-    case 4: micro<T, 4>(kc, a, b, c, ldc, n, alpha, beta); break;
-    case 3: micro<T, 3>(kc, a, b, c, ldc, n, alpha, beta); break;
-    case 2: micro<T, 2>(kc, a, b, c, ldc, n, alpha, beta); break;
-    default: micro<T, 1>(kc, a, b, c, ldc, n, alpha, beta); break;
-  }
+  micro_rows<T, Cfg<T>::MR>(rows, kc, a, b, c, ldc, n, alpha, beta);
 }
 
 // Computes C[i0:i1, j0:j1] on the calling thread.

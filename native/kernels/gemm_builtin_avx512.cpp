@@ -1,0 +1,14 @@
+// The built-in GEMM compiled for AVX-512 (built with -mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma).
+#define RNNKIT_SIMD_NS avx512
+#include "gemm_builtin_impl.h"
+
+namespace rnnkit {
+namespace builtin {
+namespace avx512 {
+template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t,
+                          const float*, index_t, float, float*, index_t);
+template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t,
+                           const double*, index_t, double, double*, index_t);
+}  // namespace avx512
+}  // namespace builtin
+}  // namespace rnnkit
