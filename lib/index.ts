@@ -44,7 +44,7 @@ export type { PoolingOptions } from './layers/pooling';
 export { TimeDelay } from './layers/time-delay';
 export type { TimeDelayOptions } from './layers/time-delay';
 export { SimpleRNN, LSTM, GRU } from './layers/recurrent';
-export type { RecurrentOptions } from './layers/recurrent';
+export type { RecurrentOptions, StepState, StepResult } from './layers/recurrent';
 export { resolveOptions } from './options';
 export type { FieldSpec, Schema } from './options';
 export { SequenceModel } from './models/base';

@@ -11,6 +11,15 @@ import type { Ctx, SeqAct } from './layer';
 
 export type AttentionScore = 'dot' | 'general';
 
+/** What one decoder step writes: alpha [R,S], context [R,He], cat [R,He+Hd], pre and out [R,Hd]. */
+export interface AttentionStepBuffers {
+  alpha: Tensor;
+  context: Tensor;
+  cat: Tensor;
+  pre: Tensor;
+  out: Tensor;
+}
+
 export class LuongAttention {
   private Hd = 0;
   private He = 0;
@@ -19,6 +28,11 @@ export class LuongAttention {
     readonly name: string,
     readonly score: AttentionScore,
   ) {}
+
+  /** Feature size of the encoder outputs attended to. */
+  get encoderSize(): number {
+    return this.He;
+  }
 
   build(params: FlatParameters, decoderSize: number, encoderSize: number): void {
     if (this.score === 'dot' && decoderSize !== encoderSize) {
@@ -117,6 +131,34 @@ export class LuongAttention {
     dev.activationForward({ kind: 'tanh', n: T * B * Hd, x: pre, y: tilde });
     if (ctx.training) ctx.tape.record(this, { dec, enc, keys, alpha, cat, tilde });
     return { out: { ...dec, data: tilde, F: Hd }, alpha };
+  }
+
+  /**
+   * @internal forward for one decoder step of R rows (q [R,Hd] against enc [S,R,He] and its
+   * keys) into buffers the caller owns: the same ops as forward, nothing taken from a scratch.
+   */
+  stepInto(params: FlatParameters, q: Tensor, R: number, enc: SeqAct, keys: Tensor, b: AttentionStepBuffers): void {
+    const S = enc.T,
+      Hd = this.Hd,
+      He = this.He,
+      dev = params.device;
+    dev.attentionForward({
+      T: 1,
+      S,
+      B: R,
+      Hd,
+      He,
+      q,
+      keys,
+      values: enc.data,
+      lengths: enc.lengths?.dev ?? null,
+      alpha: b.alpha,
+      context: b.context,
+    });
+    dev.copyCols({ N: R, srcF: He, srcOffset: 0, width: He, src: b.context, dstF: He + Hd, dstOffset: 0, dst: b.cat });
+    dev.copyCols({ N: R, srcF: Hd, srcOffset: 0, width: Hd, src: q, dstF: He + Hd, dstOffset: He, dst: b.cat });
+    dev.linearForward({ N: R, I: He + Hd, O: Hd, x: b.cat, weight: params.param(`${this.name}.weight_c`), y: b.pre });
+    dev.activationForward({ kind: 'tanh', n: R * Hd, x: b.pre, y: b.out });
   }
 
   /** Gradients w.r.t. the decoder and encoder outputs; parameter gradients accumulate. */

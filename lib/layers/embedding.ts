@@ -63,6 +63,12 @@ export class Embedding extends Layer {
     return { kind: 'seq', data: y, T: ids.T, B: ids.B, F: E, lengths: ids.lengths };
   }
 
+  /** @internal forward for N ids [N] into y [N,E], a buffer the caller owns (decoder steps). */
+  lookupInto(params: FlatParameters, ids: Tensor, N: number, y: Tensor): void {
+    const { numEmbeddings: V, embeddingDim: E } = this.config;
+    params.device.embeddingForward({ N, V, E, ids, weight: params.param(this.p('weight')), y });
+  }
+
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {
     const lastIds = ctx.tape.take<Tensor>(this, 'Embedding');
     if (dy.kind === 'ids') throw new Error('Embedding.backward: unexpected ids');

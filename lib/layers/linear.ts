@@ -1,6 +1,7 @@
 import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
 import { glorotUniform, uniform } from '../init';
+import type { Tensor } from '../device/tensor';
 import type { FlatParameters } from '../params';
 import type { Rng } from '../rng';
 import { Act, ActShape, Ctx, Layer } from './layer';
@@ -87,6 +88,19 @@ export class Linear extends Layer {
     });
     if (ctx.training) ctx.tape.record(this, x);
     return x.kind === 'seq' ? { ...x, data: y, F: O } : { kind: 'vec', data: y, B: x.B, F: O };
+  }
+
+  /** @internal forward for N rows x [N,I] into y [N,O], a buffer the caller owns (decoder steps). */
+  applyInto(params: FlatParameters, x: Tensor, N: number, y: Tensor): void {
+    params.device.linearForward({
+      N,
+      I: this.inFeatures,
+      O: this.config.outFeatures,
+      x,
+      weight: params.param(this.weightName),
+      bias: this.config.bias ? params.param(this.p('bias')) : null,
+      y,
+    });
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {

@@ -5,7 +5,7 @@ import { FieldSpec, resolveOptions } from '../options';
 import type { Gen } from '../exec';
 import { glorotUniform, identityBlocks, orthogonalBlocks, uniform } from '../init';
 import { cellInfo } from '../cells/table';
-import type { Tensor } from '../device/tensor';
+import { Tensor } from '../device/tensor';
 import type { RnnSpec } from '../native';
 import type { FlatParameters } from '../params';
 import { recurrentParameterShapes } from '../params';
@@ -66,6 +66,17 @@ export const RECURRENT_OPTIONS: Record<keyof RecurrentOptions, FieldSpec> = {
   activation: { type: 'enum', values: ['tanh', 'relu', 'sigmoid'], default: 'tanh', doc: 'SimpleRNN activation' },
   gruVariant: { type: 'enum', values: ['pytorch', 'original'], default: 'pytorch', doc: 'GRU variant' },
 };
+
+/** The state of a whole stack between step() calls: per layer [B,H] (c: LSTM only). */
+export interface StepState {
+  h: Tensor[];
+  c: Tensor[] | null;
+}
+/** What step() returns: the top layer's new h [B,H] (the tensor state.h[numLayers-1]) and the new state. */
+export interface StepResult {
+  output: Tensor;
+  state: StepState;
+}
 
 interface LayerCache {
   input: Tensor; // [T,B,in]
@@ -307,6 +318,121 @@ class Recurrent extends Layer {
       }
     }
     return { kind: 'vec', data: merged(hTop, B), B, F: this.outputSize };
+  }
+
+  /**
+   * One time step of the whole stack, for inference (no dropout): x [B,I] and the state after
+   * the previous step (default: the layer's initial state) give the new state, in new tensors.
+   * Stepping T times equals forward over the T steps; nothing is re-run over the prefix.
+   */
+  step(params: FlatParameters, x: Tensor, state?: StepState | null): StepResult {
+    const where = `${this.type}.step`;
+    const c = this.config,
+      H = c.hiddenSize,
+      L = c.numLayers,
+      lstm = this.cell === 'lstm';
+    if (c.bidirectional)
+      throw new Error(
+        `${where}: a bidirectional layer cannot step (its reverse direction reads the sequence from the end); run forward over the whole sequence`,
+      );
+    if (!(x instanceof Tensor))
+      throw new TypeError(
+        `${where}: x must be a Tensor of shape [B, ${this.inputSize}], received ${x === null ? 'null' : typeof x}`,
+      );
+    if (x.shape.length !== 2 || x.shape[1] !== this.inputSize || x.shape[0] < 1)
+      throw new RangeError(`${where}: x must have shape [B, ${this.inputSize}], received [${x.shape.join(', ')}]`);
+    if (x.dtype !== params.dtype)
+      throw new TypeError(`${where}: x must be ${params.dtype} (the parameters' dtype), received ${x.dtype}`);
+    const B = x.shape[0];
+    if (state != null) {
+      const check = (arr: unknown, which: 'h' | 'c') => {
+        if (!Array.isArray(arr) || arr.length !== L)
+          throw new TypeError(
+            `${where}: state.${which} must be an array of ${L} tensors (one per layer), received ${Array.isArray(arr) ? `an array of ${arr.length}` : arr === null ? 'null' : typeof arr}`,
+          );
+        arr.forEach((t: unknown, l) => {
+          if (!(t instanceof Tensor))
+            throw new TypeError(
+              `${where}: state.${which}[${l}] must be a Tensor, received ${t === null ? 'null' : typeof t}`,
+            );
+          if (t.size !== B * H)
+            throw new RangeError(
+              `${where}: state.${which}[${l}] must have ${B * H} elements ([B,H] with the batch B=${B} of x), received ${t.size} (shape [${t.shape.join(', ')}])`,
+            );
+          if (t.dtype !== params.dtype)
+            throw new TypeError(`${where}: state.${which}[${l}] must be ${params.dtype}, received ${t.dtype}`);
+        });
+      };
+      check(state.h, 'h');
+      if (lstm) check(state.c, 'c');
+      else if (state.c != null)
+        throw new TypeError(`${where}: state.c must be null for ${this.type} (only LSTM has a cell state)`);
+    }
+    const dev = params.device;
+    const alloc = () => Array.from({ length: L }, () => dev.alloc(params.dtype, [B, H]));
+    const to: StepState = { h: alloc(), c: lstm ? alloc() : null };
+    try {
+      this.stepInto(params, x, B, state ?? null, to);
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      if (err.code !== 'ERR_RNNKIT_NON_FINITE') throw e;
+      const r = new RangeError(`${where}: x and the state must be finite (${err.message})`);
+      (r as RangeError & { code?: string }).code = err.code;
+      throw r;
+    }
+    return { output: to.h[L - 1], state: to };
+  }
+
+  /**
+   * @internal step() into buffers the caller owns (decoders reuse them across steps): `from`
+   * (null: the initial state) is read, `to` written; they must not share memory. Unchecked
+   * beyond what the kernels check.
+   */
+  stepInto(params: FlatParameters, x: Tensor, B: number, from: StepState | null, to: StepState): void {
+    const c = this.config,
+      H = c.hiddenSize,
+      dev = params.device,
+      lstm = this.cell === 'lstm';
+    let h0: Tensor[] | null = from ? from.h : null,
+      c0: Tensor[] | null = from ? from.c : null;
+    if (!from && c.initialState === 'learnable') {
+      const L = c.numLayers;
+      const rows = (name: string) =>
+        Array.from({ length: L }, (_, l) => {
+          const t = dev.alloc(params.dtype, [B * H]);
+          const idx = dev.fromHost(new Int32Array(B).fill(l));
+          dev.gatherRows({ R: L, N: B, F: H, src: params.param(this.p(name)), idx, dst: t });
+          return t;
+        });
+      h0 = rows('h0');
+      if (lstm) c0 = rows('c0');
+    }
+    let inp = x,
+      inF = this.inputSize;
+    for (let l = 0; l < c.numLayers; l++) {
+      const sfx = this.suffix(l, 0);
+      dev.rnnForward({
+        cell: this.cell,
+        T: 1,
+        B,
+        I: inF,
+        H,
+        ...(this.cell === 'elman' ? { activation: c.activation } : {}),
+        ...(this.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
+        x: inp,
+        h0: h0 ? h0[l] : null,
+        c0: lstm && c0 ? c0[l] : null,
+        wIh: params.param(this.p(`weight_ih${sfx}`)),
+        wHh: params.param(this.p(`weight_hh${sfx}`)),
+        bIh: c.bias ? params.param(this.p(`bias_ih${sfx}`)) : null,
+        bHh: c.bias ? params.param(this.p(`bias_hh${sfx}`)) : null,
+        // at T = 1 the output is the new h
+        y: to.h[l],
+        cN: lstm ? to.c![l] : null,
+      });
+      inp = to.h[l];
+      inF = H;
+    }
   }
 
   *backward(dy: Act, ctx: Ctx, params: FlatParameters): Gen<Act | null> {

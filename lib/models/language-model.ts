@@ -25,6 +25,7 @@ import { checkResolved, initializing, ModelFile, readParameters, withoutInit } f
 import { MODEL_META_KEYS, modelMeta } from './persistence';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
+import type { Recurrent, StepState } from '../layers/recurrent';
 import { Dropout } from '../layers/dropout';
 import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
 import { computeLoss, countCorrect } from '../train/losses';
@@ -113,6 +114,8 @@ export class LanguageModel {
   readonly config: Resolved;
   private readonly net: Sequential;
   private readonly rnn: Layer;
+  private readonly embedding: Embedding;
+  private readonly head: Linear;
   private rng: Rng;
   private trainerInstance: Trainer | null = null;
   private get trainer(): Trainer {
@@ -150,14 +153,12 @@ export class LanguageModel {
     };
     this.rnn = c.cell === 'lstm' ? new LSTM(rOpts) : c.cell === 'gru' ? new GRU(rOpts) : new SimpleRNN(rOpts);
     const layers: Array<[string, Layer]> = [
-      ['embedding', new Embedding({ numEmbeddings: vocabulary.size, embeddingDim: c.embeddingDim })],
+      ['embedding', (this.embedding = new Embedding({ numEmbeddings: vocabulary.size, embeddingDim: c.embeddingDim }))],
       ['rnn', this.rnn],
     ];
     if (c.dropout > 0) layers.push(['drop', new Dropout({ p: c.dropout })]);
-    layers.push([
-      'head',
-      new Linear({ outFeatures: vocabulary.size, tiedTo: c.tieWeights ? 'embedding.weight' : null }),
-    ]);
+    this.head = new Linear({ outFeatures: vocabulary.size, tiedTo: c.tieWeights ? 'embedding.weight' : null });
+    layers.push(['head', this.head]);
     this.net = new Sequential(layers, c.dtype, undefined, this.device);
     this.net.build({ kind: 'ids', F: vocabulary.size });
     this.net.params.describe('LanguageModel', { ...c, 'vocabulary size': vocabulary.size });
@@ -390,6 +391,43 @@ export class LanguageModel {
     });
   }
 
+  /**
+   * One token after another from the state after the prompt: the recurrent stack steps (no
+   * re-run over what came before), in buffers allocated once per generate call. Each token
+   * reads the weights under the lock, as a call of its own (a stream may outlive a fit).
+   */
+  private stepper(init: RecurrentState): (id: number) => number[] {
+    const dev = this.device,
+      params = this.net.params,
+      rnn = this.rnn as Recurrent;
+    const H = this.config.hiddenSize,
+      L = this.config.numLayers,
+      V = this.vocabulary.size,
+      dt = this.config.dtype;
+    const alloc = () => Array.from({ length: L }, () => dev.alloc(dt, [H]));
+    const lstm = rnn.cell === 'lstm';
+    const sets: StepState[] = [0, 1].map(() => ({ h: alloc(), c: lstm ? alloc() : null }));
+    const ids = dev.alloc('int32', [1]),
+      emb = dev.alloc(dt, [this.config.embeddingDim]),
+      logits = dev.alloc(dt, [V]);
+    const host = new Int32Array(1);
+    let from: StepState = { h: init.h, c: init.c },
+      k = 0;
+    return (id) =>
+      readingSync('LanguageModel.generate', this.weights, this.scratch, () => {
+        host[0] = id;
+        dev.write(ids, host);
+        this.embedding.lookupInto(params, ids, 1, emb);
+        const to = sets[k];
+        k ^= 1;
+        rnn.stepInto(params, emb, 1, from, to);
+        from = to;
+        // the API edge: the step's logits leave the device
+        this.head.applyInto(params, to.h[L - 1], 1, logits);
+        return Array.from(dev.toHostSync(logits));
+      });
+  }
+
   /** Generated text after `prompt` (synchronous). */
   generate(prompt: string, options: GenerateOptions = {}): string {
     const ids: number[] = [];
@@ -413,12 +451,14 @@ export class LanguageModel {
     const rng = new Rng(o.seed);
     let ids = this.encode('LanguageModel.generate', prompt);
     if (ids.length === 0) ids = [this.vocabulary.bos];
-    let { logits, state } = this.step(ids, new Map(), false);
+    const first = this.step(ids, new Map(), false);
+    let logits = first.logits;
+    const next = this.stepper(first.state.get(this.rnn)!);
     for (let i = 0; i < o.maxTokens; i++) {
-      const next = pick(logits, o.temperature, o.topK, rng);
-      if (o.stopAtEos && next === this.vocabulary.eos) return;
-      yield next;
-      ({ logits, state } = this.step([next], state, false));
+      const id = pick(logits, o.temperature, o.topK, rng);
+      if (o.stopAtEos && id === this.vocabulary.eos) return;
+      yield id;
+      logits = next(id);
     }
   }
 

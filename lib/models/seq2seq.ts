@@ -36,6 +36,8 @@ import type { Act, Ctx, IdsAct, Layer, RecurrentState, SeqAct, VecAct } from '..
 import { callContext, cloneState } from '../layers/layer';
 import { Linear } from '../layers/linear';
 import { GRU, LSTM, RECURRENT_OPTIONS, SimpleRNN } from '../layers/recurrent';
+import type { Recurrent } from '../layers/recurrent';
+import { DecoderSteps, rowOf } from './seq2seq-decoder';
 import { LuongAttention } from '../layers/attention';
 import { FIT_OPTIONS, FitOptions, History, Metrics, resolveFit } from '../train/fit-options';
 import { lengthsOn } from '../train/data';
@@ -131,6 +133,7 @@ export class Seq2Seq {
   private readonly dec: Sequential;
   private readonly encRnn: Layer;
   private readonly decRnn: Layer;
+  private readonly decEmb: Embedding;
   private readonly bridgeH: Linear | null;
   private readonly bridgeC: Linear | null;
   private readonly attention: LuongAttention | null;
@@ -224,6 +227,7 @@ export class Seq2Seq {
     this.params = new FlatParameters(c.dtype, this.device);
     this.encRnn = mk(c.bidirectional);
     this.decRnn = mk(false);
+    this.decEmb = new Embedding({ numEmbeddings: this.target.size, embeddingDim: c.embeddingDim });
     this.enc = new Sequential(
       [
         ['encoder.embedding', new Embedding({ numEmbeddings: this.source.size, embeddingDim: c.embeddingDim })],
@@ -234,7 +238,7 @@ export class Seq2Seq {
     );
     this.dec = new Sequential(
       [
-        ['decoder.embedding', new Embedding({ numEmbeddings: this.target.size, embeddingDim: c.embeddingDim })],
+        ['decoder.embedding', this.decEmb],
         ['decoder.rnn', this.decRnn],
       ],
       c.dtype,
@@ -616,61 +620,22 @@ export class Seq2Seq {
     this.rng.setState(this.trainer.restore(training, file).rng);
   }
 
-  /** One decoder step for a batch: log-probabilities [B][V], attention [B][S], new state. */
-  /**
-   * One decoder step. With `top` = k, only each row's k best log-probabilities and their tokens
-   * leave the device (greedy: 1; beam search: width + 1); otherwise every row's log-probabilities.
-   */
-  private decodeStep(
-    ctx: Ctx,
-    encOut: SeqAct,
-    tokens: number[],
-    state: RecurrentState,
-    top: number | null = null,
-    keys: Tensor | null = null,
-  ) {
-    const dev = ctx.device;
-    ctx.initialStates = new Map([[this.decRnn, state]]);
-    ctx.finalStates = new Map();
-    const ids: IdsAct = {
-      kind: 'ids',
-      data: dev.fromHost(Int32Array.from(tokens), [1, tokens.length]),
-      T: 1,
-      B: tokens.length,
-      lengths: null,
-    };
-    const decOut = runSync(this.dec.forward(ids, ctx)) as SeqAct;
-    let att: SeqAct = decOut,
-      alpha: Tensor | null = null;
-    if (this.attention) ({ out: att, alpha } = this.attention.forward(ctx, this.params, decOut, encOut, keys));
-    const logits = runSync(this.head.forward(att, ctx, this.params));
-    const V = this.target.size,
-      S = encOut.T,
-      B = tokens.length;
-    const lp = dev.alloc(logits.data.dtype, [B * V]);
-    dev.logSoftmaxRows({ N: B, C: V, x: logits.data, y: lp });
-    // the decoding loop runs on the host: this step's best log-probabilities (and attention) leave the device
-    let logp: number[][] = [];
-    let best: Array<{ values: number[]; tokens: number[] }> = [];
-    if (top !== null) {
-      const k = Math.min(top, V);
-      const values = dev.alloc(lp.dtype, [B * k]),
-        indices = dev.alloc('int32', [B * k]);
-      dev.topkRows({ N: B, C: V, k, x: lp, values, indices });
-      const vh = dev.toHostSync(values),
-        ih = dev.toHostSync(indices);
-      best = tokens.map((_, b) => ({
-        values: Array.from(vh.subarray(b * k, (b + 1) * k)),
-        tokens: Array.from(ih.subarray(b * k, (b + 1) * k)),
-      }));
-    } else {
-      const lpHost = dev.toHostSync(lp);
-      logp = tokens.map((_, b) => Array.from(lpHost.subarray(b * V, (b + 1) * V)));
-    }
-    const aHost = alpha ? dev.toHostSync(alpha) : null;
-    const attention = tokens.map((_, b) => (aHost ? Array.from(aHost.subarray(b * S, (b + 1) * S)) : []));
-    const fin = ctx.finalStates.get(this.decRnn)!;
-    return { logp, best, attention, state: cloneState(dev, fin) };
+  /** The decoder, stepped with buffers of `maxRows` rows reused by every step of one decoding call. */
+  private decoder(init: RecurrentState, maxRows: number, S: number, top: number | null): DecoderSteps {
+    return new DecoderSteps(
+      {
+        params: this.params,
+        embedding: this.decEmb,
+        rnn: this.decRnn as Recurrent,
+        attention: this.attention,
+        head: this.head,
+        V: this.target.size,
+      },
+      init,
+      maxRows,
+      S,
+      top,
+    );
   }
 
   /** Scheduled sampling: each decoder input after the first becomes the previous prediction with probability 1 − ratio. */
@@ -713,25 +678,27 @@ export class Seq2Seq {
     if (!Array.isArray(sources) || sources.length === 0)
       throw new RangeError('Seq2Seq.greedy: sources must be a non-empty array');
     const { ctx, encOut, init } = this.encodeFor(sources, 'Seq2Seq.greedy', scratch);
-    const B = sources.length;
+    const B = sources.length,
+      S = encOut.T;
     const out: Decoded[] = sources.map(() => ({ tokens: [], text: '', logProb: 0, attention: [] }));
     const done = new Array<boolean>(B).fill(false);
-    let tokens = new Array<number>(B).fill(this.target.bos),
-      state = init;
+    let live = B;
+    const tokens = new Int32Array(B).fill(this.target.bos);
     const keys = this.attention ? this.attention.keys(ctx, this.params, encOut) : null;
-    for (let step = 0; step < maxLength && done.some((d) => !d); step++) {
-      const r = this.decodeStep(ctx, encOut, tokens, state, 1, keys);
-      state = r.state;
-      tokens = r.best.map((top, b) => {
-        const best = top.tokens[0];
-        if (!done[b]) {
-          out[b].logProb += top.values[0];
-          if (r.attention[b].length) out[b].attention.push(r.attention[b]);
-          if (best === this.target.eos) done[b] = true;
-          else out[b].tokens.push(best);
-        }
-        return best;
-      });
+    const dec = this.decoder(init, B, S, 1);
+    for (let step = 0; step < maxLength && live > 0; step++) {
+      const r = dec.step(tokens, B, null, encOut, keys);
+      for (let b = 0; b < B; b++) {
+        const best = r.indices![b];
+        tokens[b] = best;
+        if (done[b]) continue;
+        out[b].logProb += r.values![b];
+        if (r.alpha) out[b].attention.push(rowOf(r.alpha, b, S));
+        if (best === this.target.eos) {
+          done[b] = true;
+          live--;
+        } else out[b].tokens.push(best);
+      }
     }
     for (const d of out) d.text = this.target.decode(d.tokens);
     return out;
@@ -768,30 +735,42 @@ export class Seq2Seq {
     const { maxLength, width, lengthPenalty: alpha } = decodeOptions(where, options, true);
     const { ctx, encOut: enc, init } = this.encodeFor(sources, where, scratch);
     const dev = ctx.device;
-    const H = this.config.hiddenSize;
+    const S = enc.T;
     const keys = this.attention ? this.attention.keys(ctx, this.params, enc) : null;
+    // A hypothesis is its last token and a pointer to the one it extends (no token arrays are
+    // copied per step); `alpha` is its step's attention row, `row` the row of the step that made it.
     interface Hyp {
-      tokens: number[];
+      token: number;
+      parent: Hyp | null;
+      length: number;
       logProb: number;
-      attention: number[][];
-      row: number; // the row of the previous step's batch that holds this hypothesis' state
+      alpha: number[] | null;
+      row: number;
     }
-    const norm = (h: { logProb: number; tokens: number[] }, ended: boolean) =>
-      h.logProb / Math.pow(h.tokens.length + (ended ? 1 : 0), alpha);
+    interface Done {
+      hyp: Hyp; // the tokens (the end symbol not among them)
+      endAlpha: number[] | null; // the attention of the step that chose the end symbol
+      logProb: number;
+      score: number;
+    }
+    const norm = (logProb: number, length: number) => logProb / Math.pow(length, alpha);
     // Per source: its live beams (a source's first step starts from its own encoder row).
-    let beams: Hyp[][] = sources.map((_, n) => [{ tokens: [], logProb: 0, attention: [], row: n }]);
-    let state = init;
-    const finished: Array<Array<Hyp & { score: number }>> = sources.map(() => []);
+    let beams: Hyp[][] = sources.map((_, n) => [
+      { token: this.target.bos, parent: null, length: 0, logProb: 0, alpha: null, row: n },
+    ]);
+    const finished: Done[][] = sources.map(() => []);
+    const dec = this.decoder(init, sources.length * width, S, width + 1); // a row's width best non-end tokens lie within its width + 1 best
     let rows: { layout: string; enc: SeqAct; keys: Tensor | null } | null = null;
+    const src: number[] = [],
+      parents: number[] = [],
+      last: number[] = [];
     for (let step = 0; step < maxLength && beams.some((b) => b.length > 0); step++) {
-      const src: number[] = [],
-        parents: number[] = [],
-        last: number[] = [];
+      src.length = parents.length = last.length = 0;
       beams.forEach((bs, n) =>
         bs.forEach((b) => {
           src.push(n);
           parents.push(b.row);
-          last.push(b.tokens.length ? b.tokens[b.tokens.length - 1] : this.target.bos);
+          last.push(b.token);
         }),
       );
       // The rows' sources change only when a source gains or loses beams: reuse their encoder columns.
@@ -802,33 +781,39 @@ export class Seq2Seq {
           enc: selectColumns(dev, enc, src),
           keys: keys ? selectColumns(dev, { ...enc, data: keys, F: keys.size / (enc.T * enc.B) }, src).data : null,
         };
-      const r = this.decodeStep(
-        ctx,
-        rows.enc,
-        last,
-        gatherState(dev, state, parents, H),
-        width + 1, // a row's width best non-end tokens lie within its width + 1 best tokens
-        rows.keys,
-      );
+      const r = dec.step(last, src.length, parents, rows.enc, rows.keys);
+      const k = r.values!.length / r.R;
+      const att: Array<number[] | null> = [];
+      const attOf = (row: number) => (r.alpha ? (att[row] ??= rowOf(r.alpha, row, S)) : null);
       let row = 0;
       const next: Hyp[][] = beams.map((bs, n) => {
         const cands: Array<{ parent: Hyp; k: number; token: number; logProb: number }> = [];
         bs.forEach((b) => {
-          const k = row++;
-          r.best[k].tokens.forEach((token, j) =>
-            cands.push({ parent: b, k, token, logProb: b.logProb + r.best[k].values[j] }),
-          );
+          const kr = row++;
+          for (let j = 0; j < k; j++)
+            cands.push({ parent: b, k: kr, token: r.indices![kr * k + j], logProb: b.logProb + r.values![kr * k + j] });
         });
         cands.sort((a, b) => b.logProb - a.logProb);
         const out: Hyp[] = [];
         for (const c of cands) {
           if (out.length >= width) break;
           const p = c.parent;
-          const att = r.attention[c.k].length ? [...p.attention, r.attention[c.k]] : p.attention;
           if (c.token === this.target.eos) {
-            const h = { tokens: p.tokens, logProb: c.logProb, attention: att, row: 0 };
-            finished[n].push({ ...h, score: norm(h, true) });
-          } else out.push({ tokens: [...p.tokens, c.token], logProb: c.logProb, attention: att, row: c.k });
+            finished[n].push({
+              hyp: p,
+              endAlpha: attOf(c.k),
+              logProb: c.logProb,
+              score: norm(c.logProb, p.length + 1),
+            });
+          } else
+            out.push({
+              token: c.token,
+              parent: p,
+              length: p.length + 1,
+              logProb: c.logProb,
+              alpha: attOf(c.k),
+              row: c.k,
+            });
         }
         // Stop once no live beam can still beat the best finished hypothesis: its log-probability
         // only falls, so its normalised score is at most logP / maxLength^alpha.
@@ -839,21 +824,24 @@ export class Seq2Seq {
         }
         return out;
       });
-      state = r.state;
       beams = next;
     }
     return beams.map((bs, n) => {
       // hypotheses still open after maxLength steps compete as they are
-      for (const b of bs) finished[n].push({ ...b, score: norm(b, false) });
+      for (const b of bs)
+        finished[n].push({ hyp: b, endAlpha: null, logProb: b.logProb, score: norm(b.logProb, b.length) });
       finished[n].sort((a, b) => b.score - a.score);
       const best = finished[n][0];
-      return {
-        tokens: best.tokens,
-        text: this.target.decode(best.tokens),
-        logProb: best.logProb,
-        attention: best.attention,
-        score: best.score,
-      };
+      const tokens: number[] = [],
+        attention: number[][] = [];
+      for (let h: Hyp | null = best.hyp; h && h.parent; h = h.parent) {
+        tokens.push(h.token);
+        if (h.alpha) attention.push(h.alpha);
+      }
+      tokens.reverse();
+      attention.reverse();
+      if (best.endAlpha) attention.push(best.endAlpha);
+      return { tokens, text: this.target.decode(tokens), logProb: best.logProb, attention, score: best.score };
     });
   }
 
@@ -889,14 +877,13 @@ export class Seq2Seq {
         ? []
         : this.ids('Seq2Seq.scoreTarget', this.target, target, 0);
     const { ctx, encOut, init } = this.encodeFor([source], 'Seq2Seq.scoreTarget', scratch);
-    let state = init,
-      prev = this.target.bos,
-      total = 0;
+    const keys = this.attention ? this.attention.keys(ctx, this.params, encOut) : null;
+    const dec = this.decoder(init, 1, encOut.T, null);
+    const prev = [this.target.bos];
+    let total = 0;
     for (const tok of options.end === false ? t : [...t, this.target.eos]) {
-      const r = this.decodeStep(ctx, encOut, [prev], state);
-      total += r.logp[0][tok];
-      state = r.state;
-      prev = tok;
+      total += dec.step(prev, 1, null, encOut, keys).logp![tok];
+      prev[0] = tok;
     }
     return total;
   }
@@ -974,15 +961,4 @@ function selectColumns(dev: Device, e: SeqAct, src: number[]): SeqAct {
       )
     : null;
   return { kind: 'seq', data: d, T, B: R, F, lengths };
-}
-
-/** The states of the beams' parents (rows of the previous step's batch). */
-function gatherState(dev: Device, s: RecurrentState, rows: number[], H: number): RecurrentState {
-  const idx = dev.fromHost(Int32Array.from(rows));
-  const g = (a: Tensor) => {
-    const o = dev.alloc(a.dtype, [rows.length * H]);
-    dev.gatherRows({ R: a.size / H, N: rows.length, F: H, src: a, idx, dst: o });
-    return o;
-  };
-  return { h: s.h.map(g), c: s.c ? s.c.map(g) : null };
 }

@@ -214,11 +214,12 @@ void Args::fail_type(const std::string& field, const std::string& expected, cons
 
 std::int64_t Args::integer(const char* name, std::int64_t lo, std::int64_t hi) {
   Napi::Value v = get(name);
-  std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  if (!v.IsNumber()) fail_type(name, expected, describe(v));
+  // Messages are built only on failure: formatting them costs more than a small kernel.
+  auto expected = [&] { return "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; };
+  if (!v.IsNumber()) fail_type(name, expected(), describe(v));
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || d != std::floor(d) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
-    fail_range(name, expected, describe(v));
+    fail_range(name, expected(), describe(v));
   return static_cast<std::int64_t>(d);
 }
 std::int64_t Args::integer(const char* name, std::int64_t lo, std::int64_t hi, std::int64_t def) {
@@ -229,10 +230,10 @@ std::int64_t Args::integer(const char* name, std::int64_t lo, std::int64_t hi, s
 
 double Args::number(const char* name, double lo, double hi) {
   Napi::Value v = get(name);
-  std::string expected = "a finite number in [" + num(lo) + ", " + num(hi) + "]";
-  if (!v.IsNumber()) fail_type(name, expected, describe(v));
+  auto expected = [&] { return "a finite number in [" + num(lo) + ", " + num(hi) + "]"; };
+  if (!v.IsNumber()) fail_type(name, expected(), describe(v));
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d < lo || d > hi) fail_range(name, expected, describe(v));
+  if (!std::isfinite(d) || d < lo || d > hi) fail_range(name, expected(), describe(v));
   return d;
 }
 double Args::number(const char* name, double lo, double hi, double def) {
@@ -254,17 +255,20 @@ int Args::choice(const char* name, std::initializer_list<const char*> options, i
 
 int Args::choice(const char* name, const std::vector<const char*>& options, int def) {
   Napi::Value v = get(name);
-  std::string expected = "one of";
-  for (const char* o : options) expected += std::string(" '") + o + "'";
+  auto expected = [&] {
+    std::string e = "one of";
+    for (const char* o : options) e += std::string(" '") + o + "'";
+    return e;
+  };
   if (v.IsUndefined() && def >= 0) return def;
-  if (!v.IsString()) fail_type(name, expected, describe(v));
+  if (!v.IsString()) fail_type(name, expected(), describe(v));
   std::string s = v.As<Napi::String>().Utf8Value();
   int i = 0;
   for (const char* o : options) {
     if (s == o) return i;
     ++i;
   }
-  fail_range(name, expected, describe(v));
+  fail_range(name, expected(), describe(v));
 }
 
 Dtype Args::dtype_of(const char* name) {
@@ -306,46 +310,47 @@ FloatView Args::floats_at_least(const char* name, Dtype dt, std::int64_t min_len
 // What backs a typed array must be a plain, fixed-size ArrayBuffer that is still attached: a
 // SharedArrayBuffer can change under a running kernel from another thread, and a resizable one
 // can shrink while an async job runs.
-void Args::check_backing(const std::string& name, const std::string& expected, const Napi::Value& v) {
-  napi_typedarray_type type;
-  size_t length = 0, offset = 0;
-  void* data = nullptr;
+std::string Args::backing_problem(const Napi::Value& v, TypedInfo& info) {
   napi_value ab = nullptr;
-  if (napi_get_typedarray_info(env_, v, &type, &length, &data, &ab, &offset) != napi_ok || ab == nullptr)
-    fail_type(name, expected, describe(v));
+  if (napi_get_typedarray_info(env_, v, &info.type, &info.length, &info.data, &ab, &info.offset) != napi_ok ||
+      ab == nullptr)
+    return describe(v);
   bool plain = false;
   napi_is_arraybuffer(env_, ab, &plain);
-  if (!plain)
-    fail_type(name, expected, describe(v) + " backed by a SharedArrayBuffer (copy it into a plain typed array)");
+  if (!plain) return describe(v) + " backed by a SharedArrayBuffer (copy it into a plain typed array)";
   bool detached = false;
   napi_is_detached_arraybuffer(env_, ab, &detached);
-  if (detached) fail_type(name, expected, "a detached buffer");
+  if (detached) return "a detached buffer";
   Builtins* b = env_.GetInstanceData<Builtins>();
   Napi::Value resizable = b && !b->resizable.IsEmpty() ? b->resizable.Call(Napi::Value(env_, ab), {}) : env_.Undefined();
   if (resizable.IsBoolean() && resizable.As<Napi::Boolean>().Value())
-    fail_type(name, expected, describe(v) + " backed by a resizable ArrayBuffer (copy it into a fixed-size one)");
+    return describe(v) + " backed by a resizable ArrayBuffer (copy it into a fixed-size one)";
+  return std::string();
 }
 
 FloatView Args::floats_value(const Napi::Value& given, const std::string& name, Dtype dt, std::int64_t length,
                              const std::string& shape, bool required) {
   const Napi::Value& v = given;
   FloatView out;
-  std::string expected = "a " + dtype_name(dt) + (length >= 0 ? " of length " + std::to_string(length) + " " + shape : "");
+  const std::int64_t want = length;
+  auto expected = [&] {
+    return "a " + dtype_name(dt) + (want >= 0 ? " of length " + std::to_string(want) + " " + shape : "");
+  };
   if (!required && (v.IsUndefined() || v.IsNull())) return out;
-  if (!v.IsTypedArray()) fail_type(name, expected, describe(v));
-  auto ta = v.As<Napi::TypedArray>();
-  auto t = ta.TypedArrayType();
-  if (t != (dt == Dtype::F32 ? napi_float32_array : napi_float64_array)) fail_type(name, expected, describe(v));
-  check_backing(name, expected, v);
-  if (length < 0) length = static_cast<std::int64_t>(ta.ElementLength());
-  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  if (!v.IsTypedArray()) fail_type(name, expected(), describe(v));
+  TypedInfo info;
+  const std::string problem = backing_problem(v, info);
+  if (!problem.empty()) fail_type(name, expected(), problem);
+  if (info.type != (dt == Dtype::F32 ? napi_float32_array : napi_float64_array)) fail_type(name, expected(), describe(v));
+  if (length < 0) length = static_cast<std::int64_t>(info.length);
+  if (static_cast<std::int64_t>(info.length) != length) fail_range(name, expected(), describe(v));
   out.length = length;
   out.dtype = dt;
-  char* base = static_cast<char*>(ta.ArrayBuffer().Data());
-  out.data = base ? base + ta.ByteOffset() : nullptr;
+  // napi_get_typedarray_info's data already includes the byte offset
+  out.data = info.data;
   if (!out.data) {
     // A zero-length or detached buffer: kernels get a valid dummy pointer for zero sizes.
-    if (length != 0) fail_type(name, expected, "a detached buffer");
+    if (length != 0) fail_type(name, expected(), "a detached buffer");
     static double dummy;
     out.data = &dummy;
   }
@@ -359,17 +364,21 @@ FloatView Args::floats_value(const Napi::Value& given, const std::string& name, 
 void* Args::typed(const char* name, napi_typedarray_type type, const char* type_name, std::int64_t length,
                    std::size_t elem_bytes, const std::string& shape, bool required) {
   Napi::Value v = get(name);
-  std::string expected = std::string(type_name[0] == 'I' ? "an " : "a ") + type_name + " of length " +
-                         std::to_string(length) + " " + shape;
+  auto expected = [&] {
+    return std::string(type_name[0] == 'I' ? "an " : "a ") + type_name + " of length " + std::to_string(length) +
+           " " + shape;
+  };
   if (!required && (v.IsUndefined() || v.IsNull())) return nullptr;
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) fail_type(name, expected, describe(v));
-  check_backing(name, expected, v);
-  auto ta = v.As<Napi::TypedArray>();
-  if (static_cast<std::int64_t>(ta.ElementLength()) != length) fail_range(name, expected, describe(v));
+  if (!v.IsTypedArray()) fail_type(name, expected(), describe(v));
+  TypedInfo info;
+  const std::string problem = backing_problem(v, info);
+  if (!problem.empty()) fail_type(name, expected(), problem);
+  if (info.type != type) fail_type(name, expected(), describe(v));
+  if (static_cast<std::int64_t>(info.length) != length) fail_range(name, expected(), describe(v));
   if (length == 0) { static std::int64_t dummy; return &dummy; }
-  char* base = static_cast<char*>(ta.ArrayBuffer().Data());
-  if (!base) fail_type(name, expected, "a detached buffer");
-  std::uintptr_t p = reinterpret_cast<std::uintptr_t>(base + ta.ByteOffset());
+  char* base = static_cast<char*>(info.data);
+  if (!base) fail_type(name, expected(), "a detached buffer");
+  std::uintptr_t p = reinterpret_cast<std::uintptr_t>(base);
   const std::size_t bytes = static_cast<std::size_t>(length) * elem_bytes;
   ranges_.push_back({name, p, p + bytes});
   return stage(v, name, reinterpret_cast<void*>(p), bytes);
@@ -399,8 +408,23 @@ std::uint32_t* Args::u32s(const char* name, std::int64_t length, const std::stri
   return p;
 }
 
+namespace {
+// One branch-free pass over the exponent bits (all ones: Inf or NaN), which the compiler
+// vectorizes; the element-wise search below runs only when it finds one.
+template <typename Bits>
+bool any_non_finite(const void* data, std::int64_t n, Bits exponent) {
+  const Bits* p = static_cast<const Bits*>(data);
+  Bits bad = 0;
+  for (std::int64_t i = 0; i < n; ++i) bad |= static_cast<Bits>((p[i] & exponent) == exponent);
+  return bad != 0;
+}
+}  // namespace
+
 void Args::require_finite(const char* name, const FloatView& v) {
   if (!v.present()) return;
+  const bool bad = v.dtype == Dtype::F32 ? any_non_finite<std::uint32_t>(v.data, v.length, 0x7f800000u)
+                                         : any_non_finite<std::uint64_t>(v.data, v.length, 0x7ff0000000000000ull);
+  if (!bad) return;
   for (std::int64_t i = 0; i < v.length; ++i) {
     double d = v.dtype == Dtype::F32 ? static_cast<double>(v.as<float>()[i]) : v.as<double>()[i];
     if (!std::isfinite(d)) {

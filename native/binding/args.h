@@ -138,8 +138,14 @@ class Args {
   // synchronous call, the job's copy for an async one.
   void* stage(const Napi::Value& v, const std::string& name, void* p, std::size_t bytes);
   void mark_output(const std::string& name);
-  // Refuses typed arrays over shared, resizable or detached memory.
-  void check_backing(const std::string& name, const std::string& expected, const Napi::Value& v);
+  // Typed arrays over shared, resizable or detached memory are refused.
+  struct TypedInfo {
+    napi_typedarray_type type = napi_int8_array;
+    size_t length = 0, offset = 0;
+    void* data = nullptr;  // first element (the byte offset included)
+  };
+  // Why the memory behind typed array v cannot be used ("" when it can); fills info.
+  std::string backing_problem(const Napi::Value& v, TypedInfo& info);
   // An integer typed array field of the given type and exact length; null when absent and optional.
   void* typed(const char* name, napi_typedarray_type type, const char* type_name, std::int64_t length,
               std::size_t elem_bytes, const std::string& shape, bool required);

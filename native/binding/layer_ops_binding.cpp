@@ -17,12 +17,13 @@ namespace {
 constexpr std::int64_t kMaxDim = 2147483647;
 
 template <typename F>
-Napi::Value run_void(Args& a, Dtype dt, F body) {
+Napi::Value run_void(Args& a, Dtype dt, F body, double macs = -1) {
   Job job;
   job.work = [=]() {
     with_dtype(dt, [&](auto t) { body(t); });
     return 0.0;
   };
+  job.macs = macs;
   return run_job(a, std::move(job), false);
 }
 
@@ -115,7 +116,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
     using V = decltype(t);
     attention_forward<V>(d.T, d.S, d.B, d.Hd, d.He, q.as<V>(), keys.as<V>(), values.as<V>(), lengths,
                          alpha.as<V>(), context.as<V>());
-  });
+  }, static_cast<double>(d.T) * d.B * d.S * (d.Hd + d.He));
 }
 
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {

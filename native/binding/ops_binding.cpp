@@ -30,6 +30,7 @@ Napi::Value LinearForward(const Napi::CallbackInfo& info) {
     with_dtype(dt, [&](auto t) { using T = decltype(t); linear_forward<T>(N, I, O, x.as<T>(), w.as<T>(), b.as<T>(), y.as<T>()); });
     return 0.0;
   };
+  job.macs = static_cast<double>(N) * I * O;
   return run_job(a, std::move(job), false);
 }
 

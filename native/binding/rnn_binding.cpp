@@ -93,6 +93,7 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info, bool async) {
     });
     return 0.0;
   };
+  job.macs = static_cast<double>(s.T) * s.B * G * s.H * (s.I + s.H);
   return run_job(a, std::move(job), async);
 }
 

@@ -193,8 +193,11 @@ Napi::Value run_job(Args& args, Job job, bool async) {
     // A synchronous call never waits for the engine: while another thread's job holds it (an
     // async job of another model, for seconds perhaps) this one runs in a serial lane on the
     // calling thread, with the pool's partition and no shared state (threads.h).
-    std::unique_lock<std::mutex> lk(engine_mutex(), std::try_to_lock);
-    if (lk.owns_lock()) {
+    std::unique_lock<std::mutex> lk;
+    if (job.macs >= 0 && job.macs < kInlineWork) {
+      SerialLane lane;
+      r = job.work();
+    } else if ((lk = std::unique_lock<std::mutex>(engine_mutex(), std::try_to_lock)).owns_lock()) {
       r = job.work();
     } else {
       SerialLane lane;

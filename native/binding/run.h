@@ -23,7 +23,12 @@ struct Job {
   bool has_result = false;
   // When set (with has_result), turns work()'s number into the JS result (a boolean, an object).
   std::function<Napi::Value(Napi::Env, double)> to_js;
+  // Multiply-adds the work does, when known (-1: unknown). A synchronous job below
+  // kInlineWork runs its chunks on the calling thread (a serial lane: the same partition, the
+  // same results): waking the pool costs more than such a job, a decoder step at batch 1.
+  double macs = -1;
 };
+constexpr double kInlineWork = double(1 << 19);
 
 Napi::Value run_job(Args& args, Job job, bool async);
 

@@ -1,0 +1,203 @@
+// The decoder of a Seq2Seq, one step at a time for greedy decoding, beam search and scoring:
+// every buffer is allocated once per decoding call and reused by every step (views of the
+// rows a step has), the recurrent stack steps from its state (no re-run over the prefix), and
+// only each row's best log-probabilities (or one row's all) and attention leave the device.
+import type { Device } from '../device/device';
+import type { Tensor } from '../device/tensor';
+import type { FlatParameters } from '../params';
+import type { AttentionStepBuffers, LuongAttention } from '../layers/attention';
+import type { Embedding } from '../layers/embedding';
+import type { RecurrentState, SeqAct } from '../layers/layer';
+import type { Linear } from '../layers/linear';
+import type { Recurrent, StepState } from '../layers/recurrent';
+
+export interface DecoderParts {
+  params: FlatParameters;
+  embedding: Embedding;
+  rnn: Recurrent;
+  attention: LuongAttention | null;
+  head: Linear;
+  /** Target vocabulary size. */
+  V: number;
+}
+
+/** Views of the buffers for a step of R rows. */
+interface RowViews {
+  ids: Tensor;
+  parents: Tensor;
+  emb: Tensor;
+  states: [StepState, StepState];
+  att: AttentionStepBuffers | null;
+  logits: Tensor;
+  lp: Tensor;
+  values: Tensor | null;
+  indices: Tensor | null;
+}
+
+/** What a step hands the host: per row its k best log-probabilities and tokens, or all V. */
+export interface StepOut {
+  R: number;
+  /** [R,k] best log-probabilities, descending (top given), else null. */
+  values: ArrayLike<number> | null;
+  indices: ArrayLike<number> | null;
+  /** [R,V] log-probabilities (no top), else null. */
+  logp: ArrayLike<number> | null;
+  /** [R,S] attention weights, null without attention. */
+  alpha: ArrayLike<number> | null;
+}
+
+export class DecoderSteps {
+  private readonly dev: Device;
+  private readonly H: number;
+  private readonly E: number;
+  private readonly S: number;
+  private readonly He: number;
+  private readonly full: {
+    ids: Tensor;
+    parents: Tensor;
+    emb: Tensor;
+    states: [StepState, StepState];
+    att: AttentionStepBuffers | null;
+    logits: Tensor;
+    lp: Tensor;
+    values: Tensor | null;
+    indices: Tensor | null;
+  };
+  private readonly views = new Map<number, RowViews>();
+  private readonly host: Int32Array;
+  /** The state after the last step: the encoder's (init) or one of the two buffers. */
+  private cur: StepState;
+  private curSet = -1;
+
+  constructor(
+    private readonly p: DecoderParts,
+    init: RecurrentState,
+    maxRows: number,
+    S: number,
+    private readonly top: number | null,
+  ) {
+    const dev = (this.dev = p.params.device),
+      dt = p.params.dtype;
+    const H = (this.H = p.rnn.config.hiddenSize),
+      E = (this.E = p.embedding.config.embeddingDim),
+      L = p.rnn.config.numLayers,
+      V = p.V;
+    this.S = S;
+    const f = (n: number) => dev.alloc(dt, [maxRows * n]);
+    const lstm = p.rnn.cell === 'lstm';
+    const state = (): StepState => ({
+      h: Array.from({ length: L }, () => f(H)),
+      c: lstm ? Array.from({ length: L }, () => f(H)) : null,
+    });
+    const He = (this.He = p.attention ? p.attention.encoderSize : 0);
+    const k = top === null ? 0 : Math.min(top, V);
+    this.full = {
+      ids: dev.alloc('int32', [maxRows]),
+      parents: dev.alloc('int32', [maxRows]),
+      emb: f(E),
+      states: [state(), state()],
+      att: p.attention ? { alpha: f(S), context: f(He), cat: f(He + H), pre: f(H), out: f(H) } : null,
+      logits: f(V),
+      lp: f(V),
+      values: k ? f(k) : null,
+      indices: k ? dev.alloc('int32', [maxRows * k]) : null,
+    };
+    this.host = new Int32Array(maxRows);
+    this.cur = { h: init.h, c: init.c };
+  }
+
+  private rows(R: number): RowViews {
+    let v = this.views.get(R);
+    if (v) return v;
+    const d = this.dev,
+      fu = this.full,
+      H = this.H;
+    const cut = (t: Tensor, n: number) => d.view(t, 0, [R * n]);
+    const st = (s: StepState): StepState => ({
+      h: s.h.map((t) => cut(t, H)),
+      c: s.c ? s.c.map((t) => cut(t, H)) : null,
+    });
+    const k = this.top === null ? 0 : Math.min(this.top, this.p.V);
+    const a = fu.att;
+    v = {
+      ids: cut(fu.ids, 1),
+      parents: cut(fu.parents, 1),
+      emb: cut(fu.emb, this.E),
+      states: [st(fu.states[0]), st(fu.states[1])],
+      att: a
+        ? {
+            alpha: cut(a.alpha, this.S),
+            context: cut(a.context, this.He),
+            cat: cut(a.cat, this.He + H),
+            pre: cut(a.pre, H),
+            out: cut(a.out, H),
+          }
+        : null,
+      logits: cut(fu.logits, this.p.V),
+      lp: cut(fu.lp, this.p.V),
+      values: fu.values ? cut(fu.values, k) : null,
+      indices: fu.indices ? cut(fu.indices, k) : null,
+    };
+    this.views.set(R, v);
+    return v;
+  }
+
+  /**
+   * One step of R rows: row r feeds tokens[r] and continues the state of row parents[r] of the
+   * previous step (parents null: row r's own). enc and keys: the encoder columns of the rows.
+   */
+  step(
+    tokens: ArrayLike<number>,
+    R: number,
+    parents: ArrayLike<number> | null,
+    enc: SeqAct,
+    keys: Tensor | null,
+  ): StepOut {
+    const { dev, p, H } = this;
+    const v = this.rows(R);
+    for (let r = 0; r < R; r++) this.host[r] = tokens[r];
+    dev.write(v.ids, this.host.subarray(0, R));
+    p.embedding.lookupInto(p.params, v.ids, R, v.emb);
+    let from = this.cur;
+    if (parents) {
+      // the parents' states gathered into buffer 0, the step written into buffer 1
+      for (let r = 0; r < R; r++) this.host[r] = parents[r];
+      dev.write(v.parents, this.host.subarray(0, R));
+      const g = v.states[0];
+      const gather = (src: Tensor, dst: Tensor) =>
+        dev.gatherRows({ R: src.size / H, N: R, F: H, src, idx: v.parents, dst });
+      from.h.forEach((t, l) => gather(t, g.h[l]));
+      if (from.c) from.c.forEach((t, l) => gather(t, g.c![l]));
+      from = g;
+      this.curSet = 1;
+    } else this.curSet = this.curSet === 0 ? 1 : 0;
+    const to = v.states[this.curSet];
+    p.rnn.stepInto(p.params, v.emb, R, from, to);
+    this.cur = to;
+    let out = to.h[to.h.length - 1];
+    if (p.attention) {
+      p.attention.stepInto(p.params, out, R, enc, keys!, v.att!);
+      out = v.att!.out;
+    }
+    p.head.applyInto(p.params, out, R, v.logits);
+    const V = p.V;
+    dev.logSoftmaxRows({ N: R, C: V, x: v.logits, y: v.lp });
+    let values: ArrayLike<number> | null = null,
+      indices: ArrayLike<number> | null = null,
+      logp: ArrayLike<number> | null = null;
+    if (v.values && v.indices) {
+      dev.topkRows({ N: R, C: V, k: v.values.size / R, x: v.lp, values: v.values, indices: v.indices });
+      values = dev.toHostSync(v.values);
+      indices = dev.toHostSync(v.indices);
+    } else logp = dev.toHostSync(v.lp);
+    const alpha = v.att ? dev.toHostSync(v.att.alpha) : null;
+    return { R, values, indices, logp, alpha };
+  }
+}
+
+/** Row r of a host [R,n] array, as numbers (the step's buffers are reused by the next step). */
+export function rowOf(a: ArrayLike<number>, r: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let j = 0; j < n; j++) out[j] = a[r * n + j];
+  return out;
+}
