@@ -189,7 +189,8 @@ with torch.no_grad():
     cell.weight_ih.copy_(torch.tensor(d['wih'], dtype=torch.float64).view_as(cell.weight_ih))
     cell.weight_hh.copy_(torch.tensor(d['whh'], dtype=torch.float64).view_as(cell.weight_hh))
     cell.bias_ih.copy_(torch.tensor(d['bih'], dtype=torch.float64)); cell.bias_hh.copy_(torch.tensor(d['bhh'], dtype=torch.float64))
-    x = torch.tensor(d['x'], dtype=torch.float64).view(B, I); h = torch.tensor(d['h'], dtype=torch.float64).view(B, H); c = torch.tensor(d['c'], dtype=torch.float64).view(B, H)
+    x = torch.tensor(d['x'], dtype=torch.float64).view(B, I)
+    h = torch.tensor(d['h'], dtype=torch.float64).view(B, H); c = torch.tensor(d['c'], dtype=torch.float64).view(B, H)
     out = cell(x, (h, c)) if ${lstm ? 'True' : 'False'} else (cell(x, h),)
 print(json.dumps([o.flatten().tolist() for o in out]))
 `;

@@ -348,7 +348,8 @@ class Recurrent extends Layer {
       const check = (arr: unknown, which: 'h' | 'c') => {
         if (!Array.isArray(arr) || arr.length !== L)
           throw new TypeError(
-            `${where}: state.${which} must be an array of ${L} tensors (one per layer), received ${Array.isArray(arr) ? `an array of ${arr.length}` : arr === null ? 'null' : typeof arr}`,
+            `${where}: state.${which} must be an array of ${L} tensors (one per layer), received ` +
+              (Array.isArray(arr) ? `an array of ${arr.length}` : arr === null ? 'null' : typeof arr),
           );
         arr.forEach((t: unknown, l) => {
           if (!(t instanceof Tensor))
@@ -357,7 +358,8 @@ class Recurrent extends Layer {
             );
           if (t.size !== B * H)
             throw new RangeError(
-              `${where}: state.${which}[${l}] must have ${B * H} elements ([B,H] with the batch B=${B} of x), received ${t.size} (shape [${t.shape.join(', ')}])`,
+              `${where}: state.${which}[${l}] must have ${B * H} elements ([B,H] with the batch B=${B} of x), ` +
+                `received ${t.size} (shape [${t.shape.join(', ')}])`,
             );
           if (t.dtype !== params.dtype)
             throw new TypeError(`${where}: state.${which}[${l}] must be ${params.dtype}, received ${t.dtype}`);
