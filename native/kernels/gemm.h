@@ -18,24 +18,38 @@ const char* gemm_name();
 const char* simd_name();
 // Forces the built-in GEMM even when OpenBLAS is linked (tests compare the two paths).
 void set_force_builtin_gemm(bool force);
+// Turns the small-M dot-product kernel off (benchmarks and tests compare it with the GEMM).
+void set_small_tb_gemm(bool on);
+bool small_tb_enabled();
 
 namespace builtin {
+// Largest M the small-M kernel (gemm_small_tb) takes.
+constexpr index_t kSmallM = 8;
 // The built-in kernel, compiled three times: with AVX-512 (namespace avx512), with -mavx2 -mfma
 // (namespace avx2) and portable (namespace generic). All split work over the rnnkit thread pool.
 namespace avx512 {
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                   index_t ldb, T beta, T* C, index_t ldc);
 }
 namespace avx2 {
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                   index_t ldb, T beta, T* C, index_t ldc);
 }
 namespace generic {
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                   index_t ldb, T beta, T* C, index_t ldc);
 }
 }  // namespace builtin
 

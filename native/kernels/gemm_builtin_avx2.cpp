@@ -9,6 +9,10 @@ template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const fl
                           const float*, index_t, float, float*, index_t);
 template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t,
                            const double*, index_t, double, double*, index_t);
+template void gemm_small_tb<float>(index_t, index_t, index_t, float, const float*, index_t, const float*,
+                                   index_t, float, float*, index_t);
+template void gemm_small_tb<double>(index_t, index_t, index_t, double, const double*, index_t, const double*,
+                                    index_t, double, double*, index_t);
 }  // namespace avx2
 }  // namespace builtin
 }  // namespace rnnkit

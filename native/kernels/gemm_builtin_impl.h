@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "gemm.h"
 #include "threads.h"
@@ -352,7 +353,108 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
   }
 }
 
+// Sum of a vector's lanes by halving: log2 steps of extract-and-add instead of VL - 1 serial
+// adds. Plain vector extensions (the compiler emits vextract*); GCC 12 warns about the
+// undefined temporaries inside _mm512_reduce_add_ps and the cast intrinsics.
+template <typename T, int Bytes> struct Fold {
+  typedef T W __attribute__((vector_size(Bytes)));
+  typedef T H __attribute__((vector_size(Bytes / 2)));
+  static T run(W v) {
+    H lo, hi;
+    std::memcpy(&lo, &v, Bytes / 2);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + Bytes / 2, Bytes / 2);
+    return Fold<T, Bytes / 2>::run(lo + hi);
+  }
+};
+template <typename T> struct Fold<T, sizeof(T)> {
+  typedef T W __attribute__((vector_size(sizeof(T))));
+  static T run(W v) { return v[0]; }
+};
+template <typename T> inline T hsum(typename Vec<T>::type v) { return Fold<T, RNNKIT_VBYTES>::run(v); }
+
+// Small-M product against a transposed B (B: [N,K], C[m,n] = a_m . B_n): the recurrent step's
+// h W^T at batch 1 to 8, beam search's few hypotheses. Every weight row is read once, straight
+// from memory, for all M rows of A, with R rows of B at a time so the M*R vector accumulators
+// hide the FMA latency; no packing (packing copies the whole of W at every step). Summation
+// order per output depends only on K, not on the partition: results are the same for any
+// number of threads.
+template <typename T, int M, int R>
+void dot_rows(index_t n0, index_t n1, index_t K, T alpha, const T* A, index_t lda, const T* B,
+              index_t ldb, T beta, T* C, index_t ldc) {
+  typedef typename Vec<T>::type V;
+  constexpr int VL = Cfg<T>::VL;
+  const index_t kv = K / VL * VL;
+  auto finish = [&](V acc, index_t m, index_t n, const T* row) {
+    T s = hsum<T>(acc);
+    for (index_t k = kv; k < K; ++k) s += A[m * lda + k] * row[k];
+    T* c = C + m * ldc + n;
+    *c = alpha * s + (beta == T(0) ? T(0) : beta * *c);
+  };
+  index_t n = n0;
+  for (; n + R <= n1; n += R) {
+    V acc[M][R];
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r) acc[m][r] = V{};
+    for (index_t k = 0; k < kv; k += VL) {
+      V b[R];
+      for (int r = 0; r < R; ++r) b[r] = loadu<V>(B + (n + r) * ldb + k);
+      for (int m = 0; m < M; ++m) {
+        const V a = loadu<V>(A + m * lda + k);
+        for (int r = 0; r < R; ++r) acc[m][r] = fmadd(a, b[r], acc[m][r]);
+      }
+    }
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r) finish(acc[m][r], m, n + r, B + (n + r) * ldb);
+  }
+  for (; n < n1; ++n) {  // the last rows, one at a time
+    const T* row = B + n * ldb;
+    V acc[M];
+    for (int m = 0; m < M; ++m) acc[m] = V{};
+    for (index_t k = 0; k < kv; k += VL) {
+      const V b = loadu<V>(row + k);
+      for (int m = 0; m < M; ++m) acc[m] = fmadd(loadu<V>(A + m * lda + k), b, acc[m]);
+    }
+    for (int m = 0; m < M; ++m) finish(acc[m], m, n, row);
+  }
+}
+
+// R per M: M*R accumulators + R loads within the 16 (SSE2/AVX2) or 32 (AVX-512) vector registers.
+template <typename T, int M>
+void dot_rows_m(index_t n0, index_t n1, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                index_t ldb, T beta, T* C, index_t ldc) {
+#if defined(__AVX512F__)
+  constexpr int R = M == 1 ? 8 : M == 2 ? 6 : M <= 4 ? 4 : 2;
+#else
+  constexpr int R = M == 1 ? 8 : M == 2 ? 4 : M <= 4 ? 2 : 1;
+#endif
+  dot_rows<T, M, R>(n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 }  // namespace detail
+
+// C = alpha * A B^T + beta * C for 1 <= M <= kSmallM (A: [M,K] rows of stride lda, B: [N,K]).
+// Output columns are split over the pool in contiguous blocks: the same thread reads the same
+// weight rows at every step, so each core's slice stays in its own cache.
+template <typename T>
+void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                   index_t ldb, T beta, T* C, index_t ldc) {
+  using namespace detail;
+  typedef void (*Fn)(index_t, index_t, index_t, T, const T*, index_t, const T*, index_t, T, T*, index_t);
+  static constexpr Fn fns[kSmallM] = {dot_rows_m<T, 1>, dot_rows_m<T, 2>, dot_rows_m<T, 3>, dot_rows_m<T, 4>,
+                                      dot_rows_m<T, 5>, dot_rows_m<T, 6>, dot_rows_m<T, 7>, dot_rows_m<T, 8>};
+  const Fn fn = fns[M - 1];
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  // Below ~128 kFLOP per thread waking the pool costs more than it saves.
+  const long grain = std::max<long>(1, long(128e3 / (2.0 * double(M) * double(K) * 16 + 1)));
+  if (num_threads() <= 1 || flops < 256e3) {
+    fn(0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  parallel_for(long((N + 15) / 16), grain, [&](long b0, long b1) {
+    const index_t n0 = b0 * 16, n1 = std::min<index_t>(N, b1 * 16);
+    if (n1 > n0) fn(n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  });
+}
 
 // One-row product c = alpha * a op(B) + beta * c (batch-1 recurrent steps): no packing, the
 // weights stream through once; columns are split over the pool. a has stride inca.
@@ -406,6 +508,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     }
     return;
   }
+  if (std::is_same<T, float>::value && !ta && tb && M <= 4 && small_tb_enabled()) { gemm_small_tb(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
   if (M == 1) { gemv_row(ta ? lda : 1, tb, N, K, alpha, A, B, ldb, beta, C); return; }
   constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR;
   Args<T> g{ta, tb, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true};

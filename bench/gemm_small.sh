@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# npm run bench:gemm-small: builds bench/gemm_small.cpp against native/kernels and runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+K=native/kernels
+out=$(mktemp -d)
+F="-O3 -std=c++17 -pthread -I$K"
+LIBS=""
+if pkg-config --exists openblas 2>/dev/null; then
+  F="$F -DRNNKIT_OPENBLAS $(pkg-config --cflags openblas)"
+  LIBS="$(pkg-config --libs openblas)"
+fi
+g++ $F -mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma -c $K/gemm_builtin_avx512.cpp -o "$out/avx512.o"
+g++ $F -mavx2 -mfma -c $K/gemm_builtin_avx2.cpp -o "$out/avx2.o"
+g++ $F -c $K/gemm_builtin_generic.cpp -o "$out/generic.o"
+for f in gemm threads cpu_features; do g++ $F -c $K/$f.cpp -o "$out/$f.o"; done
+g++ $F -c bench/gemm_small.cpp -o "$out/main.o"
+g++ -pthread "$out"/*.o $LIBS -o "$out/gemm_small"
+"$out/gemm_small"
+rm -rf "$out"
