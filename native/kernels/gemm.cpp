@@ -99,7 +99,8 @@ template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc) {
   if (M <= 0 || N <= 0) return;
-  // A few rows against W^T (the recurrent step at small batch, beam hypotheses): the built-in
+  // The one place that chooses the small-M kernel, for every build and SIMD level. A few rows
+  // against W^T (the recurrent step at small batch, beam hypotheses): the built-in
   // dot-product kernel reads W once, unpacked. On 2 Sapphire Rapids cores it took 0.45-0.9x
   // the time of OpenBLAS and of the packed built-in kernels at M <= 4 (bench/gemm_small.cpp).
   // Up to 4 rows it beats every alternative; 5 to 8 rows only OpenBLAS (the packed built-in

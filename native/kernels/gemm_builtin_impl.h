@@ -508,7 +508,6 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     }
     return;
   }
-  if (std::is_same<T, float>::value && !ta && tb && M <= 4 && small_tb_enabled()) { gemm_small_tb(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
   if (M == 1) { gemv_row(ta ? lda : 1, tb, N, K, alpha, A, B, ldb, beta, C); return; }
   constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR;
   Args<T> g{ta, tb, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true};
