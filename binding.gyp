@@ -67,6 +67,7 @@
         "native/binding/init_binding.cpp",
         "native/binding/tensor_ops_binding.cpp",
         "native/binding/layer_ops_binding.cpp",
+        "native/binding/decoder_binding.cpp",
         "native/binding/addon.cpp"
       ],
       "defines": ["NAPI_VERSION=8"],

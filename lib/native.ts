@@ -559,6 +559,55 @@ export interface NativeCellRow {
   stepJacobians: boolean;
 }
 
+// ---- fused decoder step (native/binding/decoder_binding.cpp) ----
+/** An opaque handle made by decoderPlan; it holds the memory of every buffer it was given. */
+export type DecoderPlanHandle = { readonly __decoderPlan: unique symbol };
+/**
+ * One decoding call's decoder: weights, the encoder's state and every step buffer, checked once.
+ * Buffers are CPU-device tensors (memory rnnkit allocated); lists have one entry per layer.
+ */
+export interface DecoderPlanArgs<A = unknown> {
+  cell: string;
+  activation?: RnnSpec['activation'];
+  gruVariant?: RnnSpec['gruVariant'];
+  L: number;
+  H: number;
+  E: number;
+  Vin: number;
+  V: number;
+  maxRows: number;
+  S: number; // source steps (0 without attention)
+  He: number; // encoder output size (0: no attention)
+  k: number; // top entries per row (0: the full log-probabilities)
+  R0: number; // rows of the encoder's state
+  wEmb: A; // [Vin,E]
+  wIh: A[]; // [G*H,E] for layer 0, [G*H,H] above
+  wHh: A[]; // [G*H,H]
+  bIh: A[] | null;
+  bHh: A[] | null;
+  h0: A[]; // [R0,H]
+  c0: A[] | null; // LSTM
+  wC: A | null; // [H,He+H] (attention)
+  wOut: A; // [V,H]
+  bOut: A | null; // [V]
+  ids: Int32Array | A; // [maxRows], written before each step
+  parents: Int32Array | A; // [maxRows]
+  emb: A; // [maxRows,E]
+  hA: A[];
+  hB: A[];
+  cA: A[] | null;
+  cB: A[] | null;
+  alpha: A | null; // [maxRows,S]
+  context: A | null; // [maxRows,He]
+  cat: A | null; // [maxRows,He+H]
+  pre: A | null; // [maxRows,H]
+  out: A | null; // [maxRows,H]
+  logits: A; // [maxRows,V]
+  lp: A; // [maxRows,V]
+  values: A | null; // [maxRows,k]
+  indices: Int32Array | A | null; // [maxRows,k]
+}
+
 export interface NativeAddon {
   backendInfo(): BackendInfo;
   /** Zero-filled memory outside the JS heap (the opaque test device's tensors). */
@@ -622,6 +671,16 @@ export interface NativeAddon {
   clipByNorm(a: ClipByNormArgs): number;
   allFinite(a: AllFiniteArgs): boolean;
   addSign(a: AddSignArgs): void;
+  decoderPlan(a: DecoderPlanArgs): DecoderPlanHandle;
+  /** One step of R rows (ids and parents written into the plan's buffers first). */
+  decoderStep(
+    plan: DecoderPlanHandle,
+    R: number,
+    withParents: boolean,
+    enc: unknown,
+    keys: unknown,
+    lengths: unknown,
+  ): void;
 }
 
 let cached: NativeAddon | undefined;

@@ -1,11 +1,20 @@
 // The CPU device: a tensor wraps a typed array, which the kernels read and write in place, so
 // going through tensors costs nothing over calling the kernels on arrays.
 import type { Backend } from '../backend';
-import type { HostArray } from '../native';
+import type { DecoderPlanArgs, HostArray } from '../native';
 import { Device, DEVICE_OPS, HostMemoryDevice } from './device';
 import { HostData, hostArrayOf, Tensor, TensorDType } from './tensor';
 import { bytesPerElement } from '../memory';
 import { loadNative } from '../native';
+
+/** A decoding call's fused decoder step (CpuDevice.fusedDecoder): one native call per step. */
+export interface FusedDecoder {
+  /**
+   * R rows: row r feeds ids[r] and continues row parents[r] of the previous step (withParents
+   * false: its own row); enc, keys and lengths are the rows' encoder columns (null without attention).
+   */
+  step(R: number, withParents: boolean, enc: Tensor | null, keys: Tensor | null, lengths: Tensor | null): void;
+}
 
 export class CpuDevice extends HostMemoryDevice implements Device {
   readonly name = 'cpu';
@@ -58,6 +67,34 @@ export class CpuDevice extends HostMemoryDevice implements Device {
     this.own(t, 'hostMemory');
     return t.handle as HostData;
   }
+  /**
+   * The fused decoder step over these buffers, or null where it does not run: tensors over plain
+   * JavaScript memory (the plan must hold every buffer's memory between steps), or
+   * RNNKIT_FUSED_DECODER=off (read per decoding call, for A/B runs).
+   */
+  fusedDecoder(a: DecoderPlanArgs<Tensor>): FusedDecoder | null {
+    if (process.env.RNNKIT_FUSED_DECODER === 'off') return null;
+    externalBuffers ??= loadNative().backendInfo().externalBuffers;
+    if (!externalBuffers) return null;
+    const n = loadNative();
+    const raw = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(raw) : v instanceof Tensor ? (this.own(v, 'fusedDecoder'), v.handle) : v;
+    const args: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(a)) args[key] = raw(v);
+    let plan;
+    try {
+      plan = n.decoderPlan(args as unknown as DecoderPlanArgs);
+    } catch (e) {
+      // a buffer over plain JavaScript memory (allocated before external buffers were refused)
+      if (e instanceof TypeError && /memory rnnkit allocated/.test(e.message)) return null;
+      throw e;
+    }
+    const h = (t: Tensor | null) => (t ? (this.own(t, 'fusedDecoder'), t.handle) : null);
+    return {
+      step: (R, withParents, enc, keys, lengths) => n.decoderStep(plan, R, withParents, h(enc), h(keys), h(lengths)),
+    };
+  }
+
   /** The kernels this device runs (host arrays in and out). */
   get kernels(): Backend<HostArray> {
     return this.k;

@@ -137,6 +137,11 @@ export class LuongAttention {
    * @internal forward for one decoder step of R rows (q [R,Hd] against enc [S,R,He] and its
    * keys) into buffers the caller owns: the same ops as forward, nothing taken from a scratch.
    */
+  /** @internal W_c [Hd,He+Hd], for the fused decoder step. */
+  combineWeight(params: FlatParameters): Tensor {
+    return params.param(`${this.name}.weight_c`);
+  }
+
   stepInto(params: FlatParameters, q: Tensor, R: number, enc: SeqAct, keys: Tensor, b: AttentionStepBuffers): void {
     const S = enc.T,
       Hd = this.Hd,

@@ -63,6 +63,11 @@ export class Embedding extends Layer {
     return { kind: 'seq', data: y, T: ids.T, B: ids.B, F: E, lengths: ids.lengths };
   }
 
+  /** @internal the table [V,E] (the fused decoder step reads it). */
+  table(params: FlatParameters): Tensor {
+    return params.param(this.p('weight'));
+  }
+
   /** @internal forward for N ids [N] into y [N,E], a buffer the caller owns (decoder steps). */
   lookupInto(params: FlatParameters, ids: Tensor, N: number, y: Tensor): void {
     const { numEmbeddings: V, embeddingDim: E } = this.config;

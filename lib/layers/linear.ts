@@ -91,6 +91,15 @@ export class Linear extends Layer {
   }
 
   /** @internal forward for N rows x [N,I] into y [N,O], a buffer the caller owns (decoder steps). */
+  /** @internal weight [O,I] and bias [O] (or null), for the fused decoder step. */
+  weights(params: FlatParameters): { weight: Tensor; bias: Tensor | null; I: number } {
+    return {
+      weight: params.param(this.weightName),
+      bias: this.config.bias ? params.param(this.p('bias')) : null,
+      I: this.inFeatures,
+    };
+  }
+
   applyInto(params: FlatParameters, x: Tensor, N: number, y: Tensor): void {
     params.device.linearForward({
       N,

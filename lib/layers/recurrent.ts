@@ -390,6 +390,27 @@ class Recurrent extends Layer {
    * (null: the initial state) is read, `to` written; they must not share memory. Unchecked
    * beyond what the kernels check.
    */
+  /** @internal the forward direction's weights, one entry per layer (the fused decoder step). */
+  stepWeights(params: FlatParameters): {
+    I: number;
+    wIh: Tensor[];
+    wHh: Tensor[];
+    bIh: Tensor[] | null;
+    bHh: Tensor[] | null;
+  } {
+    const L = this.config.numLayers,
+      bias = this.config.bias;
+    const each = (name: string) =>
+      Array.from({ length: L }, (_, l) => params.param(this.p(`${name}${this.suffix(l, 0)}`)));
+    return {
+      I: this.inputSize,
+      wIh: each('weight_ih'),
+      wHh: each('weight_hh'),
+      bIh: bias ? each('bias_ih') : null,
+      bHh: bias ? each('bias_hh') : null,
+    };
+  }
+
   stepInto(params: FlatParameters, x: Tensor, B: number, from: StepState | null, to: StepState): void {
     const c = this.config,
       H = c.hiddenSize,

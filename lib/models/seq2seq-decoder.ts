@@ -2,6 +2,7 @@
 // every buffer is allocated once per decoding call and reused by every step (views of the
 // rows a step has), the recurrent stack steps from its state (no re-run over the prefix), and
 // only each row's best log-probabilities (or one row's all) and attention leave the device.
+import type { CpuDevice, FusedDecoder } from '../device/cpu';
 import type { Device } from '../device/device';
 import type { Tensor } from '../device/tensor';
 import type { FlatParameters } from '../params';
@@ -68,6 +69,8 @@ export class DecoderSteps {
   /** The state after the last step: the encoder's (init) or one of the two buffers. */
   private cur: StepState;
   private curSet = -1;
+  /** The CPU device's fused step (one native call per step), null elsewhere. */
+  private readonly fused: FusedDecoder | null;
 
   constructor(
     private readonly p: DecoderParts,
@@ -104,6 +107,59 @@ export class DecoderSteps {
     };
     this.host = new Int32Array(maxRows);
     this.cur = { h: init.h, c: init.c };
+    this.fused = this.fuse(init, maxRows, k);
+  }
+
+  private fuse(init: RecurrentState, maxRows: number, k: number): FusedDecoder | null {
+    const fd = (this.dev as Partial<Pick<CpuDevice, 'fusedDecoder'>>).fusedDecoder;
+    if (!fd) return null;
+    const { p, H, E, S, He, full } = this;
+    const w = p.rnn.stepWeights(p.params),
+      head = p.head.weights(p.params),
+      c = p.rnn.config;
+    if (w.I !== E || head.I !== H) return null;
+    const a = full.att;
+    return fd.call(this.dev, {
+      cell: p.rnn.cell,
+      ...(p.rnn.cell === 'elman' ? { activation: c.activation } : {}),
+      ...(p.rnn.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
+      L: c.numLayers,
+      H,
+      E,
+      Vin: p.embedding.config.numEmbeddings,
+      V: p.V,
+      maxRows,
+      S: a ? S : 0,
+      He: a ? He : 0,
+      k,
+      R0: init.h[0].size / H,
+      wEmb: p.embedding.table(p.params),
+      wIh: w.wIh,
+      wHh: w.wHh,
+      bIh: w.bIh,
+      bHh: w.bHh,
+      h0: init.h,
+      c0: init.c,
+      wC: p.attention ? p.attention.combineWeight(p.params) : null,
+      wOut: head.weight,
+      bOut: head.bias,
+      ids: full.ids,
+      parents: full.parents,
+      emb: full.emb,
+      hA: full.states[0].h,
+      hB: full.states[1].h,
+      cA: full.states[0].c,
+      cB: full.states[1].c,
+      alpha: a ? a.alpha : null,
+      context: a ? a.context : null,
+      cat: a ? a.cat : null,
+      pre: a ? a.pre : null,
+      out: a ? a.out : null,
+      logits: full.logits,
+      lp: full.lp,
+      values: full.values,
+      indices: full.indices,
+    });
   }
 
   private rows(R: number): RowViews {
@@ -157,19 +213,34 @@ export class DecoderSteps {
     const v = this.rows(R);
     for (let r = 0; r < R; r++) this.host[r] = tokens[r];
     dev.write(v.ids, this.host.subarray(0, R));
+    if (this.fused) {
+      if (parents) {
+        for (let r = 0; r < R; r++) this.host[r] = parents[r];
+        dev.write(v.parents, this.host.subarray(0, R));
+      }
+      this.fused.step(
+        R,
+        parents !== null,
+        p.attention ? enc.data : null,
+        p.attention ? keys : null,
+        enc.lengths?.dev ?? null,
+      );
+      return this.results(v, R);
+    }
     p.embedding.lookupInto(p.params, v.ids, R, v.emb);
     let from = this.cur;
     if (parents) {
-      // the parents' states gathered into buffer 0, the step written into buffer 1
+      // the parents' states gathered into one buffer set, the step written into the other
       for (let r = 0; r < R; r++) this.host[r] = parents[r];
       dev.write(v.parents, this.host.subarray(0, R));
-      const g = v.states[0];
+      const gi = this.curSet === 0 ? 1 : 0;
+      const g = v.states[gi];
       const gather = (src: Tensor, dst: Tensor) =>
         dev.gatherRows({ R: src.size / H, N: R, F: H, src, idx: v.parents, dst });
       from.h.forEach((t, l) => gather(t, g.h[l]));
       if (from.c) from.c.forEach((t, l) => gather(t, g.c![l]));
       from = g;
-      this.curSet = 1;
+      this.curSet = 1 - gi;
     } else this.curSet = this.curSet === 0 ? 1 : 0;
     const to = v.states[this.curSet];
     p.rnn.stepInto(p.params, v.emb, R, from, to);
@@ -182,11 +253,18 @@ export class DecoderSteps {
     p.head.applyInto(p.params, out, R, v.logits);
     const V = p.V;
     dev.logSoftmaxRows({ N: R, C: V, x: v.logits, y: v.lp });
+    if (v.values && v.indices)
+      dev.topkRows({ N: R, C: V, k: v.values.size / R, x: v.lp, values: v.values, indices: v.indices });
+    return this.results(v, R);
+  }
+
+  /** What the host reads of a step's buffers. */
+  private results(v: RowViews, R: number): StepOut {
+    const dev = this.dev;
     let values: ArrayLike<number> | null = null,
       indices: ArrayLike<number> | null = null,
       logp: ArrayLike<number> | null = null;
     if (v.values && v.indices) {
-      dev.topkRows({ N: R, C: V, k: v.values.size / R, x: v.lp, values: v.values, indices: v.indices });
       values = dev.toHostSync(v.values);
       indices = dev.toHostSync(v.indices);
     } else logp = dev.toHostSync(v.lp);

@@ -176,6 +176,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("sigmoidBce", SigmoidBce);
   fn("countCorrect", CountCorrect);
   fn("countCorrectMultilabel", CountCorrectMultilabel);
+  fn("decoderPlan", DecoderPlan);
+  fn("decoderStep", DecoderStep);
   return exports;
 }
 

@@ -420,21 +420,27 @@ bool any_non_finite(const void* data, std::int64_t n, Bits exponent) {
 }
 }  // namespace
 
-void Args::require_finite(const char* name, const FloatView& v) {
-  if (!v.present()) return;
-  const bool bad = v.dtype == Dtype::F32 ? any_non_finite<std::uint32_t>(v.data, v.length, 0x7f800000u)
-                                         : any_non_finite<std::uint64_t>(v.data, v.length, 0x7ff0000000000000ull);
+void require_finite_values(Napi::Env env, const std::string& fn, const std::string& name, const void* data,
+                           std::int64_t n, Dtype dt) {
+  const bool bad = dt == Dtype::F32 ? any_non_finite<std::uint32_t>(data, n, 0x7f800000u)
+                                    : any_non_finite<std::uint64_t>(data, n, 0x7ff0000000000000ull);
   if (!bad) return;
-  for (std::int64_t i = 0; i < v.length; ++i) {
-    double d = v.dtype == Dtype::F32 ? static_cast<double>(v.as<float>()[i]) : v.as<double>()[i];
+  for (std::int64_t i = 0; i < n; ++i) {
+    double d = dt == Dtype::F32 ? static_cast<double>(static_cast<const float*>(data)[i])
+                                : static_cast<const double*>(data)[i];
     if (!std::isfinite(d)) {
       // A structured flag for callers that must tell divergence from bad input (never the text).
-      Napi::Error e = Napi::RangeError::New(env_, fn_ + ": " + std::string(name) + "[" + std::to_string(i) +
+      Napi::Error e = Napi::RangeError::New(env, fn + ": " + name + "[" + std::to_string(i) +
                                                      "] must be a finite number, received number " + num(d));
-      e.Set("code", Napi::String::New(env_, "ERR_RNNKIT_NON_FINITE"));
+      e.Set("code", Napi::String::New(env, "ERR_RNNKIT_NON_FINITE"));
       throw e;
     }
   }
+}
+
+void Args::require_finite(const char* name, const FloatView& v) {
+  if (!v.present()) return;
+  require_finite_values(env_, fn_, name, v.data, v.length, v.dtype);
 }
 
 std::int32_t* Args::ints_out(const char* name, std::int64_t length, const std::string& shape, bool required) {

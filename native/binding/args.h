@@ -168,6 +168,11 @@ Napi::Value tensor_memory(const Napi::Value& v);
 // never runs a getter user code put in its place.
 void capture_builtins(Napi::Env env);
 
+// Throws the RangeError of Args::require_finite (code ERR_RNNKIT_NON_FINITE) when one of the n
+// values at data is NaN or infinite: "<fn>: <name>[i] must be a finite number, received ...".
+void require_finite_values(Napi::Env env, const std::string& fn, const std::string& name, const void* data,
+                           std::int64_t n, Dtype dt);
+
 // Describes a JS value for error messages: "Float64Array of length 3", "number 2.5", "undefined".
 std::string describe(const Napi::Value& v);
 

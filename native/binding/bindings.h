@@ -86,5 +86,9 @@ Napi::Value SigmoidBce(const Napi::CallbackInfo& info);
 Napi::Value CountCorrect(const Napi::CallbackInfo& info);
 Napi::Value CountCorrectMultilabel(const Napi::CallbackInfo& info);
 
+// decoder_binding.cpp
+Napi::Value DecoderPlan(const Napi::CallbackInfo& info);
+Napi::Value DecoderStep(const Napi::CallbackInfo& info);
+
 }  // namespace binding
 }  // namespace rnnkit

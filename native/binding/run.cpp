@@ -179,6 +179,33 @@ class Worker : public Napi::AsyncWorker {
 
 }  // namespace
 
+void run_sync(const std::function<double()>& work, double macs, const std::string& fn, Napi::Env env,
+              double* result) {
+  double r = 0;
+  try {
+    // A synchronous call never waits for the engine: while another thread's job holds it (an
+    // async job of another model, for seconds perhaps) this one runs in a serial lane on the
+    // calling thread, with the pool's partition and no shared state (threads.h).
+    std::unique_lock<std::mutex> lk;
+    if (macs >= 0 && macs < kInlineWork) {
+      SerialLane lane;
+      r = work();
+    } else if ((lk = std::unique_lock<std::mutex>(engine_mutex(), std::try_to_lock)).owns_lock()) {
+      r = work();
+    } else {
+      SerialLane lane;
+      r = work();
+    }
+  } catch (const Napi::Error&) {
+    throw;  // a check between kernels (decoderStep): already the JS error to throw
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, fn + ": out of memory");
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, fn + ": " + e.what());
+  }
+  if (result) *result = r;
+}
+
 Napi::Value run_job(Args& args, Job job, bool async) {
   Napi::Env env = args.env();
   args.check_unknown_fields();
@@ -189,25 +216,7 @@ Napi::Value run_job(Args& args, Job job, bool async) {
     return p;
   }
   double r = 0;
-  try {
-    // A synchronous call never waits for the engine: while another thread's job holds it (an
-    // async job of another model, for seconds perhaps) this one runs in a serial lane on the
-    // calling thread, with the pool's partition and no shared state (threads.h).
-    std::unique_lock<std::mutex> lk;
-    if (job.macs >= 0 && job.macs < kInlineWork) {
-      SerialLane lane;
-      r = job.work();
-    } else if ((lk = std::unique_lock<std::mutex>(engine_mutex(), std::try_to_lock)).owns_lock()) {
-      r = job.work();
-    } else {
-      SerialLane lane;
-      r = job.work();
-    }
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(env, args.fn() + ": out of memory");
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, args.fn() + ": " + e.what());
-  }
+  run_sync(job.work, job.macs, args.fn(), env, &r);
   if (!job.has_result) return env.Undefined();
   return job.to_js ? job.to_js(env, r) : Napi::Number::New(env, r);
 }

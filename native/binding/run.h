@@ -31,6 +31,11 @@ struct Job {
 constexpr double kInlineWork = double(1 << 19);
 
 Napi::Value run_job(Args& args, Job job, bool async);
+// Runs work() on the calling thread as a synchronous job does (the engine, or a serial lane
+// below kInlineWork multiply-adds or while another job holds the engine). Errors become JS
+// errors named after fn; a Napi::Error thrown by work() passes through unchanged.
+void run_sync(const std::function<double()>& work, double macs, const std::string& fn, Napi::Env env,
+              double* result = nullptr);
 
 // Memory for the copies of an async job's buffers (args.h, Staging), 64-byte aligned. Blocks are
 // kept for reuse (up to a bound): a job's copies have the sizes of the previous job's, and fresh
