@@ -1,7 +1,7 @@
 // Bad input from JavaScript becomes a TypeError or RangeError naming what was expected and what
 // was received; the process stays alive and the next good call works.
 import { describe, expect, it } from 'vitest';
-import { cpu } from '../lib';
+import { cpu, cpuDevice } from '../lib';
 import { loadNative } from '../lib/native';
 import { expectThrows } from './helpers';
 
@@ -378,5 +378,16 @@ describe('memory the kernels refuse', () => {
       }),
     ).toThrow(/ids must be an Int32Array .* backed by a SharedArrayBuffer/);
     expect(() => lin(f32(2))).not.toThrow();
+  });
+  it('a CPU tensor (native memory) after a transfer: still usable, or refused as detached', () => {
+    const dev = cpuDevice();
+    const x = dev.alloc('float32', [2]).handle as Float32Array;
+    expect(() => lin(x)).not.toThrow();
+    // Node 20 copies an external ArrayBuffer instead of detaching it; a runtime that detaches
+    // it must get the detached-buffer refusal, not the native-memory shortcut of the checks.
+    structuredClone(x.buffer, { transfer: [x.buffer] });
+    if (x.length === 0)
+      expect(() => lin(x)).toThrow(/x must be a Float32Array of length 2 \[N,I\], received a detached buffer/);
+    else expect(() => lin(x)).not.toThrow();
   });
 });

@@ -86,24 +86,40 @@ export class DecoderSteps {
       L = p.rnn.config.numLayers,
       V = p.V;
     this.S = S;
-    const f = (n: number) => dev.alloc(dt, [maxRows * n]);
     const lstm = p.rnn.cell === 'lstm';
+    const He = (this.He = p.attention ? p.attention.encoderSize : 0);
+    const k = top === null ? 0 : Math.min(top, V);
+    // Two allocations (float, int32) cut into the buffers: a tensor allocation costs about as
+    // much as a decoder step at batch 1.
+    const floats = E + 2 * L * H * (lstm ? 2 : 1) + (p.attention ? S + He + (He + H) + 2 * H : 0) + 2 * V + k;
+    const fblock = dev.alloc(dt, [maxRows * floats]),
+      iblock = dev.alloc('int32', [maxRows * (2 + k)]);
+    let fo = 0,
+      io = 0;
+    const f = (n: number) => {
+      const t = dev.view(fblock, fo, [maxRows * n]);
+      fo += maxRows * n;
+      return t;
+    };
+    const ints = (n: number) => {
+      const t = dev.view(iblock, io, [maxRows * n]);
+      io += maxRows * n;
+      return t;
+    };
     const state = (): StepState => ({
       h: Array.from({ length: L }, () => f(H)),
       c: lstm ? Array.from({ length: L }, () => f(H)) : null,
     });
-    const He = (this.He = p.attention ? p.attention.encoderSize : 0);
-    const k = top === null ? 0 : Math.min(top, V);
     this.full = {
-      ids: dev.alloc('int32', [maxRows]),
-      parents: dev.alloc('int32', [maxRows]),
+      ids: ints(1),
+      parents: ints(1),
       emb: f(E),
       states: [state(), state()],
       att: p.attention ? { alpha: f(S), context: f(He), cat: f(He + H), pre: f(H), out: f(H) } : null,
       logits: f(V),
       lp: f(V),
       values: k ? f(k) : null,
-      indices: k ? dev.alloc('int32', [maxRows * k]) : null,
+      indices: k ? ints(k) : null,
     };
     this.host = new Int32Array(maxRows);
     this.cur = { h: init.h, c: init.c };

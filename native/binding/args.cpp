@@ -315,6 +315,13 @@ std::string Args::backing_problem(const Napi::Value& v, TypedInfo& info) {
   if (napi_get_typedarray_info(env_, v, &info.type, &info.length, &info.data, &ab, &info.offset) != napi_ok ||
       ab == nullptr)
     return describe(v);
+  // A CPU tensor's memory (host_memory.h) is an external ArrayBuffer rnnkit made: plain and
+  // fixed-size, so the getter call below (most of a small call's checking) is not needed.
+  // Detached, its typed array has no data and takes the full checks.
+  static const std::size_t kElem[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8};
+  if (info.data && info.type >= 0 && info.type <= napi_biguint64_array &&
+      is_host_memory(info.data, info.length * kElem[info.type]))
+    return std::string();
   bool plain = false;
   napi_is_arraybuffer(env_, ab, &plain);
   if (!plain) return describe(v) + " backed by a SharedArrayBuffer (copy it into a plain typed array)";

@@ -86,6 +86,16 @@ HostBlock* acquire_host_block(const void* p, std::size_t bytes) {
   return b;
 }
 
+bool is_host_memory(const void* p, std::size_t bytes) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::lock_guard<std::mutex> lk(registry_mutex());
+  auto& r = registry();
+  auto it = r.upper_bound(a);
+  if (it == r.begin()) return false;
+  --it;
+  return a + bytes <= it->first + it->second->bytes;
+}
+
 void release_host_block(HostBlock* b) {
   std::lock_guard<std::mutex> lk(registry_mutex());
   drop(b);

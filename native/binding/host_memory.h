@@ -20,6 +20,9 @@ Napi::ArrayBuffer alloc_host_buffer(Napi::Env env, std::size_t bytes);
 // ours (then the caller copies it). Thread-safe.
 HostBlock* acquire_host_block(const void* p, std::size_t bytes);
 void release_host_block(HostBlock* b);
+// Whether [p, p+bytes) lies in one of the blocks (without holding it): the ArrayBuffer over it is
+// then one of ours, fixed-size and not shared. Thread-safe.
+bool is_host_memory(const void* p, std::size_t bytes);
 
 // Bytes in live blocks (memoryInfo()).
 std::size_t host_block_bytes();
