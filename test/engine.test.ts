@@ -1,6 +1,7 @@
 // float32 agrees with float64, both GEMM paths agree, larger shapes (threaded GEMM and
 // element-wise splits) agree with the reference, async variants, worker threads.
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpu, backendInfo } from '../lib';
@@ -316,5 +317,26 @@ describe('worker threads', () => {
     expect(msg.ok).toBe(true);
     expect(Number.isFinite(msg.sum)).toBe(true);
     expect(msg.info.gemm).toBe(info.gemm);
+  });
+});
+
+describe('weights packed once (gemm.h PackedWeights)', () => {
+  // The recurrent products of a forward read W_hh packed once per call instead of once per step:
+  // the same panels, so the same float32 bits as packing at every step (RNNKIT_PACK_ONCE=off).
+  it('a float32 forward gives the same bits with W_hh packed once as packed per step', () => {
+    const script = join(__dirname, 'fixtures', 'packed-weights-run.cjs');
+    const run = (env: Record<string, string>, builtin: boolean) => {
+      const args = [script, ...(builtin ? ['builtin'] : [])];
+      const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, number>;
+    };
+    // the GEMM in use, and the built-in one (which OpenBLAS without AVX-512 leaves these products to)
+    for (const builtin of info.openblasLinked ? [false, true] : [false]) {
+      const once = run({}, builtin),
+        every = run({ RNNKIT_PACK_ONCE: 'off' }, builtin);
+      expect(Object.keys(once)).toHaveLength(9);
+      expect(once).toEqual(every);
+    }
   });
 });

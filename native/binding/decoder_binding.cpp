@@ -8,11 +8,14 @@
 // same order, so the results are the same bit for bit.
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 #include <string>
 #include <vector>
 
 #include "../kernels/attention.h"
 #include "../kernels/elementwise.h"
+#include "../kernels/gemm.h"
 #include "../kernels/ops.h"
 #include "../kernels/rnn.h"
 #include "../kernels/rows.h"
@@ -47,6 +50,11 @@ struct Plan {
   int cur = -1;  // the state the next step continues: -1 the encoder's, else buffer set 0 or 1
   index_t curRows = 0;
   std::vector<Span> outputs;  // where the steps write (encoder columns must not overlap them)
+  // float32 weights packed once for the built-in GEMM (gemm.h), made at the first step of more
+  // rows than the small-M kernel takes: beam search re-packed every weight at every step.
+  std::vector<std::unique_ptr<PackedWeights>> packed;
+  std::vector<const PackedWeights*> packed_list;
+  bool packed_done = false;
   std::vector<HostBlock*> blocks;
   ~Plan() {
     for (HostBlock* b : blocks) release_host_block(b);
@@ -169,10 +177,31 @@ void check(Napi::Env env, const char* what, const void* data, std::int64_t n) {
   require_finite_values(env, "decoderStep", what, data, n, sizeof(T) == 4 ? Dtype::F32 : Dtype::F64);
 }
 
+void pack_plan(Plan& p) {
+  p.packed_done = true;
+  const index_t G = gate_count(p.cell.cell), H = p.H;
+  auto add = [&](const void* w, index_t N, index_t K) {
+    if (!w) return;
+    auto pw = std::make_unique<PackedWeights>();
+    pack_weights(*pw, static_cast<const float*>(w), N, K, K);
+    p.packed_list.push_back(pw.get());
+    p.packed.push_back(std::move(pw));
+  };
+  for (index_t l = 0; l < p.L; ++l) {
+    add(p.wIh[l], G * H, l == 0 ? p.E : H);
+    add(p.wHh[l], G * H, H);
+  }
+  if (p.He > 0) add(p.wC, H, p.He + H);
+  add(p.wOut, p.V, H);
+}
+
 template <typename T>
 void run_step(Napi::Env env, Plan& p, index_t R, bool withParents, const T* enc, const T* keys,
               const std::int32_t* lengths) {
   const index_t H = p.H;
+  if constexpr (std::is_same<T, float>::value)
+    if (!p.packed_done && builtin_packs(R)) pack_plan(p);
+  PackedWeightsScope scope(p.packed_list.data(), static_cast<int>(p.packed_list.size()));
   embedding_forward<T>(R, p.E, p.ids, static_cast<const T*>(p.wEmb), static_cast<T*>(p.emb));
   // The state this step continues, and the buffer set it writes (never the one it reads).
   std::vector<const T*> fh(p.L), fc(p.L, nullptr);

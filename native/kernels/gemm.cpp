@@ -24,6 +24,12 @@ std::atomic<bool> g_small_tb{[] {
   return !(env && std::strcmp(env, "off") == 0);
 }()};
 
+// RNNKIT_PACK_ONCE=off: weights are packed at every product again (A/B runs, the parity test).
+const bool g_pack_once = [] {
+  const char* env = std::getenv("RNNKIT_PACK_ONCE");
+  return !(env && std::strcmp(env, "off") == 0);
+}();
+
 #ifdef RNNKIT_OPENBLAS
 inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha, const float* A,
                  index_t lda, const float* B, index_t ldb, float beta, float* C, index_t ldc) {
@@ -95,6 +101,56 @@ void openblas_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, c
 #endif
 }  // namespace
 
+namespace {
+// The packed weights the calling thread's PackedWeightsScope lists (none: n = 0).
+thread_local const PackedWeights* const* t_packed = nullptr;
+thread_local int t_packed_n = 0;
+
+int simd_level() { return use_avx512() ? 2 : use_avx2() ? 1 : 0; }
+
+const float* packed_for(const float* B, index_t N, index_t K, index_t ldb) {
+  for (int i = 0; i < t_packed_n; ++i) {
+    const PackedWeights* p = t_packed[i];
+    if (p->w == B && p->N == N && p->K == K && p->ldw == ldb && p->simd == simd_level()) return p->panels.get();
+  }
+  return nullptr;
+}
+const float* packed_for(const double*, index_t, index_t, index_t) { return nullptr; }
+
+// The built-in kernel of this CPU, on W's packed panels where a scope lists them.
+template <typename T>
+void builtin_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+                  const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  if constexpr (std::is_same<T, float>::value) {
+    const float* packed = t_packed_n > 0 && !ta && tb ? packed_for(B, N, K, ldb) : nullptr;
+    if (packed) {
+      if (use_avx512())
+        builtin::avx512::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+      else if (use_avx2())
+        builtin::avx2::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+      else
+        builtin::generic::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+      return;
+    }
+  }
+  if (use_avx512())
+    builtin::avx512::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else if (use_avx2())
+    builtin::avx2::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    builtin::generic::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// The largest M the small-M dot-product kernel takes for float32 here.
+index_t small_max_rows() {
+  index_t small_max = 4;
+#ifdef RNNKIT_OPENBLAS
+  if (!g_force_builtin.load(std::memory_order_relaxed) && !use_avx512()) small_max = builtin::kSmallM;
+#endif
+  return small_max;
+}
+}  // namespace
+
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc) {
@@ -107,11 +163,8 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
   // kernels are as fast or faster there). float32 only: float64, the dtype of the checks, keeps
   // a product whose every row is summed in the same order whatever M is, so stepping a layer
   // gives forward's results bit for bit.
-  index_t small_max = 4;
-#ifdef RNNKIT_OPENBLAS
-  if (!g_force_builtin.load(std::memory_order_relaxed) && !use_avx512()) small_max = builtin::kSmallM;
-#endif
-  if (std::is_same<T, float>::value && !ta && tb && M <= small_max && K > 0 && alpha != T(0) && small_tb_enabled()) {
+  if (std::is_same<T, float>::value && !ta && tb && M <= small_max_rows() && K > 0 && alpha != T(0) &&
+      small_tb_enabled()) {
     if (use_avx512())
       builtin::avx512::gemm_small_tb<T>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else if (use_avx2())
@@ -127,19 +180,51 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     // for 32x1024x256 h W^T on 2 Sapphire Rapids cores (gemm_builtin_test). The weight-gradient
     // and large products stay on OpenBLAS, which is faster there.
     if (std::is_same<T, float>::value && M > 1 && M <= 256 && !ta && use_avx512()) {
-      builtin::avx512::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
     openblas_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
 #endif
-  if (use_avx512())
-    builtin::avx512::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else if (use_avx2())
-    builtin::avx2::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  else
-    builtin::generic::gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+bool builtin_packs(index_t M) {
+  if (!g_pack_once || M < 2) return false;  // the built-in kernel's one-row path packs nothing
+  if (M <= small_max_rows() && small_tb_enabled()) return false;
+#ifdef RNNKIT_OPENBLAS
+  if (!g_force_builtin.load(std::memory_order_relaxed)) return M <= 256 && use_avx512();
+#endif
+  return true;
+}
+
+void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw) {
+  p.w = w;
+  p.N = N;
+  p.K = K;
+  p.ldw = ldw;
+  p.simd = simd_level();
+  if (p.simd == 2) {
+    p.panels.reset(new float[static_cast<std::size_t>(builtin::avx512::packed_b_size<float>(N, K))]);
+    builtin::avx512::pack_b<float>(N, K, w, ldw, p.panels.get());
+  } else if (p.simd == 1) {
+    p.panels.reset(new float[static_cast<std::size_t>(builtin::avx2::packed_b_size<float>(N, K))]);
+    builtin::avx2::pack_b<float>(N, K, w, ldw, p.panels.get());
+  } else {
+    p.panels.reset(new float[static_cast<std::size_t>(builtin::generic::packed_b_size<float>(N, K))]);
+    builtin::generic::pack_b<float>(N, K, w, ldw, p.panels.get());
+  }
+}
+
+PackedWeightsScope::PackedWeightsScope(const PackedWeights* const* list, int n)
+    : prev_list_(t_packed), prev_n_(t_packed_n) {
+  t_packed = list;
+  t_packed_n = n;
+}
+PackedWeightsScope::~PackedWeightsScope() {
+  t_packed = prev_list_;
+  t_packed_n = prev_n_;
 }
 
 template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t,

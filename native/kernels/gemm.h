@@ -4,6 +4,8 @@
 #pragma once
 #include "common.h"
 
+#include <memory>
+
 namespace rnnkit {
 
 template <typename T>
@@ -22,12 +24,48 @@ void set_force_builtin_gemm(bool force);
 void set_small_tb_gemm(bool on);
 bool small_tb_enabled();
 
+// Float weights W [N,K] (row stride ldw) packed once for the products A W^T that the built-in
+// kernel computes (pack_weights). While a PackedWeightsScope on the calling thread lists them,
+// gemm(false, true, M, N, K, ..., W, ldw, ...) reads the packed panels instead of packing W
+// again: the same panels, so the same results bit for bit. A decoder plan packs its weights once
+// for all its steps, a layer's forward its W_hh once for all T steps. The packed copy is what W
+// held when it was packed.
+struct PackedWeights {
+  const float* w = nullptr;
+  index_t N = 0, K = 0, ldw = 0;
+  int simd = -1;  // the built-in kernel the panels are laid out for
+  std::unique_ptr<float[]> panels;  // not zero-filled first: pack_b writes every element
+};
+// Whether gemm<float>(false, true, M, ...) runs the built-in packed kernel here (and so whether
+// packing W once pays): M >= 2, not the small-M kernel, and the built-in GEMM in use for M.
+bool builtin_packs(index_t M);
+void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw);
+class PackedWeightsScope {
+ public:
+  // list: n entries, each alive until the scope ends. The innermost scope is the one consulted.
+  PackedWeightsScope(const PackedWeights* const* list, int n);
+  ~PackedWeightsScope();
+  PackedWeightsScope(const PackedWeightsScope&) = delete;
+  PackedWeightsScope& operator=(const PackedWeightsScope&) = delete;
+
+ private:
+  const PackedWeights* const* prev_list_;
+  int prev_n_;
+};
+
 namespace builtin {
 // Largest M the small-M kernel (gemm_small_tb) takes.
 constexpr index_t kSmallM = 8;
 // The built-in kernel, compiled three times: with AVX-512 (namespace avx512), with -mavx2 -mfma
 // (namespace avx2) and portable (namespace generic). All split work over the rnnkit thread pool.
 namespace avx512 {
+template <typename T>
+index_t packed_b_size(index_t N, index_t K);
+template <typename T>
+void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+template <typename T>
+void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
+                 const T* packed, T beta, T* C, index_t ldc);
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
@@ -37,6 +75,13 @@ void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t
 }
 namespace avx2 {
 template <typename T>
+index_t packed_b_size(index_t N, index_t K);
+template <typename T>
+void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+template <typename T>
+void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
+                 const T* packed, T beta, T* C, index_t ldc);
+template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
 template <typename T>
@@ -44,6 +89,13 @@ void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t
                    index_t ldb, T beta, T* C, index_t ldc);
 }
 namespace generic {
+template <typename T>
+index_t packed_b_size(index_t N, index_t K);
+template <typename T>
+void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+template <typename T>
+void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
+                 const T* packed, T beta, T* C, index_t ldc);
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);

@@ -189,6 +189,9 @@ template <typename T> struct Args {
   const T* B; index_t ldb;
   T* C; index_t ldc;
   bool split_n;  // parallel split over N column blocks (else over M row blocks)
+  // op(B) packed whole by pack_b (panel q of NR columns at q*K*NR, k-major), or null: the
+  // panels pack_b_panel would make, so the products are the same bit for bit.
+  const T* packed_b = nullptr;
 };
 
 // Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-row micro-panels laid out
@@ -327,14 +330,15 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
   const index_t kc_max = std::min<index_t>(Cf::KC, g.K);
   const index_t mc_max = std::min<index_t>(Cf::MC, (m + MR - 1) / MR * MR);
   T* abuf = tls_buffer<T, 0>(size_t(mc_max * kc_max));
-  T* bbuf = tls_buffer<T, 1>(size_t((jit_b ? NR : nc_max) * kc_max));
+  const T* pre = g.packed_b;
+  T* bbuf = pre ? nullptr : tls_buffer<T, 1>(size_t((jit_b ? NR : nc_max) * kc_max));
 
   for (index_t jc = j0; jc < j1; jc += Cf::NC) {
     const index_t nc = std::min<index_t>(Cf::NC, j1 - jc);
     for (index_t pc = 0; pc < g.K; pc += Cf::KC) {
       const index_t kc = std::min<index_t>(Cf::KC, g.K - pc);
       const T beta = pc == 0 ? g.beta : T(1);  // later depth blocks accumulate
-      if (!jit_b)
+      if (!jit_b && !pre)
         for (index_t jr = 0; jr < nc; jr += NR)
           pack_b_panel(g, pc, kc, jc + jr, int(std::min<index_t>(NR, nc - jr)), bbuf + jr * kc);
       for (index_t ic = i0; ic < i1; ic += Cf::MC) {
@@ -342,8 +346,8 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
         pack_a(g, ic, mc, pc, kc, abuf);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int cols = int(std::min<index_t>(NR, nc - jr));
-          const T* bp = bbuf + jr * kc;
-          if (jit_b) pack_b_panel(g, pc, kc, jc + jr, cols, bbuf), bp = bbuf;
+          const T* bp = pre ? pre + (jc + jr) / NR * (g.K * NR) + pc * NR : bbuf + jr * kc;
+          if (jit_b && !pre) pack_b_panel(g, pc, kc, jc + jr, cols, bbuf), bp = bbuf;
           for (index_t ir = 0; ir < mc; ir += MR)
             micro_dispatch<T>(int(std::min<index_t>(MR, mc - ir)), kc, abuf + ir * kc, bp,
                               g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, cols, g.alpha, beta);
@@ -493,10 +497,44 @@ void gemv_row(index_t inca, bool tb, index_t N, index_t K, T alpha, const T* a, 
   });
 }
 
+namespace detail {
+template <typename T>
+void gemm_with(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+               const T* B, index_t ldb, T beta, T* C, index_t ldc, const T* packed_b);
+}
+
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  detail::gemm_with(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, static_cast<const T*>(nullptr));
+}
+
+// Elements of W^T (W: [N,K]) packed by pack_b.
+template <typename T>
+index_t packed_b_size(index_t N, index_t K) {
+  constexpr int NR = detail::Cfg<T>::NR;
+  return (N + NR - 1) / NR * NR * K;
+}
+// Packs op(B) = W^T (W: [N,K], row stride ldb) whole: the panels gemm's blocks would pack.
+template <typename T>
+void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst) {
   using namespace detail;
+  constexpr int NR = Cfg<T>::NR;
+  Args<T> g{false, true, 0, N, K, T(1), T(0), nullptr, 0, B, ldb, nullptr, 0, true};
+  for (index_t j = 0; j < N; j += NR)
+    pack_b_panel(g, 0, K, j, int(std::min<index_t>(NR, N - j)), dst + j / NR * (K * NR));
+}
+// gemm(false, true, ...) with op(B) = B^T already packed by pack_b(N, K, B, ldb, packed).
+template <typename T>
+void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
+                 const T* packed, T beta, T* C, index_t ldc) {
+  detail::gemm_with(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, packed);
+}
+
+namespace detail {
+template <typename T>
+void gemm_with(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+               const T* B, index_t ldb, T beta, T* C, index_t ldc, const T* packed_b) {
   if (M <= 0 || N <= 0) return;
   // C = beta*C only (BLAS semantics: A and B are not read when alpha == 0). beta == 0
   // overwrites, since C may hold NaN garbage.
@@ -511,6 +549,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
   if (M == 1) { gemv_row(ta ? lda : 1, tb, N, K, alpha, A, B, ldb, beta, C); return; }
   constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR;
   Args<T> g{ta, tb, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true};
+  g.packed_b = packed_b;
 
   // Below ~256 kFLOP per thread the fork/join costs more than it saves.
   constexpr double kMinFlopsPerThread = 256e3;
@@ -533,6 +572,7 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
     else serial(a, b * MR, std::min<index_t>(e * MR, a.M), 0, a.N);
   });
 }
+}  // namespace detail
 
 }  // namespace RNNKIT_SIMD_NS
 }  // namespace builtin

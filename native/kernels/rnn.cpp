@@ -1,6 +1,8 @@
 #include "rnn.h"
 
 #include <algorithm>
+#include <memory>
+#include <type_traits>
 #include <cstring>
 #include <vector>
 
@@ -92,6 +94,17 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
 
   // One GEMM for the input projection of every timestep: gates = x W_ih^T.
   if (TT > 0) gemm<T>(false, true, TT * B, GH, I, T(1), x, I, w_ih, I, T(0), rs.gates, GH);
+
+  // W_hh packed once for the T recurrent products instead of once per step (gemm.h); the same
+  // panels, so the same results.
+  PackedWeights packed;
+  const PackedWeights* packed_list[1] = {&packed};
+  std::unique_ptr<PackedWeightsScope> scope;
+  if constexpr (std::is_same<T, float>::value)
+    if (TT >= 2 && builtin_packs(B)) {
+      pack_weights(packed, w_hh, GH, H, H);
+      scope.reset(new PackedWeightsScope(packed_list, 1));
+    }
 
   ForwardStep<T> st{};
   st.s = &s;
