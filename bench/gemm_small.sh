@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm run bench:gemm-small: builds bench/gemm_small.cpp against native/kernels and runs it.
+# npm run bench:gemm-small: builds bench/gemm_small.cpp against native/kernels and runs it;
+# npm run bench:gemm-packed: the same with bench/gemm_packed.cpp (bash bench/gemm_small.sh packed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 K=native/kernels
@@ -14,7 +15,9 @@ g++ $F -mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma -c $K/gemm_builtin_avx51
 g++ $F -mavx2 -mfma -c $K/gemm_builtin_avx2.cpp -o "$out/avx2.o"
 g++ $F -c $K/gemm_builtin_generic.cpp -o "$out/generic.o"
 for f in gemm threads cpu_features; do g++ $F -c $K/$f.cpp -o "$out/$f.o"; done
-g++ $F -c bench/gemm_small.cpp -o "$out/main.o"
+src=bench/gemm_small.cpp
+[ "${1:-}" = packed ] && src=bench/gemm_packed.cpp
+g++ $F -c "$src" -o "$out/main.o"
 g++ -pthread "$out"/*.o $LIBS -o "$out/gemm_small"
 "$out/gemm_small"
 rm -rf "$out"
