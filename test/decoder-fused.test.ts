@@ -239,3 +239,49 @@ describe('decoderPlan and decoderStep checks', () => {
     n.decoderStep(pl, 1, false, enc, keys, new Int32Array([2]));
   });
 });
+
+describe('LanguageModel.generate on the fused step', () => {
+  const text = 'the quick brown fox jumps over the lazy dog. ';
+  const v = Vocabulary.characters(text);
+  for (const opts of [
+    { cell: 'lstm', numLayers: 2 },
+    { cell: 'gru' },
+    { cell: 'rnn', tieWeights: true, embeddingDim: 12 },
+  ] as const)
+    for (const dtype of ['float32', 'float64'] as const)
+      it(`${dtype} ${JSON.stringify(opts)}: the same tokens as separate kernel calls`, async () => {
+        const { LanguageModel } = await import('../lib');
+        const m = new LanguageModel({ vocabulary: v, hiddenSize: 12, embeddingDim: 8, seed: 5, dtype, ...opts });
+        const gen = () => [
+          m.generate('the ', { maxTokens: 40, temperature: 0.8, seed: 3 }),
+          m.generate('', { maxTokens: 20, topK: 3, seed: 9 }),
+        ];
+        const n = loadNative(),
+          real = n.decoderStep;
+        let steps = 0;
+        n.decoderStep = ((...a: Parameters<typeof real>) => (steps++, real(...a))) as typeof real;
+        let fused: string[];
+        try {
+          fused = withFused(true, gen);
+        } finally {
+          n.decoderStep = real;
+        }
+        expect(steps).toBeGreaterThan(10);
+        const plain = withFused(false, gen);
+        expect(fused).toEqual(plain);
+        expect(fused[0].length).toBeGreaterThan(5);
+      });
+});
+
+describe('a fused stream outliving its model', () => {
+  it('refuses after dispose(), as the separate calls do', async () => {
+    const { LanguageModel } = await import('../lib');
+    for (const on of [true, false]) {
+      const m = new LanguageModel({ vocabulary: Vocabulary.characters('abcdefgh '), hiddenSize: 8, embeddingDim: 4 });
+      const it = withFused(on, () => m.stream('ab', { maxTokens: 50, stopAtEos: false }));
+      await withFused(on, () => it.next());
+      m.dispose();
+      await expect(withFused(on, () => it.next())).rejects.toThrow(/the model was disposed/);
+    }
+  });
+});

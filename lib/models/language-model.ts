@@ -9,6 +9,8 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import type { CheckpointTensor } from '../checkpoint';
 import { loadDevice, resolveDevice } from '../device/default';
 import type { Device } from '../device/device';
+import type { CpuDevice, FusedDecoder } from '../device/cpu';
+import type { Tensor } from '../device/tensor';
 import { runAsync, runSync } from '../exec';
 import { modelMemoryInfo, type ModelMemoryInfo } from './memory-info';
 import { Scratch, ScratchPool } from '../graph/tape';
@@ -413,6 +415,17 @@ export class LanguageModel {
     const host = new Int32Array(1);
     let from: StepState = { h: init.h, c: init.c },
       k = 0;
+    const fused = this.fusedStepper(init, ids, emb, sets, logits);
+    if (fused)
+      return (id) =>
+        readingSync('LanguageModel.generate', this.weights, this.scratch, () => {
+          // a stream may outlive its model: a disposed model's parameters refuse, as unfused
+          this.embedding.table(params);
+          host[0] = id;
+          dev.write(ids, host);
+          fused.step(1, false, null, null, null);
+          return Array.from(dev.toHostSync(logits));
+        });
     return (id) =>
       readingSync('LanguageModel.generate', this.weights, this.scratch, () => {
         host[0] = id;
@@ -426,6 +439,70 @@ export class LanguageModel {
         this.head.applyInto(params, to.h[L - 1], 1, logits);
         return Array.from(dev.toHostSync(logits));
       });
+  }
+
+  /** The CPU device's fused step over the stepper's buffers (one native call per token), or null. */
+  private fusedStepper(
+    init: RecurrentState,
+    ids: Tensor,
+    emb: Tensor,
+    sets: StepState[],
+    logits: Tensor,
+  ): FusedDecoder | null {
+    const dev = this.device,
+      params = this.net.params,
+      rnn = this.rnn as Recurrent;
+    const fd = (dev as Partial<Pick<CpuDevice, 'fusedDecoder'>>).fusedDecoder;
+    if (!fd) return null;
+    const H = this.config.hiddenSize,
+      E = this.config.embeddingDim,
+      V = this.vocabulary.size,
+      c = rnn.config;
+    const w = rnn.stepWeights(params),
+      head = this.head.weights(params);
+    if (w.I !== E || head.I !== H) return null;
+    const dt = this.config.dtype;
+    return fd.call(dev, {
+      cell: rnn.cell,
+      ...(rnn.cell === 'elman' ? { activation: c.activation } : {}),
+      ...(rnn.cell === 'gru' ? { gruVariant: c.gruVariant } : {}),
+      L: c.numLayers,
+      H,
+      E,
+      Vin: V,
+      V,
+      maxRows: 1,
+      S: 0,
+      He: 0,
+      k: 0,
+      R0: 1,
+      wEmb: this.embedding.table(params),
+      wIh: w.wIh,
+      wHh: w.wHh,
+      bIh: w.bIh,
+      bHh: w.bHh,
+      h0: init.h,
+      c0: init.c,
+      wC: null,
+      wOut: head.weight,
+      bOut: head.bias,
+      ids,
+      parents: dev.alloc('int32', [1]),
+      emb,
+      hA: sets[0].h,
+      hB: sets[1].h,
+      cA: sets[0].c,
+      cB: sets[1].c,
+      alpha: null,
+      context: null,
+      cat: null,
+      pre: null,
+      out: null,
+      logits,
+      lp: dev.alloc(dt, [V]),
+      values: null,
+      indices: null,
+    });
   }
 
   /** Generated text after `prompt` (synchronous). */
