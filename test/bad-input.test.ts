@@ -385,7 +385,7 @@ describe('memory the kernels refuse', () => {
     expect(() => lin(x)).not.toThrow();
     // Node 20 copies an external ArrayBuffer instead of detaching it; a runtime that detaches
     // it must get the detached-buffer refusal, not the native-memory shortcut of the checks.
-    structuredClone(x.buffer, { transfer: [x.buffer] });
+    structuredClone(x.buffer, { transfer: [x.buffer as ArrayBuffer] });
     if (x.length === 0)
       expect(() => lin(x)).toThrow(/x must be a Float32Array of length 2 \[N,I\], received a detached buffer/);
     else expect(() => lin(x)).not.toThrow();
