@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "cpu_features.h"
 #include "threads.h"
@@ -199,22 +201,71 @@ bool builtin_packs(index_t M) {
   return true;
 }
 
+namespace {
+// Freed panel buffers by size, at most kPanelCacheBytes in all: a decoding call packs the same
+// weights into buffers of the same sizes as the call before it.
+constexpr std::size_t kPanelCacheBytes = std::size_t(64) << 20;
+struct PanelCache {
+  std::mutex m;
+  std::vector<std::pair<std::size_t, float*>> free;
+  std::size_t bytes = 0;
+};
+PanelCache& panel_cache() {
+  static PanelCache* c = new PanelCache;  // never destroyed: plans may be finalized at exit
+  return *c;
+}
+float* take_panels(std::size_t n) {
+  PanelCache& c = panel_cache();
+  {
+    std::lock_guard<std::mutex> lk(c.m);
+    for (std::size_t i = c.free.size(); i-- > 0;)
+      if (c.free[i].first == n) {
+        float* p = c.free[i].second;
+        c.free.erase(c.free.begin() + static_cast<std::ptrdiff_t>(i));
+        c.bytes -= n * sizeof(float);
+        return p;
+      }
+  }
+  return new float[n];
+}
+}  // namespace
+
+void PanelRelease::operator()(float* p) const {
+  if (!p) return;
+  PanelCache& c = panel_cache();
+  std::vector<float*> drop;
+  {
+    std::lock_guard<std::mutex> lk(c.m);
+    c.free.emplace_back(n, p);
+    c.bytes += n * sizeof(float);
+    std::size_t k = 0;  // oldest first
+    while (c.bytes > kPanelCacheBytes && k < c.free.size()) {
+      c.bytes -= c.free[k].first * sizeof(float);
+      drop.push_back(c.free[k].second);
+      ++k;
+    }
+    c.free.erase(c.free.begin(), c.free.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+  for (float* q : drop) delete[] q;
+}
+
 void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw) {
   p.w = w;
   p.N = N;
   p.K = K;
   p.ldw = ldw;
   p.simd = simd_level();
-  if (p.simd == 2) {
-    p.panels.reset(new float[static_cast<std::size_t>(builtin::avx512::packed_b_size<float>(N, K))]);
+  const index_t n = p.simd == 2   ? builtin::avx512::packed_b_size<float>(N, K)
+                    : p.simd == 1 ? builtin::avx2::packed_b_size<float>(N, K)
+                                  : builtin::generic::packed_b_size<float>(N, K);
+  p.panels = std::unique_ptr<float[], PanelRelease>(take_panels(static_cast<std::size_t>(n)),
+                                                     PanelRelease{static_cast<std::size_t>(n)});
+  if (p.simd == 2)
     builtin::avx512::pack_b<float>(N, K, w, ldw, p.panels.get());
-  } else if (p.simd == 1) {
-    p.panels.reset(new float[static_cast<std::size_t>(builtin::avx2::packed_b_size<float>(N, K))]);
+  else if (p.simd == 1)
     builtin::avx2::pack_b<float>(N, K, w, ldw, p.panels.get());
-  } else {
-    p.panels.reset(new float[static_cast<std::size_t>(builtin::generic::packed_b_size<float>(N, K))]);
+  else
     builtin::generic::pack_b<float>(N, K, w, ldw, p.panels.get());
-  }
 }
 
 PackedWeightsScope::PackedWeightsScope(const PackedWeights* const* list, int n)

@@ -4,6 +4,7 @@
 #pragma once
 #include "common.h"
 
+#include <cstddef>
 #include <memory>
 
 namespace rnnkit {
@@ -30,11 +31,17 @@ bool small_tb_enabled();
 // again: the same panels, so the same results bit for bit. A decoder plan packs its weights once
 // for all its steps, a layer's forward its W_hh once for all T steps. The packed copy is what W
 // held when it was packed.
+// Hands panel memory back to a small process-wide cache (fresh pages cost a fault each).
+struct PanelRelease {
+  std::size_t n = 0;
+  void operator()(float* p) const;
+};
 struct PackedWeights {
   const float* w = nullptr;
   index_t N = 0, K = 0, ldw = 0;
   int simd = -1;  // the built-in kernel the panels are laid out for
-  std::unique_ptr<float[]> panels;  // not zero-filled first: pack_b writes every element
+  // From the cache, not zero-filled: pack_b writes every element.
+  std::unique_ptr<float[], PanelRelease> panels;
 };
 // Whether gemm<float>(false, true, M, ...) runs the built-in packed kernel here (and so whether
 // packing W once pays): M >= 2, not the small-M kernel, and the built-in GEMM in use for M.

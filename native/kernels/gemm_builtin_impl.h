@@ -521,8 +521,14 @@ void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst) {
   using namespace detail;
   constexpr int NR = Cfg<T>::NR;
   Args<T> g{false, true, 0, N, K, T(1), T(0), nullptr, 0, B, ldb, nullptr, 0, true};
-  for (index_t j = 0; j < N; j += NR)
-    pack_b_panel(g, 0, K, j, int(std::min<index_t>(NR, N - j)), dst + j / NR * (K * NR));
+  const long panels = long((N + NR - 1) / NR);
+  const long grain = std::max<long>(1, long(65536 / (K * NR + 1)));  // ~256 KiB per chunk
+  parallel_for(panels, grain, [&](long q0, long q1) {
+    for (long q = q0; q < q1; ++q) {
+      const index_t j = index_t(q) * NR;
+      pack_b_panel(g, 0, K, j, int(std::min<index_t>(NR, N - j)), dst + j / NR * (K * NR));
+    }
+  });
 }
 // gemm(false, true, ...) with op(B) = B^T already packed by pack_b(N, K, B, ldb, packed).
 template <typename T>
