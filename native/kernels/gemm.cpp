@@ -117,7 +117,6 @@ const float* packed_for(const float* B, index_t N, index_t K, index_t ldb) {
   }
   return nullptr;
 }
-const float* packed_for(const double*, index_t, index_t, index_t) { return nullptr; }
 
 // The built-in kernel of this CPU, on W's packed panels where a scope lists them.
 template <typename T>
