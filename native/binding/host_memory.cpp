@@ -73,27 +73,28 @@ Napi::ArrayBuffer alloc_host_buffer(Napi::Env env, std::size_t bytes) {
 }
 #endif
 
-HostBlock* acquire_host_block(const void* p, std::size_t bytes) {
+namespace {
+// The block holding [p, p+bytes), or null (registry_mutex held).
+HostBlock* find_block(const void* p, std::size_t bytes) {
   const auto a = reinterpret_cast<std::uintptr_t>(p);
-  std::lock_guard<std::mutex> lk(registry_mutex());
   auto& r = registry();
   auto it = r.upper_bound(a);
   if (it == r.begin()) return nullptr;
   --it;
-  HostBlock* b = it->second;
-  if (a + bytes > it->first + b->bytes) return nullptr;
-  ++b->users;
+  return a + bytes <= it->first + it->second->bytes ? it->second : nullptr;
+}
+}  // namespace
+
+HostBlock* acquire_host_block(const void* p, std::size_t bytes) {
+  std::lock_guard<std::mutex> lk(registry_mutex());
+  HostBlock* b = find_block(p, bytes);
+  if (b) ++b->users;
   return b;
 }
 
 bool is_host_memory(const void* p, std::size_t bytes) {
-  const auto a = reinterpret_cast<std::uintptr_t>(p);
   std::lock_guard<std::mutex> lk(registry_mutex());
-  auto& r = registry();
-  auto it = r.upper_bound(a);
-  if (it == r.begin()) return false;
-  --it;
-  return a + bytes <= it->first + it->second->bytes;
+  return find_block(p, bytes) != nullptr;
 }
 
 void release_host_block(HostBlock* b) {
