@@ -42,12 +42,27 @@ void fill_valid(const RnnShape& s, const std::int32_t* lengths, index_t t, std::
   for (index_t b = 0; b < s.B; ++b) valid[b] = lengths ? (t < lengths[b]) : 1;
 }
 
+// out[c] += sum_r a[r,c] (and out2[c] += the same sum when out2 is given: the bias gradients of
+// a cell whose input and recurrent pre-activation gradients are one buffer). Split over column
+// blocks, each summing its rows in order, so the result does not depend on the thread count.
 template <typename T>
-void add_colsum(index_t rows, index_t cols, const T* a, T* out) {  // out[c] += sum_r a[r,c]
-  for (index_t r = 0; r < rows; ++r) {
-    const T* ar = a + r * cols;
-    for (index_t c = 0; c < cols; ++c) out[c] += ar[c];
-  }
+void add_colsum(index_t rows, index_t cols, const T* a, T* out, T* out2) {
+  constexpr index_t kCols = 64;
+  const long blocks = static_cast<long>((cols + kCols - 1) / kCols);
+  const long grain = std::max<long>(1, static_cast<long>(65536 / (rows * kCols + 1)));
+  parallel_for(blocks, grain, [&](long b0, long b1) {
+    for (long bk = b0; bk < b1; ++bk) {
+      const index_t c0 = bk * kCols, w = std::min<index_t>(kCols, cols - c0);
+      T acc[kCols] = {};
+      for (index_t r = 0; r < rows; ++r) {
+        const T* ar = a + r * cols + c0;
+        for (index_t c = 0; c < w; ++c) acc[c] += ar[c];
+      }
+      for (index_t c = 0; c < w; ++c) out[c0 + c] += acc[c];
+      if (out2)
+        for (index_t c = 0; c < w; ++c) out2[c0 + c] += acc[c];
+    }
+  });
 }
 
 }  // namespace
@@ -192,8 +207,12 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   // Weight gradients as large GEMMs over all timesteps.
   gemm<T>(true, false, GH, I, TB, T(1), dgx, GH, x, I, T(1), dw_ih, I);
   steps.recurrent_grad(RecurrentGrad<T>{&s, TB, dgh, rs.hprev, rs.aux[0], dw_hh});
-  if (db_ih) add_colsum(TB, GH, dgx, db_ih);
-  if (db_hh) add_colsum(TB, GH, dgh, db_hh);
+  if (dgh == dgx && db_ih && db_hh) {
+    add_colsum(TB, GH, dgx, db_ih, db_hh);
+  } else {
+    if (db_ih) add_colsum<T>(TB, GH, dgx, db_ih, nullptr);
+    if (db_hh) add_colsum<T>(TB, GH, dgh, db_hh, nullptr);
+  }
   if (dx) gemm<T>(false, false, TB, I, GH, T(1), dgx, GH, w_ih, I, T(1), dx, I);
 }
 
