@@ -110,10 +110,11 @@ thread_local int t_packed_n = 0;
 
 int simd_level() { return use_avx512() ? 2 : use_avx2() ? 1 : 0; }
 
-const float* packed_for(const float* B, index_t N, index_t K, index_t ldb) {
+const float* packed_for(bool tb, const float* B, index_t N, index_t K, index_t ldb) {
   for (int i = 0; i < t_packed_n; ++i) {
     const PackedWeights* p = t_packed[i];
-    if (p->w == B && p->N == N && p->K == K && p->ldw == ldb && p->simd == simd_level()) return p->panels.get();
+    if (p->w == B && p->trans == tb && p->N == N && p->K == K && p->ldw == ldb && p->simd == simd_level())
+      return p->panels.get();
   }
   return nullptr;
 }
@@ -123,14 +124,14 @@ template <typename T>
 void builtin_gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
                   const T* B, index_t ldb, T beta, T* C, index_t ldc) {
   if constexpr (std::is_same<T, float>::value) {
-    const float* packed = t_packed_n > 0 && !ta && tb ? packed_for(B, N, K, ldb) : nullptr;
+    const float* packed = t_packed_n > 0 && !ta ? packed_for(tb, B, N, K, ldb) : nullptr;
     if (packed) {
       if (use_avx512())
-        builtin::avx512::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+        builtin::avx512::gemm_packed<T>(tb, M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
       else if (use_avx2())
-        builtin::avx2::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+        builtin::avx2::gemm_packed<T>(tb, M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
       else
-        builtin::generic::gemm_packed<T>(M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
+        builtin::generic::gemm_packed<T>(tb, M, N, K, alpha, A, lda, B, ldb, packed, beta, C, ldc);
       return;
     }
   }
@@ -191,9 +192,9 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
   builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-bool builtin_packs(index_t M) {
+bool builtin_packs(index_t M, bool trans) {
   if (!g_pack_once || M < 2) return false;  // the built-in kernel's one-row path packs nothing
-  if (M <= small_max_rows() && small_tb_enabled()) return false;
+  if (trans && M <= small_max_rows() && small_tb_enabled()) return false;  // the small-M kernel, A W^T only
 #ifdef RNNKIT_OPENBLAS
   if (!g_force_builtin.load(std::memory_order_relaxed)) return M <= 256 && use_avx512();
 #endif
@@ -248,8 +249,9 @@ void PanelRelease::operator()(float* p) const {
   for (float* q : drop) delete[] q;
 }
 
-void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw) {
+void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw, bool trans) {
   p.w = w;
+  p.trans = trans;
   p.N = N;
   p.K = K;
   p.ldw = ldw;
@@ -260,11 +262,11 @@ void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_
   p.panels = std::unique_ptr<float[], PanelRelease>(take_panels(static_cast<std::size_t>(n)),
                                                      PanelRelease{static_cast<std::size_t>(n)});
   if (p.simd == 2)
-    builtin::avx512::pack_b<float>(N, K, w, ldw, p.panels.get());
+    builtin::avx512::pack_b<float>(trans, N, K, w, ldw, p.panels.get());
   else if (p.simd == 1)
-    builtin::avx2::pack_b<float>(N, K, w, ldw, p.panels.get());
+    builtin::avx2::pack_b<float>(trans, N, K, w, ldw, p.panels.get());
   else
-    builtin::generic::pack_b<float>(N, K, w, ldw, p.panels.get());
+    builtin::generic::pack_b<float>(trans, N, K, w, ldw, p.panels.get());
 }
 
 PackedWeightsScope::PackedWeightsScope(const PackedWeights* const* list, int n)

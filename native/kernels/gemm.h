@@ -25,12 +25,13 @@ void set_force_builtin_gemm(bool force);
 void set_small_tb_gemm(bool on);
 bool small_tb_enabled();
 
-// Float weights W [N,K] (row stride ldw) packed once for the products A W^T that the built-in
-// kernel computes (pack_weights). While a PackedWeightsScope on the calling thread lists them,
-// gemm(false, true, M, N, K, ..., W, ldw, ...) reads the packed panels instead of packing W
-// again: the same panels, so the same results bit for bit. A decoder plan packs its weights once
-// for all its steps, a layer's forward its W_hh once for all T steps. The packed copy is what W
-// held when it was packed.
+// Float weights packed once for the products A op(W) that the built-in kernel computes
+// (pack_weights): op(W) = W^T with W [N,K] (trans), or W itself, [K,N]; row stride ldw. While a
+// PackedWeightsScope on the calling thread lists them, gemm(false, trans, M, N, K, ..., W, ldw,
+// ...) reads the packed panels instead of packing W again: the same panels, so the same results
+// bit for bit. A decoder plan packs its weights once for all its steps, a layer's forward its
+// W_hh once for all T steps (h W_hh^T) and its backward once more (dg W_hh). The packed copy is
+// what W held when it was packed.
 // Hands panel memory back to a small process-wide cache (fresh pages cost a fault each).
 struct PanelRelease {
   std::size_t n = 0;
@@ -39,14 +40,15 @@ struct PanelRelease {
 struct PackedWeights {
   const float* w = nullptr;
   index_t N = 0, K = 0, ldw = 0;
+  bool trans = true;
   int simd = -1;  // the built-in kernel the panels are laid out for
   // From the cache, not zero-filled: pack_b writes every element.
   std::unique_ptr<float[], PanelRelease> panels;
 };
-// Whether gemm<float>(false, true, M, ...) runs the built-in packed kernel here (and so whether
+// Whether gemm<float>(false, trans, M, ...) runs the built-in packed kernel here (and so whether
 // packing W once pays): M >= 2, not the small-M kernel, and the built-in GEMM in use for M.
-bool builtin_packs(index_t M);
-void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw);
+bool builtin_packs(index_t M, bool trans = true);
+void pack_weights(PackedWeights& p, const float* w, index_t N, index_t K, index_t ldw, bool trans = true);
 class PackedWeightsScope {
  public:
   // list: n entries, each alive until the scope ends. The innermost scope is the one consulted.
@@ -69,10 +71,10 @@ namespace avx512 {
 template <typename T>
 index_t packed_b_size(index_t N, index_t K);
 template <typename T>
-void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
 template <typename T>
-void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
-                 const T* packed, T beta, T* C, index_t ldc);
+void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
@@ -84,10 +86,10 @@ namespace avx2 {
 template <typename T>
 index_t packed_b_size(index_t N, index_t K);
 template <typename T>
-void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
 template <typename T>
-void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
-                 const T* packed, T beta, T* C, index_t ldc);
+void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);
@@ -99,10 +101,10 @@ namespace generic {
 template <typename T>
 index_t packed_b_size(index_t N, index_t K);
 template <typename T>
-void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst);
+void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
 template <typename T>
-void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
-                 const T* packed, T beta, T* C, index_t ldc);
+void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
 template <typename T>
 void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc);

@@ -14,8 +14,8 @@ template void gemm_small_tb<float>(index_t, index_t, index_t, float, const float
 template void gemm_small_tb<double>(index_t, index_t, index_t, double, const double*, index_t, const double*,
                                     index_t, double, double*, index_t);
 template index_t packed_b_size<float>(index_t, index_t);
-template void pack_b<float>(index_t, index_t, const float*, index_t, float*);
-template void gemm_packed<float>(index_t, index_t, index_t, float, const float*, index_t, const float*, index_t,
+template void pack_b<float>(bool, index_t, index_t, const float*, index_t, float*);
+template void gemm_packed<float>(bool, index_t, index_t, index_t, float, const float*, index_t, const float*, index_t,
                                  const float*, float, float*, index_t);
 }  // namespace generic
 }  // namespace builtin

@@ -258,10 +258,12 @@ template <typename T> void pack_b_panel(const Args<T>& g, index_t p0, index_t kc
 
 // The register-blocked kernel: C[0:R, 0:n] = alpha * Apanel * Bpanel + beta * C (beta == 0:
 // C is not read). R <= MR rows are live (edge tiles skip the dead rows' FMAs); n < NR columns
-// go through a small stack tile.
-template <typename T, int R>
-void micro(index_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, index_t ldc,
-           int n, T alpha, T beta) {
+// go through a small stack tile. lda == 0: a is a packed MR-row panel (a[k*MR + i]); else a
+// points at op(A)'s rows themselves (a[i*lda + k]), read unpacked: the same values in the same
+// order, so the same results.
+template <typename T, int R, bool Direct>
+void micro(index_t kc, const T* __restrict a, index_t lda, const T* __restrict b, T* __restrict c,
+           index_t ldc, int n, T alpha, T beta) {
   using V = typename Vec<T>::type;
   constexpr int MR = Cfg<T>::MR, NR = Cfg<T>::NR, NV = Cfg<T>::NV, VL = Cfg<T>::VL;
   static_assert(NV == 2, "kernel written for two vectors per row");
@@ -270,17 +272,34 @@ void micro(index_t kc, const T* __restrict a, const T* __restrict b, T* __restri
   for (int i = 0; i < R; ++i) acc[i][0] = acc[i][1] = V{};
   for (int i = 0; i < R; ++i) __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + NR - 1, 1);
 
-#pragma GCC unroll 2
-  for (index_t k = 0; k < kc; ++k) {
-    const V b0 = loadu<V>(b), b1 = loadu<V>(b + VL);
+  if constexpr (Direct) {
+    const T* ar[R];
 #pragma GCC unroll 8
-    for (int i = 0; i < R; ++i) {
-      const V ai = splat<V>(a[i]);
-      acc[i][0] = fmadd(ai, b0, acc[i][0]);
-      acc[i][1] = fmadd(ai, b1, acc[i][1]);
+    for (int i = 0; i < R; ++i) ar[i] = a + i * lda;
+#pragma GCC unroll 2
+    for (index_t k = 0; k < kc; ++k) {
+      const V b0 = loadu<V>(b), b1 = loadu<V>(b + VL);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const V ai = splat<V>(ar[i][k]);
+        acc[i][0] = fmadd(ai, b0, acc[i][0]);
+        acc[i][1] = fmadd(ai, b1, acc[i][1]);
+      }
+      b += NR;
     }
-    a += MR;
-    b += NR;
+  } else {
+#pragma GCC unroll 2
+    for (index_t k = 0; k < kc; ++k) {
+      const V b0 = loadu<V>(b), b1 = loadu<V>(b + VL);
+#pragma GCC unroll 8
+      for (int i = 0; i < R; ++i) {
+        const V ai = splat<V>(a[i]);
+        acc[i][0] = fmadd(ai, b0, acc[i][0]);
+        acc[i][1] = fmadd(ai, b1, acc[i][1]);
+      }
+      a += MR;
+      b += NR;
+    }
   }
 
   const V va = splat<V>(alpha), vb = splat<V>(beta);
@@ -308,16 +327,20 @@ void micro(index_t kc, const T* __restrict a, const T* __restrict b, T* __restri
 }
 
 // rows in [1, MR]: the kernel specialized for that many live rows.
-template <typename T, int R>
-inline void micro_rows(int rows, index_t kc, const T* a, const T* b, T* c, index_t ldc, int n, T alpha, T beta) {
+template <typename T, int R, bool Direct>
+inline void micro_rows(int rows, index_t kc, const T* a, index_t lda, const T* b, T* c, index_t ldc, int n,
+                       T alpha, T beta) {
   if constexpr (R > 1) {
-    if (rows < R) return micro_rows<T, R - 1>(rows, kc, a, b, c, ldc, n, alpha, beta);
+    if (rows < R) return micro_rows<T, R - 1, Direct>(rows, kc, a, lda, b, c, ldc, n, alpha, beta);
   }
-  micro<T, R>(kc, a, b, c, ldc, n, alpha, beta);
+  micro<T, R, Direct>(kc, a, lda, b, c, ldc, n, alpha, beta);
 }
+// lda == 0: a is a packed panel; else op(A)'s rows, row stride lda (see micro).
 template <typename T>
-inline void micro_dispatch(int rows, index_t kc, const T* a, const T* b, T* c, index_t ldc, int n, T alpha, T beta) {
-  micro_rows<T, Cfg<T>::MR>(rows, kc, a, b, c, ldc, n, alpha, beta);
+inline void micro_dispatch(int rows, index_t kc, const T* a, index_t lda, const T* b, T* c, index_t ldc, int n,
+                           T alpha, T beta) {
+  if (lda) micro_rows<T, Cfg<T>::MR, true>(rows, kc, a, lda, b, c, ldc, n, alpha, beta);
+  else micro_rows<T, Cfg<T>::MR, false>(rows, kc, a, 0, b, c, ldc, n, alpha, beta);
 }
 
 // Computes C[i0:i1, j0:j1] on the calling thread.
@@ -326,10 +349,14 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
   constexpr int MR = Cf::MR, NR = Cf::NR;
   const index_t m = i1 - i0;
   const bool jit_b = m <= Cf::MC;  // one A block: B panels are used once each, pack them in L1
+  // One A block of op(A) = A (the recurrent steps' h W^T and dg W): the kernel reads A's rows
+  // in place. Packing them cost as much as the products when a thread's share of N is a few
+  // panels (11% of a small LSTM's backward).
+  const bool direct_a = jit_b && !g.ta && g.lda > 0;
   const index_t nc_max = std::min<index_t>(Cf::NC, (j1 - j0 + NR - 1) / NR * NR);
   const index_t kc_max = std::min<index_t>(Cf::KC, g.K);
   const index_t mc_max = std::min<index_t>(Cf::MC, (m + MR - 1) / MR * MR);
-  T* abuf = tls_buffer<T, 0>(size_t(mc_max * kc_max));
+  T* abuf = direct_a ? nullptr : tls_buffer<T, 0>(size_t(mc_max * kc_max));
   const T* pre = g.packed_b;
   T* bbuf = pre ? nullptr : tls_buffer<T, 1>(size_t((jit_b ? NR : nc_max) * kc_max));
 
@@ -343,13 +370,14 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
           pack_b_panel(g, pc, kc, jc + jr, int(std::min<index_t>(NR, nc - jr)), bbuf + jr * kc);
       for (index_t ic = i0; ic < i1; ic += Cf::MC) {
         const index_t mc = std::min<index_t>(Cf::MC, i1 - ic);
-        pack_a(g, ic, mc, pc, kc, abuf);
+        if (!direct_a) pack_a(g, ic, mc, pc, kc, abuf);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int cols = int(std::min<index_t>(NR, nc - jr));
           const T* bp = pre ? pre + (jc + jr) / NR * (g.K * NR) + pc * NR : bbuf + jr * kc;
           if (jit_b && !pre) pack_b_panel(g, pc, kc, jc + jr, cols, bbuf), bp = bbuf;
           for (index_t ir = 0; ir < mc; ir += MR)
-            micro_dispatch<T>(int(std::min<index_t>(MR, mc - ir)), kc, abuf + ir * kc, bp,
+            micro_dispatch<T>(int(std::min<index_t>(MR, mc - ir)), kc,
+                              direct_a ? g.A + (ic + ir) * g.lda + pc : abuf + ir * kc, direct_a ? g.lda : 0, bp,
                               g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, cols, g.alpha, beta);
         }
       }
@@ -509,18 +537,19 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
   detail::gemm_with(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, static_cast<const T*>(nullptr));
 }
 
-// Elements of W^T (W: [N,K]) packed by pack_b.
+// Elements of op(B) ([K,N]) packed by pack_b.
 template <typename T>
 index_t packed_b_size(index_t N, index_t K) {
   constexpr int NR = detail::Cfg<T>::NR;
   return (N + NR - 1) / NR * NR * K;
 }
-// Packs op(B) = W^T (W: [N,K], row stride ldb) whole: the panels gemm's blocks would pack.
+// Packs op(B) whole (tb: W^T with W [N,K]; else W itself, [K,N]; row stride ldb): the panels
+// gemm's blocks would pack.
 template <typename T>
-void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst) {
+void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst) {
   using namespace detail;
   constexpr int NR = Cfg<T>::NR;
-  Args<T> g{false, true, 0, N, K, T(1), T(0), nullptr, 0, B, ldb, nullptr, 0, true};
+  Args<T> g{false, tb, 0, N, K, T(1), T(0), nullptr, 0, B, ldb, nullptr, 0, true};
   const long panels = long((N + NR - 1) / NR);
   const long grain = std::max<long>(1, long(65536 / (K * NR + 1)));  // ~256 KiB per chunk
   parallel_for(panels, grain, [&](long q0, long q1) {
@@ -530,11 +559,11 @@ void pack_b(index_t N, index_t K, const T* B, index_t ldb, T* dst) {
     }
   });
 }
-// gemm(false, true, ...) with op(B) = B^T already packed by pack_b(N, K, B, ldb, packed).
+// gemm(false, tb, ...) with op(B) already packed by pack_b(tb, N, K, B, ldb, packed).
 template <typename T>
-void gemm_packed(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb,
-                 const T* packed, T beta, T* C, index_t ldc) {
-  detail::gemm_with(false, true, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, packed);
+void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
+                 index_t ldb, const T* packed, T beta, T* C, index_t ldc) {
+  detail::gemm_with(false, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, packed);
 }
 
 namespace detail {

@@ -178,6 +178,16 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   if (dh_n) std::memcpy(dh, dh_n, sizeof(T) * B * H); else std::fill(dh, dh + B * H, T(0));
   if (two_states) { if (dc_n) std::memcpy(dc, dc_n, sizeof(T) * B * H); else std::fill(dc, dc + B * H, T(0)); }
 
+  // W_hh packed once for the T products dg W_hh, as the forward packs it for h W_hh^T.
+  PackedWeights packed;
+  const PackedWeights* packed_list[1] = {&packed};
+  std::unique_ptr<PackedWeightsScope> scope;
+  if constexpr (std::is_same<T, float>::value)
+    if (TT >= 2 && builtin_packs(B, false)) {
+      pack_weights(packed, w_hh, H, GH, H, false);
+      scope.reset(new PackedWeightsScope(packed_list, 1));
+    }
+
   BackwardStep<T> st{};
   st.s = &s;
   st.w_hh = w_hh;
