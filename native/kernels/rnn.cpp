@@ -65,6 +65,24 @@ void add_colsum(index_t rows, index_t cols, const T* a, T* out, T* out2) {
   });
 }
 
+// A layer's W_hh packed once for a call's T recurrent products (gemm.h PackedWeights): listed
+// for gemm while this lives. trans: for h W_hh^T (forward), else for dg W_hh (backward). The
+// same panels gemm would pack at every step, so the same results.
+template <typename T>
+struct PackedRecurrentWeights {
+  PackedWeights packed;
+  const PackedWeights* list[1] = {&packed};
+  std::unique_ptr<PackedWeightsScope> scope;
+  PackedRecurrentWeights(const RnnShape& s, const T* w_hh, bool trans) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (s.T < 2 || !builtin_packs(s.B, trans)) return;
+      const index_t H = s.H, GH = s.G() * s.H;
+      pack_weights(packed, w_hh, trans ? GH : H, trans ? H : GH, H, trans);
+      scope.reset(new PackedWeightsScope(list, 1));
+    }
+  }
+};
+
 }  // namespace
 
 index_t rnn_reserve_size(const RnnShape& s) {
@@ -110,16 +128,8 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   // One GEMM for the input projection of every timestep: gates = x W_ih^T.
   if (TT > 0) gemm<T>(false, true, TT * B, GH, I, T(1), x, I, w_ih, I, T(0), rs.gates, GH);
 
-  // W_hh packed once for the T recurrent products instead of once per step (gemm.h); the same
-  // panels, so the same results.
-  PackedWeights packed;
-  const PackedWeights* packed_list[1] = {&packed};
-  std::unique_ptr<PackedWeightsScope> scope;
-  if constexpr (std::is_same<T, float>::value)
-    if (TT >= 2 && builtin_packs(B)) {
-      pack_weights(packed, w_hh, GH, H, H);
-      scope.reset(new PackedWeightsScope(packed_list, 1));
-    }
+  // W_hh packed once for the T recurrent products h W_hh^T instead of once per step.
+  PackedRecurrentWeights<T> packed(s, w_hh, true);
 
   ForwardStep<T> st{};
   st.s = &s;
@@ -179,14 +189,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   if (two_states) { if (dc_n) std::memcpy(dc, dc_n, sizeof(T) * B * H); else std::fill(dc, dc + B * H, T(0)); }
 
   // W_hh packed once for the T products dg W_hh, as the forward packs it for h W_hh^T.
-  PackedWeights packed;
-  const PackedWeights* packed_list[1] = {&packed};
-  std::unique_ptr<PackedWeightsScope> scope;
-  if constexpr (std::is_same<T, float>::value)
-    if (TT >= 2 && builtin_packs(B, false)) {
-      pack_weights(packed, w_hh, H, GH, H, false);
-      scope.reset(new PackedWeightsScope(packed_list, 1));
-    }
+  PackedRecurrentWeights<T> packed(s, w_hh, false);
 
   BackwardStep<T> st{};
   st.s = &s;
