@@ -24,7 +24,7 @@
     {
       "target_name": "rnnkit_simd512",
       "type": "static_library",
-      "sources": ["native/kernels/gemm_builtin_avx512.cpp"],
+      "sources": ["native/kernels/gemm_builtin_avx512.cpp", "native/kernels/rnn_steps_avx512.cpp"],
       "conditions": [
         ["target_arch=='x64'", { "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512vl", "-mavx512bw", "-mavx2", "-mfma"] }]
       ]

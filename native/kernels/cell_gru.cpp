@@ -32,13 +32,13 @@ void backward(const BackwardStep<T>& a) {
   const RnnShape& s = *a.s;
   const index_t B = s.B, H = s.H, GH = kG * H;
   if (s.gru == GruVariant::PyTorch) {
-    RNNKIT_STEP(gru_bwd<T>, B, H, true, a.gates, a.aux[0], a.hprev, a.dh, a.dy, a.lddy, a.valid, a.dgx, a.dgh, a.dnext);
+    RNNKIT_STEP_AVX2(gru_bwd<T>, B, H, true, a.gates, a.aux[0], a.hprev, a.dh, a.dy, a.lddy, a.valid, a.dgx, a.dgh, a.dnext);
     gemm<T>(false, false, B, H, GH, T(1), a.dgh, GH, a.w_hh, H, T(1), a.dnext, H);
   } else {
-    RNNKIT_STEP(gru_bwd<T>, B, H, false, a.gates, a.zeros, a.hprev, a.dh, a.dy, a.lddy, a.valid, a.dgx, a.dgh, a.dnext);
+    RNNKIT_STEP_AVX2(gru_bwd<T>, B, H, false, a.gates, a.zeros, a.hprev, a.dh, a.dy, a.lddy, a.valid, a.dgx, a.dgh, a.dnext);
     // d(r h) = dpn W_hn, then the r gate and the r*dh path to h_prev.
     gemm<T>(false, false, B, H, H, T(1), a.dgh + 2 * H, GH, a.w_hh + 2 * H * H, H, T(0), a.drh, H);
-    RNNKIT_STEP(gru_reset_before_bwd<T>, B, H, a.gates, a.hprev, a.drh, a.valid, a.dgx, a.dgh, a.dnext);
+    RNNKIT_STEP_AVX2(gru_reset_before_bwd<T>, B, H, a.gates, a.hprev, a.drh, a.valid, a.dgx, a.dgh, a.dnext);
     gemm<T>(false, false, B, H, 2 * H, T(1), a.dgh, GH, a.w_hh, H, T(1), a.dnext, H);
   }
 }

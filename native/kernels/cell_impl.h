@@ -10,8 +10,15 @@
 #include "rnn.h"
 #include "rnn_steps.h"
 
-// The AVX2/FMA or the portable build of a fused step kernel (rnn_steps.h), chosen at run time.
-#define RNNKIT_STEP(fn, ...) (use_avx2() ? steps::avx2::fn(__VA_ARGS__) : steps::generic::fn(__VA_ARGS__))
+// The AVX-512, AVX2/FMA or portable build of a fused step kernel (rnn_steps.h), chosen at run
+// time like the GEMM's (RNNKIT_SIMD=avx2 or generic forces a lower one).
+#define RNNKIT_STEP(fn, ...)                                     \
+  (use_avx512() ? steps::avx512::fn(__VA_ARGS__)                 \
+   : use_avx2() ? steps::avx2::fn(__VA_ARGS__)                   \
+                : steps::generic::fn(__VA_ARGS__))
+// At most the AVX2 build: GRU's backward kernels, whose AVX-512 build measured 0.6-0.9x of the
+// AVX2 one's speed (npm run bench:steps).
+#define RNNKIT_STEP_AVX2(fn, ...) (use_avx2() ? steps::avx2::fn(__VA_ARGS__) : steps::generic::fn(__VA_ARGS__))
 
 namespace rnnkit {
 namespace cells {

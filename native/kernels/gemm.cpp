@@ -31,6 +31,10 @@ const bool g_pack_once = [] {
   const char* env = std::getenv("RNNKIT_PACK_ONCE");
   return !(env && std::strcmp(env, "off") == 0);
 }();
+const bool g_direct_a = [] {
+  const char* env = std::getenv("RNNKIT_DIRECT_A");
+  return !(env && std::strcmp(env, "off") == 0);
+}();
 
 #ifdef RNNKIT_OPENBLAS
 inline void blas(bool ta, bool tb, index_t M, index_t N, index_t K, float alpha, const float* A,
@@ -293,6 +297,7 @@ const char* gemm_name() {
 const char* simd_name() { return use_avx512() ? "avx512" : use_avx2() ? "avx2" : "generic"; }
 void set_force_builtin_gemm(bool force) { g_force_builtin.store(force); }
 void set_small_tb_gemm(bool on) { g_small_tb.store(on); }
+bool direct_a_enabled() { return g_direct_a; }
 bool small_tb_enabled() { return g_small_tb.load(std::memory_order_relaxed); }
 
 }  // namespace rnnkit

@@ -24,6 +24,9 @@ void set_force_builtin_gemm(bool force);
 // Turns the small-M dot-product kernel off (benchmarks and tests compare it with the GEMM).
 void set_small_tb_gemm(bool on);
 bool small_tb_enabled();
+// RNNKIT_DIRECT_A=off: the built-in kernel packs a small op(A) again instead of reading it in
+// place (A/B runs).
+bool direct_a_enabled();
 
 // Float weights packed once for the products A op(W) that the built-in kernel computes
 // (pack_weights): op(W) = W^T with W [N,K] (trans), or W itself, [K,N]; row stride ldw. While a

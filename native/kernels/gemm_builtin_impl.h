@@ -352,7 +352,7 @@ template <typename T> void serial(const Args<T>& g, index_t i0, index_t i1, inde
   // One A block of op(A) = A (the recurrent steps' h W^T and dg W): the kernel reads A's rows
   // in place. Packing them cost as much as the products when a thread's share of N is a few
   // panels (11% of a small LSTM's backward).
-  const bool direct_a = jit_b && !g.ta && g.lda > 0;
+  const bool direct_a = jit_b && !g.ta && g.lda > 0 && direct_a_enabled();
   const index_t nc_max = std::min<index_t>(Cf::NC, (j1 - j0 + NR - 1) / NR * NR);
   const index_t kc_max = std::min<index_t>(Cf::KC, g.K);
   const index_t mc_max = std::min<index_t>(Cf::MC, (m + MR - 1) / MR * MR);

@@ -1,6 +1,7 @@
-// Fused element-wise kernels for one timestep of a recurrent layer. Compiled twice
-// (rnn_steps_avx2.cpp with -mavx2 -mfma, rnn_steps_generic.cpp portable); rnn.cpp picks one
-// at run time. Every buffer is row-major; G*H-wide rows hold the gate blocks in PyTorch order.
+// Fused element-wise kernels for one timestep of a recurrent layer. Compiled three times
+// (rnn_steps_avx512.cpp with -mavx512f -mavx512dq -mavx512vl -mavx512bw -mfma,
+// rnn_steps_avx2.cpp with -mavx2 -mfma, rnn_steps_generic.cpp portable); the cells pick one at
+// run time (RNNKIT_STEP, cell_impl.h). Every buffer is row-major; G*H-wide rows hold the gate blocks in PyTorch order.
 #pragma once
 #include "common.h"
 
@@ -58,6 +59,9 @@ namespace steps {
                             const T* drh /*[B,H]*/, const std::uint8_t* valid, T* dgx, T* dgh,     \
                             T* dnext);
 
+namespace avx512 {
+RNNKIT_STEP_DECLS
+}
 namespace avx2 {
 RNNKIT_STEP_DECLS
 }
