@@ -46,6 +46,7 @@
         "native/kernels/cell_lstm.cpp",
         "native/kernels/cell_gru.cpp",
         "native/kernels/rnn.cpp",
+        "native/kernels/rnn_fused.cpp",
         "native/kernels/rtrl.cpp",
         "native/kernels/online.cpp",
         "native/kernels/ops.cpp",

@@ -31,6 +31,13 @@ const bool g_pack_once = [] {
   const char* env = std::getenv("RNNKIT_PACK_ONCE");
   return !(env && std::strcmp(env, "off") == 0);
 }();
+// RNNKIT_STEP_GEMM=openblas: on an AVX2 CPU with OpenBLAS linked, the recurrent products (those
+// whose weights a PackedWeightsScope lists) go to OpenBLAS instead of the built-in kernel (A/B
+// runs). AVX-512 CPUs always keep them on the built-in kernel.
+const bool g_step_builtin_avx2 = [] {
+  const char* env = std::getenv("RNNKIT_STEP_GEMM");
+  return !(env && std::strcmp(env, "openblas") == 0);
+}();
 const bool g_direct_a = [] {
   const char* env = std::getenv("RNNKIT_DIRECT_A");
   return !(env && std::strcmp(env, "off") == 0);
@@ -189,6 +196,14 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
       builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
+    // AVX2: only the products whose weights were packed for them (a layer's W_hh, a decoder's
+    // weights), which the built-in kernel then reads without packing.
+    if constexpr (std::is_same<T, float>::value) {
+      if (M > 1 && !ta && t_packed_n > 0 && packed_for(tb, B, N, K, ldb)) {
+        builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+      }
+    }
     openblas_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
@@ -196,11 +211,52 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
   builtin_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+ColumnProduct column_product(index_t M, index_t N, index_t K, const float* w, index_t ldw) {
+  ColumnProduct p;
+  if (M <= 0 || N <= 0 || K <= 0) return p;
+  p.M = M, p.N = N, p.K = K, p.w = w, p.ldw = ldw, p.simd = simd_level();
+  // packed_b_size(1, 1): one panel of depth 1, NR columns.
+  const index_t nr = p.simd == 2   ? builtin::avx512::packed_b_size<float>(1, 1)
+                     : p.simd == 1 ? builtin::avx2::packed_b_size<float>(1, 1)
+                                   : builtin::generic::packed_b_size<float>(1, 1);
+  // 16: slices of the step's element-wise loops start on a 64-byte vector boundary as well.
+  p.align = std::max<index_t>(16, nr);
+  // gemm's own order of choice: the small-M kernel first, then the packed panels.
+  if (M <= small_max_rows() && small_tb_enabled()) {
+    p.kind = 1;
+    return p;
+  }
+  if (!builtin_packs(M, true)) return p;
+  p.panels = t_packed_n > 0 ? packed_for(true, w, N, K, ldw) : nullptr;
+  if (p.panels) p.kind = 2;
+  return p;
+}
+
+void ColumnProduct::run(const float* A, index_t lda, float* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+                        index_t j1) const {
+  if (kind == 1) {
+    const index_t m = i1 - i0;
+    const float* a = A + i0 * lda;
+    float* c = C + i0 * ldc;
+    if (simd == 2) builtin::avx512::gemm_small_tb_block<float>(m, K, a, lda, w, ldw, c, ldc, j0, j1);
+    else if (simd == 1) builtin::avx2::gemm_small_tb_block<float>(m, K, a, lda, w, ldw, c, ldc, j0, j1);
+    else builtin::generic::gemm_small_tb_block<float>(m, K, a, lda, w, ldw, c, ldc, j0, j1);
+  } else if (kind == 2) {
+    if (simd == 2)
+      builtin::avx512::gemm_packed_block<float>(true, M, N, K, A, lda, w, ldw, panels, C, ldc, i0, i1, j0, j1);
+    else if (simd == 1)
+      builtin::avx2::gemm_packed_block<float>(true, M, N, K, A, lda, w, ldw, panels, C, ldc, i0, i1, j0, j1);
+    else
+      builtin::generic::gemm_packed_block<float>(true, M, N, K, A, lda, w, ldw, panels, C, ldc, i0, i1, j0, j1);
+  }
+}
+
 bool builtin_packs(index_t M, bool trans) {
   if (!g_pack_once || M < 2) return false;  // the built-in kernel's one-row path packs nothing
   if (trans && M <= small_max_rows() && small_tb_enabled()) return false;  // the small-M kernel, A W^T only
 #ifdef RNNKIT_OPENBLAS
-  if (!g_force_builtin.load(std::memory_order_relaxed)) return M <= 256 && use_avx512();
+  if (!g_force_builtin.load(std::memory_order_relaxed))
+    return M <= 256 && (use_avx512() || (use_avx2() && g_step_builtin_avx2));
 #endif
   return true;
 }

@@ -65,6 +65,26 @@ class PackedWeightsScope {
   int prev_n_;
 };
 
+// The kernel gemm<float>(false, true, M, N, K, 1, A, lda, W, ldw, 0, C, ldc) would run for a
+// recurrent step's h W^T, resolved on the calling thread (its PackedWeightsScope included), so
+// that pool threads can each compute a block of the product with gemm's bits: the small-M
+// kernel, or the built-in kernel on packed panels. Empty (false) where gemm would run anything
+// else (OpenBLAS, the built-in kernel packing as it goes): the caller keeps gemm.
+struct ColumnProduct {
+  int kind = 0;  // 0 none, 1 small-M kernel, 2 packed panels
+  int simd = 0;
+  index_t M = 0, N = 0, K = 0, ldw = 0;
+  const float* w = nullptr;
+  const float* panels = nullptr;
+  index_t align = 1;  // column blocks start at multiples of this
+  explicit operator bool() const { return kind != 0; }
+  // C[i0:i1, j0:j1) = A[i0:i1, :] op(W)[:, j0:j1) on the calling thread (A and C: all M rows,
+  // strides lda and ldc); j0 a multiple of align.
+  void run(const float* A, index_t lda, float* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+           index_t j1) const;
+};
+ColumnProduct column_product(index_t M, index_t N, index_t K, const float* w, index_t ldw);
+
 namespace builtin {
 // Largest M the small-M kernel (gemm_small_tb) takes.
 constexpr index_t kSmallM = 8;
@@ -84,6 +104,13 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
 template <typename T>
 void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
                    index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
+                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+                       index_t j1);
+template <typename T>
+void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+                         index_t ldc, index_t j0, index_t j1);
 }
 namespace avx2 {
 template <typename T>
@@ -99,6 +126,13 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
 template <typename T>
 void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
                    index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
+                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+                       index_t j1);
+template <typename T>
+void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+                         index_t ldc, index_t j0, index_t j1);
 }
 namespace generic {
 template <typename T>
@@ -114,6 +148,13 @@ void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A
 template <typename T>
 void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
                    index_t ldb, T beta, T* C, index_t ldc);
+template <typename T>
+void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
+                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+                       index_t j1);
+template <typename T>
+void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+                         index_t ldc, index_t j0, index_t j1);
 }
 }  // namespace builtin
 

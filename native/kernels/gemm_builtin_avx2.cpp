@@ -17,6 +17,10 @@ template index_t packed_b_size<float>(index_t, index_t);
 template void pack_b<float>(bool, index_t, index_t, const float*, index_t, float*);
 template void gemm_packed<float>(bool, index_t, index_t, index_t, float, const float*, index_t, const float*, index_t,
                                  const float*, float, float*, index_t);
+template void gemm_packed_block<float>(bool, index_t, index_t, index_t, const float*, index_t, const float*, index_t,
+                                       const float*, float*, index_t, index_t, index_t, index_t, index_t);
+template void gemm_small_tb_block<float>(index_t, index_t, const float*, index_t, const float*, index_t, float*,
+                                         index_t, index_t, index_t);
 }  // namespace avx2
 }  // namespace builtin
 }  // namespace rnnkit

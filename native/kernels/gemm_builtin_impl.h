@@ -566,6 +566,30 @@ void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, 
   detail::gemm_with(false, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, packed);
 }
 
+// Rows [i0, i1) x columns [j0, j1) of C = A op(B) on the calling thread, op(B) packed by
+// pack_b (j0 a multiple of NR): one thread's block of a fused recurrent step (rnn_fused.cpp).
+// The panels and the loop nest are gemm_packed's, so every element has gemm_packed's bits.
+template <typename T>
+void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
+                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
+                       index_t j1) {
+  using namespace detail;
+  Args<T> g{false, tb, M, N, K, T(1), T(0), A, lda, B, ldb, C, ldc, true};
+  g.packed_b = packed;
+  if (i1 > i0 && j1 > j0) serial(g, i0, i1, j0, j1);
+}
+// Columns [j0, j1) of gemm_small_tb's C = A B^T (1 <= M <= kSmallM rows of A) on the calling
+// thread; each element is summed as gemm_small_tb sums it at any M.
+template <typename T>
+void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+                         index_t ldc, index_t j0, index_t j1) {
+  using namespace detail;
+  typedef void (*Fn)(index_t, index_t, index_t, T, const T*, index_t, const T*, index_t, T, T*, index_t);
+  static constexpr Fn fns[kSmallM] = {dot_rows_m<T, 1>, dot_rows_m<T, 2>, dot_rows_m<T, 3>, dot_rows_m<T, 4>,
+                                      dot_rows_m<T, 5>, dot_rows_m<T, 6>, dot_rows_m<T, 7>, dot_rows_m<T, 8>};
+  if (M > 0 && j1 > j0) fns[M - 1](j0, j1, K, T(1), A, lda, B, ldb, T(0), C, ldc);
+}
+
 namespace detail {
 template <typename T>
 void gemm_with(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "rnn_fused.h"
 #include "scratch.h"
 #include "threads.h"
 
@@ -102,7 +103,7 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
 
   // Inference runs with the reserve carved from scratch: same code path, nothing kept.
   std::size_t bytes = Carver::bytes<T>(B * GH) + 3 * Carver::bytes<T>(B * H) +
-                      2 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
+                      3 * Carver::bytes<T>(GH) + Carver::bytes<std::uint8_t>(B);
   if (!reserve) bytes += Carver::bytes<T>(rnn_reserve_size(s));
   Scratch own;
   Scratch& scratch = scratch_for(g_forward_scratch, own);
@@ -117,6 +118,7 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   T* zb_hh = cv.take<T>(GH);
   if (!b_ih) { std::fill(zb_ih, zb_ih + GH, T(0)); b_ih = zb_ih; }
   if (!b_hh) { std::fill(zb_hh, zb_hh + GH, T(0)); b_hh = zb_hh; }
+  T* bsum = cv.take<T>(GH);
   std::uint8_t* valid = cv.take<std::uint8_t>(B);
   const bool keep = reserve != nullptr;
   if (!reserve) reserve = cv.take<T>(rnn_reserve_size(s));
@@ -130,6 +132,16 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
 
   // W_hh packed once for the T recurrent products h W_hh^T instead of once per step.
   PackedRecurrentWeights<T> packed(s, w_hh, true);
+
+  if constexpr (std::is_same<T, float>::value) {
+    const FusedForward f{&s,   lengths, w_hh, b_ih, b_hh, rs.gates, keep ? rs.hprev : nullptr, {rs.aux[0], rs.aux[1]},
+                         keep, rec,     h,    tmp,  c,    bsum,     valid, y, ldy};
+    if (rnn_forward_fused(f)) {
+      if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
+      if (two_states && c_n) std::memcpy(c_n, c, sizeof(T) * B * H);
+      return;
+    }
+  }
 
   ForwardStep<T> st{};
   st.s = &s;

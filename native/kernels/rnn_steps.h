@@ -54,6 +54,24 @@ namespace steps {
                const T* hn /*[B,H] (read only when reset_after)*/, const T* h_prev /*[B,H]*/,             \
                const T* dh, const T* dy, index_t lddy, const std::uint8_t* valid, T* dgx, T* dgh,  \
                T* dnext);                                                                          \
+  /* Fused-step slices (rnn_fused.cpp): hidden units [u0,u1) of every row, on the calling thread.  \
+     rec: [B,G*H] with the slice's columns of h_in W_hh^T; bsum: b_ih + b_hh [G*H]; h_in read,     \
+     h_out written (distinct [B,H] buffers); h_keep: [B,H] receives h_in's slice (training) or    \
+     null. Each element gets the same operations as in the whole-row kernels above. */            \
+  template <typename T>                                                                            \
+  void elman_fwd_units(index_t B, index_t H, index_t u0, index_t u1, Activation act, const T* rec, \
+                       const T* bsum, const std::uint8_t* valid, T* gates, const T* h_in, T* h_out,\
+                       T* h_keep, T* y, index_t ldy);                                              \
+  /* c: [B,H] updated in place; c_keep: receives c before the step, or null; c_new: after it. */  \
+  template <typename T>                                                                            \
+  void lstm_fwd_units(index_t B, index_t H, index_t u0, index_t u1, const T* rec, const T* bsum,   \
+                      const std::uint8_t* valid, T* gates, const T* h_in, T* h_out, T* h_keep,     \
+                      T* c, T* c_keep, T* c_new, T* y, index_t ldy);                               \
+  /* The PyTorch variant (reset after W_hn). hn_store: [B,H] receives W_hn h + b_hn. */          \
+  template <typename T>                                                                            \
+  void gru_fwd_units(index_t B, index_t H, index_t u0, index_t u1, const T* rec, const T* bsum,    \
+                     const T* b_ih, const T* b_hh, const std::uint8_t* valid, T* gates,            \
+                     const T* h_in, T* h_out, T* h_keep, T* hn_store, T* y, index_t ldy);         \
   template <typename T>                                                                            \
   void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,                 \
                             const T* drh /*[B,H]*/, const std::uint8_t* valid, T* dgx, T* dgh,     \

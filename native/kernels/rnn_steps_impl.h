@@ -143,6 +143,104 @@ void gru_n_fwd(index_t B, index_t H, bool reset_after, const T* xg, const T* rec
   });
 }
 
+// The fused-step slices: per row, the operations of elman_fwd / lstm_fwd / gru_rz_fwd +
+// gru_n_fwd on the slice's elements, in the same order.
+template <typename T>
+void elman_fwd_units(index_t B, index_t H, index_t u0, index_t u1, Activation act, const T* rec,
+                     const T* bsum, const std::uint8_t* valid, T* gates, const T* h_in, T* h_out,
+                     T* h_keep, T* y, index_t ldy) {
+  const index_t n = u1 - u0;
+  const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(n);
+  for (index_t b = 0; b < B; ++b) {
+    const T* hi = h_in + b * H + u0;
+    T* ho = h_out + b * H + u0;
+    T* yr = y + b * ldy + u0;
+    if (h_keep) std::memcpy(h_keep + b * H + u0, hi, bytes);
+    if (!valid[b]) {
+      std::memcpy(ho, hi, bytes);
+      for (index_t j = 0; j < n; ++j) yr[j] = T(0);
+      continue;
+    }
+    T* gr = gates + b * H + u0;
+    sum3(n, gr, gr, rec + b * H + u0, bsum + u0);
+    activate_inplace(act, n, gr);
+    std::memcpy(ho, gr, bytes);
+    std::memcpy(yr, gr, bytes);
+  }
+}
+
+template <typename T>
+void lstm_fwd_units(index_t B, index_t H, index_t u0, index_t u1, const T* rec, const T* bsum,
+                    const std::uint8_t* valid, T* gates, const T* h_in, T* h_out, T* h_keep, T* c,
+                    T* c_keep, T* c_new, T* y, index_t ldy) {
+  const index_t G = gate_count(CellType::LSTM) * H, n = u1 - u0;
+  const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(n);
+  for (index_t b = 0; b < B; ++b) {
+    const T* hi = h_in + b * H + u0;
+    T* ho = h_out + b * H + u0;
+    T* cr = c + b * H + u0;
+    T* cn = c_new + b * H + u0;
+    T* yr = y + b * ldy + u0;
+    if (h_keep) std::memcpy(h_keep + b * H + u0, hi, bytes);
+    if (c_keep) std::memcpy(c_keep + b * H + u0, cr, bytes);
+    if (!valid[b]) {
+      std::memcpy(ho, hi, bytes);
+      std::memcpy(cn, cr, bytes);
+      for (index_t j = 0; j < n; ++j) yr[j] = T(0);
+      continue;
+    }
+    T* gr = gates + b * G + u0;
+    const T* rr = rec + b * G + u0;
+    for (int k = 0; k < 4; ++k) sum3(n, gr + k * H, gr + k * H, rr + k * H, bsum + u0 + k * H);
+    sigmoid_inplace(n, gr);          // i
+    sigmoid_inplace(n, gr + H);      // f
+    tanh_inplace(n, gr + 2 * H);     // g
+    sigmoid_inplace(n, gr + 3 * H);  // o
+    const T *gi = gr, *gf = gr + H, *gg = gr + 2 * H, *go = gr + 3 * H;
+    for (index_t j = 0; j < n; ++j) cr[j] = cellmath::lstm_cell_state(gi[j], gf[j], gg[j], cr[j]);
+    std::memcpy(cn, cr, bytes);
+    tanh_copy(n, cr, yr);
+    for (index_t j = 0; j < n; ++j) yr[j] *= go[j];
+    std::memcpy(ho, yr, bytes);
+  }
+}
+
+template <typename T>
+void gru_fwd_units(index_t B, index_t H, index_t u0, index_t u1, const T* rec, const T* bsum,
+                   const T* b_ih, const T* b_hh, const std::uint8_t* valid, T* gates, const T* h_in,
+                   T* h_out, T* h_keep, T* hn_store, T* y, index_t ldy) {
+  const index_t G = gate_count(CellType::GRU) * H, n = u1 - u0;
+  const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(n);
+  const T* bin = b_ih + 2 * H + u0;
+  const T* bhn = b_hh + 2 * H + u0;
+  for (index_t b = 0; b < B; ++b) {
+    const T* hi = h_in + b * H + u0;
+    T* ho = h_out + b * H + u0;
+    T* yr = y + b * ldy + u0;
+    T* gr = gates + b * G + u0;
+    const T* rr = rec + b * G + u0;
+    if (h_keep) std::memcpy(h_keep + b * H + u0, hi, bytes);
+    // r and z for every row, as gru_rz_fwd computes them
+    sum3(n, gr, gr, rr, bsum + u0);
+    sum3(n, gr + H, gr + H, rr + H, bsum + H + u0);
+    sigmoid_inplace(n, gr);
+    sigmoid_inplace(n, gr + H);
+    if (!valid[b]) {
+      std::memcpy(ho, hi, bytes);
+      for (index_t j = 0; j < n; ++j) yr[j] = T(0);
+      continue;
+    }
+    T* hs = hn_store + b * H + u0;
+    const T* nr = rr + 2 * H;
+    T* nn = gr + 2 * H;
+    for (index_t j = 0; j < n; ++j) hs[j] = nr[j] + bhn[j];
+    for (index_t j = 0; j < n; ++j) nn[j] = cellmath::gru_n_preact(nn[j] + bin[j], hs[j], gr[j], true);
+    tanh_inplace(n, nn);
+    for (index_t j = 0; j < n; ++j) ho[j] = cellmath::gru_state(gr[H + j], nn[j], hi[j]);
+    std::memcpy(yr, ho, bytes);
+  }
+}
+
 template <Activation act, typename T>
 void elman_bwd_row(index_t H, const T* __restrict gr, const T* __restrict dhr,
                    const T* __restrict dyr, T* __restrict dg, T* __restrict dn) {
@@ -277,6 +375,16 @@ void gru_reset_before_bwd(index_t B, index_t H, const T* gates, const T* h_prev,
 
 RNNKIT_INSTANTIATE_STEPS(float)
 RNNKIT_INSTANTIATE_STEPS(double)
+
+// The fused step runs float32 only (rnn_fused.cpp).
+template void elman_fwd_units<float>(index_t, index_t, index_t, index_t, Activation, const float*, const float*,
+                                     const std::uint8_t*, float*, const float*, float*, float*, float*, index_t);
+template void lstm_fwd_units<float>(index_t, index_t, index_t, index_t, const float*, const float*,
+                                    const std::uint8_t*, float*, const float*, float*, float*, float*, float*,
+                                    float*, float*, index_t);
+template void gru_fwd_units<float>(index_t, index_t, index_t, index_t, const float*, const float*, const float*,
+                                   const float*, const std::uint8_t*, float*, const float*, float*, float*, float*,
+                                   float*, index_t);
 
 }  // namespace RNNKIT_SIMD_NS
 }  // namespace steps
