@@ -1,8 +1,9 @@
-// Times a float32 layer forward (rnn_forward) with the fused step (rnn_fused.cpp: one parallel
-// region per timestep, each thread a slice of hidden units: its columns of h W_hh^T, then their
-// gate math) against the cells' own steps (the product, then the gate kernel), in one process,
-// the two interleaved in rounds, on the GEMM this build uses and on the built-in one; checks
-// that both give the same bits. Where the fused step does not apply (the recurrent product on
+// Times a float32 layer forward (rnn_forward) with the fused step (rnn_fused.cpp: each thread
+// its batch rows through the whole sequence, or one step's hidden-unit slices at small batch)
+// against the cells' own steps (the product, then the gate kernel, two barriers per step), and a
+// backward with its recurrence split by batch rows against the whole-batch steps, in one
+// process, the two interleaved in rounds, on the GEMM this build uses and on the built-in one;
+// checks that both give the same bits. Where the fused step does not apply (the recurrent product on
 // OpenBLAS) both columns run the same code. npm run bench:fused (bench/gemm_small.sh fused).
 #include <algorithm>
 #include <chrono>
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
       {"W7 GRU b64", CellType::GRU, 128, 64, 64, 256, false},
   };
   std::printf("simd %s, %d threads; ms per forward, best of 9 interleaved rounds\n", simd_name(), num_threads());
-  std::printf("%-16s %-8s %10s %10s %7s %s\n", "workload", "gemm", "steps ms", "fused ms", "ratio", "bits");
+  std::printf("%-16s %-8s %-4s %10s %10s %7s %s\n", "workload", "gemm", "pass", "steps ms", "fused ms", "ratio", "bits");
   for (const W& w : ws)
     for (int builtin = 0; builtin < 2; ++builtin) {
 #ifndef RNNKIT_OPENBLAS
@@ -72,8 +73,34 @@ int main(int argc, char** argv) {
           const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
           best[fused] = std::min(best[fused], ms);
         }
-      std::printf("%-16s %-8s %10.3f %10.3f %7.3f %s\n", w.name, gemm_name(), best[0], best[1], best[1] / best[0],
-                  same ? "same" : "DIFFER");
+      std::printf("%-16s %-8s %-4s %10.3f %10.3f %7.3f %s\n", w.name, gemm_name(), "fwd", best[0], best[1],
+                  best[1] / best[0], same ? "same" : "DIFFER");
+      if (!w.train) continue;
+      // The backward: its recurrence split by batch rows (whole sequence per thread) or not.
+      std::vector<float> dy(y.size()), dx(x.size()), dwih(wih.size()), dwhh(whh.size()), dbih(GH), dbhh(GH);
+      std::vector<float> dx2(x.size()), dwhh2(whh.size());
+      for (size_t i = 0; i < dy.size(); ++i) dy[i] = 0.01f * std::cos(0.19f * float(i));
+      run(true, y.data());
+      auto back = [&](bool fused, float* dxo, float* dwo) {
+        set_fused_step(fused);
+        std::fill(dxo, dxo + dx.size(), 0.f);
+        std::fill(dwo, dwo + dwhh.size(), 0.f);
+        rnn_backward<float>(s, x.data(), nullptr, wih.data(), whh.data(), res.data(), dy.data(), nullptr, nullptr,
+                            dxo, nullptr, nullptr, dwih.data(), dwo, dbih.data(), dbhh.data());
+      };
+      back(false, dx.data(), dwhh.data());
+      back(true, dx2.data(), dwhh2.data());
+      const bool bsame = dx == dx2 && dwhh == dwhh2;
+      double bbest[2] = {1e9, 1e9};
+      for (int r = 0; r < 9; ++r)
+        for (int fused = 0; fused < 2; ++fused) {
+          const auto t0 = std::chrono::steady_clock::now();
+          for (int k = 0; k < reps; ++k) back(fused == 1, fused ? dx2.data() : dx.data(), fused ? dwhh2.data() : dwhh.data());
+          const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+          bbest[fused] = std::min(bbest[fused], ms);
+        }
+      std::printf("%-16s %-8s %-4s %10.3f %10.3f %7.3f %s\n", w.name, gemm_name(), "bwd", bbest[0], bbest[1],
+                  bbest[1] / bbest[0], bsame ? "same" : "DIFFER");
     }
   set_fused_step(true);
   return 0;

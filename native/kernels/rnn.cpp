@@ -15,6 +15,9 @@ namespace rnnkit {
 
 namespace {
 
+// Fewest batch rows per thread when a backward splits its recurrence by rows.
+constexpr index_t kSplitRows = 8;
+
 // One scratch block for the process: the binding runs one job at a time (engine mutex), and
 // async jobs land on varying libuv threads, so a per-thread block would go cold between calls.
 // Two: forward and backward keep theirs apart so a backward never reallocates the forward's.
@@ -74,13 +77,23 @@ struct PackedRecurrentWeights {
   PackedWeights packed;
   const PackedWeights* list[1] = {&packed};
   std::unique_ptr<PackedWeightsScope> scope;
-  PackedRecurrentWeights(const RnnShape& s, const T* w_hh, bool trans) {
+  index_t B = 0;
+  PackedRecurrentWeights(const RnnShape& s, const T* w_hh, bool trans) : B(s.B) {
     if constexpr (std::is_same<T, float>::value) {
       if (s.T < 2 || !builtin_packs(s.B, trans)) return;
       const index_t H = s.H, GH = s.G() * s.H;
       pack_weights(packed, w_hh, trans ? GH : H, trans ? H : GH, H, trans);
       scope.reset(new PackedWeightsScope(list, 1));
     }
+  }
+  // Whether the backward splits the batch's rows over the threads for its whole recurrence:
+  // the products then run on the packed panels for row blocks of at least kSplitRows (never
+  // the one-row path, so the kernel is the one the whole batch would get).
+  // GRU's original variant also multiplies by a part of W_hh that is not packed (d(r h) =
+  // dpn W_hn), which may run elsewhere (OpenBLAS) with other bits at fewer rows.
+  bool split_rows(const RnnShape& s) const {
+    return scope && fused_step_enabled() && num_threads() > 1 && B >= 2 * kSplitRows &&
+           !(s.cell == CellType::GRU && s.gru == GruVariant::Original);
   }
 };
 
@@ -203,28 +216,49 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
   // W_hh packed once for the T products dg W_hh, as the forward packs it for h W_hh^T.
   PackedRecurrentWeights<T> packed(s, w_hh, false);
 
-  BackwardStep<T> st{};
-  st.s = &s;
-  st.w_hh = w_hh;
-  st.valid = valid;
-  st.zeros = zeros;
-  st.lddy = lddy;
-  st.dc = dc;
-  st.drh = drh;
-  for (index_t step = TT - 1; step >= 0; --step) {
-    const index_t t = s.reverse ? TT - 1 - step : step;
-    fill_valid(s, lengths, t, valid);
-    st.gates = rs.gates + t * B * GH;
-    st.hprev = rs.hprev + t * B * H;
-    for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H;
-    st.dy = dy ? dy + t * B * lddy : zeros;
-    st.dgx = dgx + t * B * GH;
-    st.dgh = dgh + t * B * GH;
-    st.dh = dh;
-    st.dnext = dnext;
-    steps.backward(st);
-    std::swap(dh, dnext);
+  // The steps for batch rows [b0, b1): the cell's backward step on a shape of b1 - b0 rows and
+  // pointers moved to row b0 (every row's recurrence is its own).
+  auto run_rows = [&](index_t b0, index_t b1) {
+    RnnShape sub = s;
+    sub.B = b1 - b0;
+    const index_t rH = b0 * H, rG = b0 * GH;
+    BackwardStep<T> st{};
+    st.s = &sub;
+    st.w_hh = w_hh;
+    st.valid = valid + b0;
+    st.zeros = zeros + rH;
+    st.lddy = lddy;
+    st.dc = dc + rH;
+    st.drh = drh + rH;
+    T* d_in = dh + rH;
+    T* d_out = dnext + rH;
+    for (index_t step = TT - 1; step >= 0; --step) {
+      const index_t t = s.reverse ? TT - 1 - step : step;
+      for (index_t b = b0; b < b1; ++b) valid[b] = lengths ? (t < lengths[b]) : 1;
+      st.gates = rs.gates + t * B * GH + rG;
+      st.hprev = rs.hprev + t * B * H + rH;
+      for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H + rH;
+      st.dy = dy ? dy + t * B * lddy + b0 * lddy : zeros + rH;
+      st.dgx = dgx + t * B * GH + rG;
+      st.dgh = dgh + t * B * GH + rG;
+      st.dh = d_in;
+      st.dnext = d_out;
+      steps.backward(st);
+      std::swap(d_in, d_out);
+    }
+  };
+  if (packed.split_rows(s)) {
+    // Each thread runs the whole recurrence for its rows, with no barrier between steps, its
+    // products on the packed panels (listed on its own thread) and its kernels on its rows run
+    // serially: the same kernels on the same elements, so the same bits.
+    parallel_for(long(B), long(kSplitRows), [&](long r0, long r1) {
+      PackedWeightsScope scope(packed.list, 1);
+      run_rows(index_t(r0), index_t(r1));
+    });
+  } else {
+    run_rows(0, B);
   }
+  if (TT % 2 == 1) std::swap(dh, dnext);
   if (dh0) std::memcpy(dh0, dh, sizeof(T) * B * H);
   if (two_states && dc0) std::memcpy(dc0, dc, sizeof(T) * B * H);
   if (TB == 0) return;

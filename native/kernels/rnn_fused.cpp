@@ -69,6 +69,7 @@ struct Step {
 }  // namespace
 
 void set_fused_step(bool on) { g_fused.store(on); }
+bool fused_step_enabled() { return g_fused.load(std::memory_order_relaxed); }
 
 bool rnn_forward_fused(const FusedForward& f) {
   const RnnShape& s = *f.s;

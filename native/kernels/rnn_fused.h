@@ -34,7 +34,9 @@ struct FusedForward {
 // not split so (the recurrent product on OpenBLAS, H not a multiple of the panel width, GRU's
 // original variant, RNNKIT_FUSED_STEP=off).
 bool rnn_forward_fused(const FusedForward& f);
-// Turns the fused step off (benchmarks compare it with the cells' own steps in one process).
+// Turns the fused step off, and the backward's split of its recurrence by batch rows
+// (rnn_backward): benchmarks compare them with the cells' own steps in one process.
 void set_fused_step(bool on);
+bool fused_step_enabled();
 
 }  // namespace rnnkit
