@@ -25,14 +25,15 @@ std::atomic<bool> g_fused{[] {
 constexpr index_t kMinRowsPerThread = 8;
 
 // One block of one timestep: rows [b0, b1) of the batch, hidden units [u0, u1). The product's
-// columns for those units in every gate block, then their gate math. f.valid holds the step's
+// columns for those units in every gate block, then their gate math. valid_all: [B], the step's
 // rows.
 struct Step {
   const FusedForward& f;
   const ColumnProduct& prod;
   index_t B, H, G, GH;
 
-  void operator()(index_t t, const float* hi, float* ho, index_t b0, index_t b1, index_t u0, index_t u1) const {
+  void operator()(index_t t, const std::uint8_t* valid_all, const float* hi, float* ho, index_t b0, index_t b1,
+                  index_t u0, index_t u1) const {
     const RnnShape& s = *f.s;
     if (u0 == 0 && u1 == H) {
       prod.run(hi, H, f.rec, GH, b0, b1, 0, GH);
@@ -42,7 +43,7 @@ struct Step {
     const index_t m = b1 - b0, rowH = b0 * H;
     float* gates = f.gates + t * B * GH + b0 * GH;
     const float* rec = f.rec + b0 * GH;
-    const std::uint8_t* valid = f.valid + b0;
+    const std::uint8_t* valid = valid_all + b0;
     float* y = f.y + t * B * f.ldy + b0 * f.ldy;
     float* h_keep = f.hprev ? f.hprev + t * B * H + rowH : nullptr;
     float* aux0 = f.aux[0] ? f.aux[0] + t * B * H + rowH : nullptr;
@@ -101,7 +102,7 @@ bool rnn_forward_fused(const FusedForward& f) {
       for (index_t k = 0; k < TT; ++k) {
         const index_t t = time_of(k);
         fill_valid(t, b0, b1);
-        step(t, hi, ho, b0, b1, 0, H);
+        step(t, f.valid, hi, ho, b0, b1, 0, H);
         std::swap(hi, ho);
       }
       if (hi != f.h) std::memcpy(f.h + b0 * H, hi + b0 * H, sizeof(float) * (b1 - b0) * H);
@@ -115,17 +116,36 @@ bool rnn_forward_fused(const FusedForward& f) {
   // 256 for the packed one.
   const double block_flops = 2.0 * double(B) * double(G * prod.align) * double(H);
   const long grain = std::max<long>(1, long((prod.kind == 1 ? 128e3 : 256e3) / block_flops));
-  float* hi = f.h;
-  float* ho = f.h2;
-  for (index_t k = 0; k < TT; ++k) {
-    const index_t t = time_of(k);
-    fill_valid(t, 0, B);
-    parallel_for(long(blocks), grain, [&](long q0, long q1) {
-      step(t, hi, ho, 0, B, index_t(q0) * prod.align, index_t(q1) * prod.align);
-    });
-    std::swap(hi, ho);
+  // One team for the whole sequence where its parts can run at once: a spin barrier between
+  // steps instead of a fork-join (a step at batch 1 is a few microseconds of work).
+  const int parts = int(std::min<long>(nt, std::max<long>(1, long(blocks) / grain)));
+  SpinBarrier barrier(parts);
+  const bool teamed = parts > 1 && parallel_team(parts, [&](int p, int np) {
+    const index_t u0 = blocks * p / np * prod.align, u1 = blocks * (p + 1) / np * prod.align;
+    std::uint8_t valid[2 * kMinRowsPerThread];  // B < 2 kMinRowsPerThread here
+    float* hi = f.h;
+    float* ho = f.h2;
+    for (index_t k = 0; k < TT; ++k) {
+      const index_t t = time_of(k);
+      for (index_t b = 0; b < B; ++b) valid[b] = f.lengths ? (t < f.lengths[b]) : 1;
+      step(t, valid, hi, ho, 0, B, u0, u1);
+      barrier.wait();  // every slice of h_t written before any part reads it
+      std::swap(hi, ho);
+    }
+  });
+  if (!teamed) {
+    float* hi = f.h;
+    float* ho = f.h2;
+    for (index_t k = 0; k < TT; ++k) {
+      const index_t t = time_of(k);
+      fill_valid(t, 0, B);
+      parallel_for(long(blocks), grain, [&](long q0, long q1) {
+        step(t, f.valid, hi, ho, 0, B, index_t(q0) * prod.align, index_t(q1) * prod.align);
+      });
+      std::swap(hi, ho);
+    }
   }
-  if (hi != f.h) std::memcpy(f.h, hi, sizeof(float) * B * H);
+  if (TT % 2 == 1) std::memcpy(f.h, f.h2, sizeof(float) * B * H);
   return true;
 }
 

@@ -33,7 +33,7 @@ void yield_priority_to_main_thread() {
 #endif
 }
 
-// A fork-join pool: workers wait for a generation counter to move, run their chunk, and count
+// A fork-join pool: workers wait for a job ticket to move, run their chunk, and count
 // down. Short spinning before sleeping keeps the per-timestep joins cheap.
 class Pool {
  public:
@@ -49,9 +49,12 @@ class Pool {
     size_.store(std::max(1, n), std::memory_order_release);
     // A worker must start from the generation current now: a job posted before the thread
     // gets scheduled still has to be seen as new.
-    const unsigned long start = generation_.load(std::memory_order_acquire);
+    const unsigned long long start = ticket_.load(std::memory_order_acquire);
     for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, start] { loop(i, start); });
   }
+
+  // Whether parts started now from this thread would all run at once.
+  bool can_team() const { return size() > 1 && !in_parallel_ && !t_serial_lane; }
 
   void run(long n, long grain, const std::function<void(long, long)>& fn) {
     int parts = static_cast<int>(std::min<long>(size(), std::max<long>(1, n / std::max<long>(grain, 1))));
@@ -69,7 +72,8 @@ class Pool {
     pending_.store(parts - 1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(m_);
-      generation_.fetch_add(1, std::memory_order_release);
+      const unsigned long long next = ((ticket_.load(std::memory_order_relaxed) >> kPartBits) + 1) << kPartBits;
+      ticket_.store(next | static_cast<unsigned long long>(parts), std::memory_order_release);
     }
     cv_.notify_all();
     in_parallel_ = true;
@@ -82,13 +86,13 @@ class Pool {
  private:
   long chunk_end(int part) const { return job_n_ * (part + 1) / job_parts_; }
 
-  void loop(int index, unsigned long seen) {
+  void loop(int index, unsigned long long seen) {
     yield_priority_to_main_thread();
     for (;;) {
-      unsigned long g;
+      unsigned long long g;
       long spins = 0;
       auto spin_until = std::chrono::steady_clock::time_point{};
-      while ((g = generation_.load(std::memory_order_acquire)) == seen && !stopping_) {
+      while ((g = ticket_.load(std::memory_order_acquire)) == seen && !stopping_) {
         // Spin for about 200 µs before sleeping: a decoder or a server issues many small calls
         // with a little JavaScript between them, and a wake-up from sleep costs more than the
         // GEMV a call splits. Past the first few microseconds the spin yields its core, so
@@ -100,11 +104,15 @@ class Pool {
           continue;
         }
         std::unique_lock<std::mutex> lk(m_);
-        cv_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen || stopping_; });
+        cv_.wait(lk, [&] { return ticket_.load(std::memory_order_acquire) != seen || stopping_; });
       }
       if (stopping_) return;
       seen = g;
-      if (index < job_parts_) {
+      // The part count comes with the ticket: a worker left out of a job may look only after
+      // the next job has replaced job_ and job_parts_, and must not run (or count down for) a
+      // job it read the ticket of. A worker that takes part holds run() until it counts down,
+      // so job_ and job_n_ are this ticket's while it runs.
+      if (index < static_cast<int>(g & kPartMask)) {
         in_parallel_ = true;
         (*job_)(job_n_ * index / job_parts_, chunk_end(index));
         in_parallel_ = false;
@@ -126,7 +134,11 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex m_, run_mutex_;
   std::condition_variable cv_;
-  std::atomic<unsigned long> generation_{0};
+  // A job's sequence number above kPartBits, its number of parts below: one atomic word, so a
+  // worker reads both at once.
+  static constexpr int kPartBits = 16;
+  static constexpr unsigned long long kPartMask = (1ull << kPartBits) - 1;
+  std::atomic<unsigned long long> ticket_{0};
   std::atomic<int> pending_{0};
   std::atomic<int> size_{1};
   std::atomic<bool> stopping_{false};
@@ -166,6 +178,28 @@ bool in_serial_lane() { return t_serial_lane; }
 void parallel_for(long n, long grain, const std::function<void(long, long)>& fn) {
   if (n <= 0) return;
   pool().run(n, grain, fn);
+}
+
+bool parallel_team(int want, const std::function<void(int, int)>& fn) {
+  Pool& p = pool();
+  const int parts = std::min(want, p.size());
+  if (parts <= 1 || !p.can_team()) return false;
+  // parts items of grain 1: the pool runs one per thread, every part on its own thread.
+  p.run(parts, 1, [&](long b, long e) {
+    for (long i = b; i < e; ++i) fn(int(i), parts);
+  });
+  return true;
+}
+
+void SpinBarrier::wait() {
+  const unsigned g = generation_.load(std::memory_order_acquire);
+  if (count_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_) {
+    count_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  for (long spins = 0; generation_.load(std::memory_order_acquire) == g; ++spins)
+    if (spins > 2000) std::this_thread::yield();
 }
 
 }  // namespace rnnkit
