@@ -321,16 +321,18 @@ describe('worker threads', () => {
 });
 
 describe('weights packed once (gemm.h PackedWeights)', () => {
+  // Hashes of the bits of float32 forwards and backwards, from a child process with env set.
+  const script = join(__dirname, 'fixtures', 'packed-weights-run.cjs');
+  const run = (env: Record<string, string>, builtin: boolean) => {
+    const args = [script, ...(builtin ? ['builtin'] : [])];
+    const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Record<string, number>;
+  };
+
   // The recurrent products of a forward and of a backward read W_hh packed once per call instead of once per step:
   // the same panels, so the same float32 bits as packing at every step (RNNKIT_PACK_ONCE=off).
   it('a float32 forward and backward give the same bits with W_hh packed once as packed per step', () => {
-    const script = join(__dirname, 'fixtures', 'packed-weights-run.cjs');
-    const run = (env: Record<string, string>, builtin: boolean) => {
-      const args = [script, ...(builtin ? ['builtin'] : [])];
-      const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as Record<string, number>;
-    };
     // The built-in GEMM, and the GEMM in use where that is the built-in one for these products
     // at any packing: with OpenBLAS on an AVX2 CPU only products whose weights were packed for
     // them go to the built-in kernel, so RNNKIT_PACK_ONCE=off sends them back to OpenBLAS.
@@ -347,13 +349,6 @@ describe('weights packed once (gemm.h PackedWeights)', () => {
   // over the threads for the whole sequence, or one step's hidden units at small batch): the
   // same kernels on the same elements as the cells' own product-then-gates steps.
   it('a float32 forward gives the same bits with the fused step as with the cells own steps', () => {
-    const script = join(__dirname, 'fixtures', 'packed-weights-run.cjs');
-    const run = (env: Record<string, string>, builtin: boolean) => {
-      const args = [script, ...(builtin ? ['builtin'] : [])];
-      const r = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as Record<string, number>;
-    };
     for (const builtin of info.openblasLinked ? [false, true] : [false])
       for (const threads of ['1', '2', '3']) {
         const env = { RNNKIT_TEST_THREADS: threads };

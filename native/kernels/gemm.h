@@ -90,72 +90,37 @@ namespace builtin {
 constexpr index_t kSmallM = 8;
 // The built-in kernel, compiled three times: with AVX-512 (namespace avx512), with -mavx2 -mfma
 // (namespace avx2) and portable (namespace generic). All split work over the rnnkit thread pool.
-namespace avx512 {
-template <typename T>
-index_t packed_b_size(index_t N, index_t K);
-template <typename T>
-void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
-template <typename T>
-void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
-          const T* B, index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                   index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
-                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
-                       index_t j1);
-template <typename T>
-void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
+#define RNNKIT_BUILTIN_DECLS                                                                                 \
+template <typename T>                                                                                        \
+index_t packed_b_size(index_t N, index_t K);                                                                 \
+template <typename T>                                                                                        \
+void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);                                 \
+template <typename T>                                                                                        \
+void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,     \
+                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);                                   \
+template <typename T>                                                                                        \
+void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,               \
+          const T* B, index_t ldb, T beta, T* C, index_t ldc);                                               \
+template <typename T>                                                                                        \
+void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,            \
+                   index_t ldb, T beta, T* C, index_t ldc);                                                  \
+template <typename T>                                                                                        \
+void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,        \
+                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,  \
+                       index_t j1);                                                                          \
+template <typename T>                                                                                        \
+void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,       \
                          index_t ldc, index_t j0, index_t j1);
+namespace avx512 {
+RNNKIT_BUILTIN_DECLS
 }
 namespace avx2 {
-template <typename T>
-index_t packed_b_size(index_t N, index_t K);
-template <typename T>
-void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
-template <typename T>
-void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
-          const T* B, index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                   index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
-                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
-                       index_t j1);
-template <typename T>
-void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
-                         index_t ldc, index_t j0, index_t j1);
+RNNKIT_BUILTIN_DECLS
 }
 namespace generic {
-template <typename T>
-index_t packed_b_size(index_t N, index_t K);
-template <typename T>
-void pack_b(bool tb, index_t N, index_t K, const T* B, index_t ldb, T* dst);
-template <typename T>
-void gemm_packed(bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                 index_t ldb, const T* packed, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm(bool ta, bool tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
-          const T* B, index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
-                   index_t ldb, T beta, T* C, index_t ldc);
-template <typename T>
-void gemm_packed_block(bool tb, index_t M, index_t N, index_t K, const T* A, index_t lda, const T* B,
-                       index_t ldb, const T* packed, T* C, index_t ldc, index_t i0, index_t i1, index_t j0,
-                       index_t j1);
-template <typename T>
-void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
-                         index_t ldc, index_t j0, index_t j1);
+RNNKIT_BUILTIN_DECLS
 }
+#undef RNNKIT_BUILTIN_DECLS
 }  // namespace builtin
 
 }  // namespace rnnkit
