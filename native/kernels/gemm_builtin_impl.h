@@ -462,6 +462,17 @@ void dot_rows_m(index_t n0, index_t n1, index_t K, T alpha, const T* A, index_t 
   dot_rows<T, M, R>(n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+// The small-M kernel for M rows, 1 <= M <= kSmallM.
+template <typename T>
+using SmallFn = void (*)(index_t, index_t, index_t, T, const T*, index_t, const T*, index_t, T, T*, index_t);
+template <typename T>
+SmallFn<T> small_fn(index_t M) {
+  static constexpr SmallFn<T> fns[kSmallM] = {dot_rows_m<T, 1>, dot_rows_m<T, 2>, dot_rows_m<T, 3>,
+                                              dot_rows_m<T, 4>, dot_rows_m<T, 5>, dot_rows_m<T, 6>,
+                                              dot_rows_m<T, 7>, dot_rows_m<T, 8>};
+  return fns[M - 1];
+}
+
 }  // namespace detail
 
 // C = alpha * A B^T + beta * C for 1 <= M <= kSmallM (A: [M,K] rows of stride lda, B: [N,K]).
@@ -471,10 +482,7 @@ template <typename T>
 void gemm_small_tb(index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const T* B,
                    index_t ldb, T beta, T* C, index_t ldc) {
   using namespace detail;
-  typedef void (*Fn)(index_t, index_t, index_t, T, const T*, index_t, const T*, index_t, T, T*, index_t);
-  static constexpr Fn fns[kSmallM] = {dot_rows_m<T, 1>, dot_rows_m<T, 2>, dot_rows_m<T, 3>, dot_rows_m<T, 4>,
-                                      dot_rows_m<T, 5>, dot_rows_m<T, 6>, dot_rows_m<T, 7>, dot_rows_m<T, 8>};
-  const Fn fn = fns[M - 1];
+  const SmallFn<T> fn = small_fn<T>(M);
   const double flops = 2.0 * double(M) * double(N) * double(K);
   // Below ~128 kFLOP per thread waking the pool costs more than it saves.
   const long grain = std::max<long>(1, long(128e3 / (2.0 * double(M) * double(K) * 16 + 1)));
@@ -584,10 +592,7 @@ template <typename T>
 void gemm_small_tb_block(index_t M, index_t K, const T* A, index_t lda, const T* B, index_t ldb, T* C,
                          index_t ldc, index_t j0, index_t j1) {
   using namespace detail;
-  typedef void (*Fn)(index_t, index_t, index_t, T, const T*, index_t, const T*, index_t, T, T*, index_t);
-  static constexpr Fn fns[kSmallM] = {dot_rows_m<T, 1>, dot_rows_m<T, 2>, dot_rows_m<T, 3>, dot_rows_m<T, 4>,
-                                      dot_rows_m<T, 5>, dot_rows_m<T, 6>, dot_rows_m<T, 7>, dot_rows_m<T, 8>};
-  if (M > 0 && j1 > j0) fns[M - 1](j0, j1, K, T(1), A, lda, B, ldb, T(0), C, ldc);
+  if (M > 0 && j1 > j0) small_fn<T>(M)(j0, j1, K, T(1), A, lda, B, ldb, T(0), C, ldc);
 }
 
 namespace detail {

@@ -42,10 +42,6 @@ struct Reserve {
   }
 };
 
-void fill_valid(const RnnShape& s, const std::int32_t* lengths, index_t t, std::uint8_t* valid) {
-  for (index_t b = 0; b < s.B; ++b) valid[b] = lengths ? (t < lengths[b]) : 1;
-}
-
 // out[c] += sum_r a[r,c] (and out2[c] += the same sum when out2 is given: the bias gradients of
 // a cell whose input and recurrent pre-activation gradients are one buffer). Split over column
 // blocks, each summing its rows in order, so the result does not depend on the thread count.
@@ -77,8 +73,7 @@ struct PackedRecurrentWeights {
   PackedWeights packed;
   const PackedWeights* list[1] = {&packed};
   std::unique_ptr<PackedWeightsScope> scope;
-  index_t B = 0;
-  PackedRecurrentWeights(const RnnShape& s, const T* w_hh, bool trans) : B(s.B) {
+  PackedRecurrentWeights(const RnnShape& s, const T* w_hh, bool trans) {
     if constexpr (std::is_same<T, float>::value) {
       if (s.T < 2 || !builtin_packs(s.B, trans)) return;
       const index_t H = s.H, GH = s.G() * s.H;
@@ -92,7 +87,7 @@ struct PackedRecurrentWeights {
   // GRU's original variant also multiplies by a part of W_hh that is not packed (d(r h) =
   // dpn W_hn), which may run elsewhere (OpenBLAS) with other bits at fewer rows.
   bool split_rows(const RnnShape& s) const {
-    return scope && fused_step_enabled() && num_threads() > 1 && B >= 2 * kSplitRows &&
+    return scope && fused_step_enabled() && num_threads() > 1 && s.B >= 2 * kSplitRows &&
            !(s.cell == CellType::GRU && s.gru == GruVariant::Original);
   }
 };
@@ -146,36 +141,34 @@ void rnn_forward(const RnnShape& s, const T* x, const T* h0, const T* c0,
   // W_hh packed once for the T recurrent products h W_hh^T instead of once per step.
   PackedRecurrentWeights<T> packed(s, w_hh, true);
 
+  bool fused = false;
   if constexpr (std::is_same<T, float>::value) {
     const FusedForward f{&s,   lengths, w_hh, b_ih, b_hh, rs.gates, keep ? rs.hprev : nullptr, {rs.aux[0], rs.aux[1]},
                          keep, rec,     h,    tmp,  c,    bsum,     valid, y, ldy};
-    if (rnn_forward_fused(f)) {
-      if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
-      if (two_states && c_n) std::memcpy(c_n, c, sizeof(T) * B * H);
-      return;
-    }
+    fused = rnn_forward_fused(f);
   }
-
-  ForwardStep<T> st{};
-  st.s = &s;
-  st.w_hh = w_hh;
-  st.b_ih = b_ih;
-  st.b_hh = b_hh;
-  st.valid = valid;
-  st.rec = rec;
-  st.tmp = tmp;
-  st.h = h;
-  st.c = c;
-  st.ldy = ldy;
-  st.keep = keep;
-  for (index_t step = 0; step < TT; ++step) {
-    const index_t t = s.reverse ? TT - 1 - step : step;
-    fill_valid(s, lengths, t, valid);
-    st.gates = rs.gates + t * B * GH;
-    st.y = y + t * B * ldy;
-    for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H;
-    if (keep) std::memcpy(rs.hprev + t * B * H, h, sizeof(T) * B * H);
-    steps.forward(st);
+  if (!fused) {
+    ForwardStep<T> st{};
+    st.s = &s;
+    st.w_hh = w_hh;
+    st.b_ih = b_ih;
+    st.b_hh = b_hh;
+    st.valid = valid;
+    st.rec = rec;
+    st.tmp = tmp;
+    st.h = h;
+    st.c = c;
+    st.ldy = ldy;
+    st.keep = keep;
+    for (index_t step = 0; step < TT; ++step) {
+      const index_t t = s.reverse ? TT - 1 - step : step;
+      fill_valid(lengths, t, 0, B, valid);
+      st.gates = rs.gates + t * B * GH;
+      st.y = y + t * B * ldy;
+      for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H;
+      if (keep) std::memcpy(rs.hprev + t * B * H, h, sizeof(T) * B * H);
+      steps.forward(st);
+    }
   }
   if (h_n) std::memcpy(h_n, h, sizeof(T) * B * H);
   if (two_states && c_n) std::memcpy(c_n, c, sizeof(T) * B * H);
@@ -234,7 +227,7 @@ void rnn_backward(const RnnShape& s, const T* x, const std::int32_t* lengths, co
     T* d_out = dnext + rH;
     for (index_t step = TT - 1; step >= 0; --step) {
       const index_t t = s.reverse ? TT - 1 - step : step;
-      for (index_t b = b0; b < b1; ++b) valid[b] = lengths ? (t < lengths[b]) : 1;
+      fill_valid(lengths, t, b0, b1, valid);
       st.gates = rs.gates + t * B * GH + rG;
       st.hprev = rs.hprev + t * B * H + rH;
       for (int k = 0; k < cell.reserve_blocks; ++k) st.aux[k] = rs.aux[k] + t * B * H + rH;

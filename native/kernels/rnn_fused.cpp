@@ -88,9 +88,6 @@ bool rnn_forward_fused(const FusedForward& f) {
   for (index_t k = 0; k < GH; ++k) f.bsum[k] = f.b_ih[k] + f.b_hh[k];
   const Step step{f, prod, B, H, G, GH};
   auto time_of = [&](index_t k) { return s.reverse ? TT - 1 - k : k; };
-  auto fill_valid = [&](index_t t, index_t b0, index_t b1) {
-    for (index_t b = b0; b < b1; ++b) f.valid[b] = f.lengths ? (t < f.lengths[b]) : 1;
-  };
 
   if (by_rows) {
     // The rows of a batch never meet: each thread runs the whole sequence for its own rows, with
@@ -101,7 +98,7 @@ bool rnn_forward_fused(const FusedForward& f) {
       float* ho = f.h2;
       for (index_t k = 0; k < TT; ++k) {
         const index_t t = time_of(k);
-        fill_valid(t, b0, b1);
+        fill_valid(f.lengths, t, b0, b1, f.valid);
         step(t, f.valid, hi, ho, b0, b1, 0, H);
         std::swap(hi, ho);
       }
@@ -127,7 +124,7 @@ bool rnn_forward_fused(const FusedForward& f) {
     float* ho = f.h2;
     for (index_t k = 0; k < TT; ++k) {
       const index_t t = time_of(k);
-      for (index_t b = 0; b < B; ++b) valid[b] = f.lengths ? (t < f.lengths[b]) : 1;
+      fill_valid(f.lengths, t, 0, B, valid);
       step(t, valid, hi, ho, 0, B, u0, u1);
       barrier.wait();  // every slice of h_t written before any part reads it
       std::swap(hi, ho);
@@ -138,7 +135,7 @@ bool rnn_forward_fused(const FusedForward& f) {
     float* ho = f.h2;
     for (index_t k = 0; k < TT; ++k) {
       const index_t t = time_of(k);
-      fill_valid(t, 0, B);
+      fill_valid(f.lengths, t, 0, B, f.valid);
       parallel_for(long(blocks), grain, [&](long q0, long q1) {
         step(t, f.valid, hi, ho, 0, B, index_t(q0) * prod.align, index_t(q1) * prod.align);
       });

@@ -30,6 +30,11 @@ struct FusedForward {
   index_t ldy;
 };
 
+// valid[b] = whether row b is inside its sequence at time t, for rows [b0, b1) (lengths null: all).
+inline void fill_valid(const std::int32_t* lengths, index_t t, index_t b0, index_t b1, std::uint8_t* valid) {
+  for (index_t b = b0; b < b1; ++b) valid[b] = lengths ? (t < lengths[b]) : 1;
+}
+
 // Runs the forward and returns true, or returns false having done nothing where the step does
 // not split so (the recurrent product on OpenBLAS, H not a multiple of the panel width, GRU's
 // original variant, RNNKIT_FUSED_STEP=off).
